@@ -1,0 +1,26 @@
+# Bagou: `make run` sets up and starts everything, `make test` runs every test.
+.PHONY: run test setup train bench lock clean
+
+run: setup
+	.venv/bin/bagou run
+
+test: setup
+	.venv/bin/python -m pytest
+
+setup:
+	@scripts/setup.sh
+
+train: setup
+	.venv/bin/bagou train
+
+bench: setup
+	.venv/bin/python bench/chat_bench.py
+
+# Re-resolve both environments from requirements/rasa.in and pyproject.toml, then
+# write the locks. Run it on purpose, review the diff, commit.
+lock:
+	rm -rf .venv-lock .venv-rasa-lock
+	scripts/lock.sh
+
+clean:
+	rm -rf .venv .venv-rasa models var .rasa

@@ -1,0 +1,1 @@
+"""Bagou: the gateway package (FastAPI app, settings, database, Rasa client, CLI)."""

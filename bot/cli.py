@@ -1,0 +1,75 @@
+"""The `bagou` command: `bagou run` starts everything, `bagou train` trains the model."""
+
+import argparse
+import signal
+import sys
+import time
+
+from bot.settings import Settings
+from bot.stack import Stack, StackError
+from bot.training import ensure_model
+
+
+def train(settings: Settings, force: bool = False) -> None:
+    print("Vérification du modèle de langue…", flush=True)
+    started = time.monotonic()
+    if ensure_model(settings.model_dir, settings.log_dir / "train.log", force=force):
+        print(f"Modèle entraîné en {time.monotonic() - started:.0f} secondes.", flush=True)
+    else:
+        print("Le modèle est à jour.", flush=True)
+
+
+def run(settings: Settings) -> int:
+    train(settings)
+    stack = Stack(settings)
+    stopping = False
+
+    def request_stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print("Démarrage de Rasa, du serveur d'actions et de la passerelle…", flush=True)
+    stack.start()
+    try:
+        while not stopping:  # readiness, checked here so that Ctrl-C works meanwhile
+            try:
+                stack.wait_ready(timeout=1)
+                break
+            except StackError as error:
+                if stack.dead():
+                    print(f"Échec du démarrage : {error}", file=sys.stderr)
+                    return 1
+        if not stopping:
+            print(f"\nBagou est prêt : {settings.public_url}", flush=True)
+            print(f"Journaux : {settings.log_dir}. Arrêt : Ctrl-C.", flush=True)
+        while not stopping:
+            if dead := stack.dead():
+                print(f"{dead} s'est arrêté, voir {settings.log_dir}. Arrêt de Bagou.",
+                      file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("Arrêt de Bagou…", flush=True)
+        stack.stop()
+        print("Bagou est arrêté.", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bagou", description="Bagou, l'assistant des Open Badges")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="entraîner le modèle si besoin et démarrer Bagou")
+    train_parser = commands.add_parser("train", help="entraîner le modèle si les données ont changé")
+    train_parser.add_argument("--force", action="store_true", help="entraîner même sans changement")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "train":
+        train(settings, force=args.force)
+        return 0
+    return run(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Configuration from environment variables (and an optional `.env` file).
+
+Every variable is documented in the README with its default.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BAGOU_", env_file=PROJECT_ROOT / ".env", extra="ignore"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    # Shared secret between the gateway and Rasa's channel: Rasa trusts the identity
+    # in a message's metadata only when this token comes with it. The launcher makes a
+    # random one per run when it is not set.
+    rasa_token: str = ""
+    rasa_timeout: float = Field(10.0, gt=0)
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bagou.db'}"
+    max_message_chars: int = Field(1000, gt=0)
+    model_dir: Path = PROJECT_ROOT / "models"
+    log_dir: Path = PROJECT_ROOT / "var" / "log"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

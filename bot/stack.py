@@ -1,0 +1,116 @@
+"""Starts and stops the three processes of Bagou: Rasa, the action server, the gateway.
+
+`bagou run` and the integration tests both use this, so the tests start the product
+the way a person does.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import RASA_BIN, model_path, rasa_env
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.settings.rasa_token:
+            self.settings.rasa_token = secrets.token_urlsafe(32)
+
+    def _env(self) -> dict[str, str]:
+        s = self.settings
+        return rasa_env(
+            BAGOU_RASA_TOKEN=s.rasa_token,
+            BAGOU_ACTIONS_URL=s.actions_url,
+            BAGOU_HOST=s.host,
+            BAGOU_PORT=str(s.port),
+            BAGOU_RASA_PORT=str(s.rasa_port),
+            BAGOU_ACTIONS_PORT=str(s.actions_port),
+            BAGOU_DATABASE_URL=s.database_url,
+            BAGOU_RASA_TIMEOUT=str(s.rasa_timeout),
+            BAGOU_MAX_MESSAGE_CHARS=str(s.max_message_chars),
+            # rasa-sdk binds to all interfaces unless told otherwise.
+            SANIC_HOST="127.0.0.1",
+        )
+
+    def commands(self) -> dict[str, list[str]]:
+        s = self.settings
+        return {
+            "rasa": [
+                str(RASA_BIN), "run", "--model", str(model_path(s.model_dir)),
+                # Loopback only, and no --enable-api: the HTTP API stays off.
+                "--interface", "127.0.0.1", "--port", str(s.rasa_port),
+                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
+            ],
+            "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+                        "--port", str(s.actions_port)],
+            "gateway": [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
+                        "--host", s.host, "--port", str(s.port), "--no-access-log"],
+        }
+
+    def start(self, *names: str) -> None:
+        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        commands = self.commands()
+        for name in names or commands:
+            log = (self.settings.log_dir / f"{name}.log").open("ab")
+            self.processes[name] = subprocess.Popen(
+                commands[name], cwd=PROJECT_ROOT, env=self._env(), stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+            log.close()
+
+    def wait_ready(self, timeout: float = 300) -> None:
+        """Waits until the gateway says that every part answers."""
+        deadline = time.monotonic() + timeout
+        url = f"http://{self.settings.host}:{self.settings.port}/health"
+        while time.monotonic() < deadline:
+            if dead := self.dead():
+                raise StackError(f"{dead} stopped while starting, see {self.settings.log_dir}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise StackError(f"Bagou was not ready after {timeout:.0f} s")
+
+    def dead(self) -> str | None:
+        return next((n for n, p in self.processes.items() if p.poll() is not None), None)
+
+    def stop(self, *names: str, grace: float = 15) -> None:
+        chosen = {n: p for n, p in self.processes.items() if not names or n in names}
+        for process in chosen.values():
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in chosen.values():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+        for name in chosen:
+            del self.processes[name]
+
+    def pids(self) -> dict[str, int]:
+        return {n: p.pid for n, p in self.processes.items()}
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
