@@ -19,9 +19,27 @@ def train(settings: Settings, force: bool = False) -> None:
         print("Le modèle est à jour.", flush=True)
 
 
+STARTUP_TIMEOUT = 600  # seconds; Rasa loads TensorFlow and spaCy in about 40 s here
+
+
+class RestartBudget:
+    """A crashed part is restarted, but not forever: 3 times in 5 minutes at most."""
+
+    def __init__(self, limit: int = 3, window: float = 300):
+        self.limit, self.window = limit, window
+        self.times: dict[str, list[float]] = {}
+
+    def allow(self, name: str) -> bool:
+        now = time.monotonic()
+        recent = [t for t in self.times.get(name, []) if now - t < self.window]
+        self.times[name] = recent + [now]
+        return len(recent) < self.limit
+
+
 def run(settings: Settings) -> int:
     train(settings)
     stack = Stack(settings)
+    restarts = RestartBudget()
     stopping = False
 
     def request_stop(_signum, _frame):
@@ -32,13 +50,14 @@ def run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print("Démarrage de Rasa, du serveur d'actions et de la passerelle…", flush=True)
     stack.start()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
     try:
         while not stopping:  # readiness, checked here so that Ctrl-C works meanwhile
             try:
                 stack.wait_ready(timeout=1)
                 break
             except StackError as error:
-                if stack.dead():
+                if stack.dead() or time.monotonic() > deadline:
                     print(f"Échec du démarrage : {error}", file=sys.stderr)
                     return 1
         if not stopping:
@@ -46,9 +65,12 @@ def run(settings: Settings) -> int:
             print(f"Journaux : {settings.log_dir}. Arrêt : Ctrl-C.", flush=True)
         while not stopping:
             if dead := stack.dead():
-                print(f"{dead} s'est arrêté, voir {settings.log_dir}. Arrêt de Bagou.",
-                      file=sys.stderr)
-                return 1
+                if not restarts.allow(dead):
+                    print(f"{dead} s'arrête sans cesse, voir {settings.log_dir}. Arrêt de Bagou.",
+                          file=sys.stderr)
+                    return 1
+                print(f"{dead} s'est arrêté. Redémarrage…", file=sys.stderr, flush=True)
+                stack.restart(dead)
             time.sleep(0.5)
         return 0
     finally:

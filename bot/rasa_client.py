@@ -23,10 +23,11 @@ class RasaClient:
             response = await self._http.post(
                 WEBHOOK_PATH, json=payload, headers={TOKEN_HEADER: self._token}
             )
-            response.raise_for_status()
+            if response.status_code != 200:
+                raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
             messages = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            raise RasaUnavailable(str(error) or type(error).__name__) from error
+            raise RasaUnavailable(f"{type(error).__name__}: {error}") from error
         if not isinstance(messages, list):
             raise RasaUnavailable("Rasa answered something other than a list")
         # Every rule ends in a response, so silence means a part failed: Rasa logs

@@ -105,6 +105,10 @@ class Stack:
         for name in chosen:
             del self.processes[name]
 
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.start(name)
+
     def pids(self) -> dict[str, int]:
         return {n: p.pid for n, p in self.processes.items()}
 

@@ -50,7 +50,7 @@ setup_env() {
   [ -x "$dir/bin/python" ] || "$python" -m venv "$dir"
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip<27"
   "$@"
-  "$dir/bin/python" -m pip check
+  "$dir/bin/python" -m pip check >/dev/null || { "$dir/bin/python" -m pip check; exit 1; }
   echo "$want" > "$dir/.bagou-lock"
 }
 

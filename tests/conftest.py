@@ -1,0 +1,87 @@
+"""Shared fixtures. `running_bagou` starts the real product with `bagou run`."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import ensure_model
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningBagou:
+    process: subprocess.Popen
+    url: str
+    rasa_url: str
+    token: str
+    output: Path
+
+    def chat(self, text, session_id=None, **kwargs) -> httpx.Response:
+        body = {"text": text, "session_id": session_id}
+        return httpx.post(f"{self.url}/api/chat", json=body, timeout=30, **kwargs)
+
+    def wait_healthy(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output.read_text()
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise TimeoutError(f"Bagou not healthy after {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The real model, trained once per test run (and not at all when data is unchanged)."""
+    settings = Settings()
+    ensure_model(settings.model_dir, settings.log_dir / "train.log")
+    return settings.model_dir
+
+
+@pytest.fixture(scope="module")
+def running_bagou(trained_model, tmp_path_factory) -> RunningBagou:
+    """`bagou run` on free ports with its own database, as a person would start it."""
+    work = tmp_path_factory.mktemp("bagou")
+    port, rasa_port, actions_port = free_port(), free_port(), free_port()
+    token = "test-token-" + os.urandom(8).hex()
+    env = dict(
+        os.environ,
+        BAGOU_PORT=str(port),
+        BAGOU_RASA_PORT=str(rasa_port),
+        BAGOU_ACTIONS_PORT=str(actions_port),
+        BAGOU_RASA_TOKEN=token,
+        BAGOU_DATABASE_URL=f"sqlite:///{work / 'bagou.db'}",
+        BAGOU_LOG_DIR=str(work / "log"),
+        BAGOU_MODEL_DIR=str(trained_model),
+    )
+    output = work / "bagou-run.out"
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run"], cwd=PROJECT_ROOT, env=env,
+            stdout=out, stderr=subprocess.STDOUT,
+        )
+    bagou = RunningBagou(process, f"http://127.0.0.1:{port}",
+                         f"http://127.0.0.1:{rasa_port}", token, output)
+    try:
+        bagou.wait_healthy()
+        yield bagou
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(60)

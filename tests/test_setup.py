@@ -1,0 +1,25 @@
+"""The setup script: idempotent, and clear when Python 3.10 is missing."""
+
+import os
+import subprocess
+
+from bot.settings import PROJECT_ROOT
+
+SETUP = PROJECT_ROOT / "scripts" / "setup.sh"
+
+
+def test_second_setup_does_nothing():
+    stamps = [PROJECT_ROOT / ".venv-rasa" / ".bagou-lock", PROJECT_ROOT / ".venv" / ".bagou-lock"]
+    before = [s.stat().st_mtime_ns for s in stamps]
+    done = subprocess.run([str(SETUP)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == done.stderr == ""
+    assert [s.stat().st_mtime_ns for s in stamps] == before
+
+
+def test_missing_python_310_is_named_in_a_clear_message():
+    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+    done = subprocess.run([str(SETUP)], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 1
+    assert "Python 3.10 est introuvable" in done.stderr
+    assert "pyenv install 3.10" in done.stderr

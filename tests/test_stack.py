@@ -1,0 +1,158 @@
+"""The real product: trained Rasa model, action server (rasa-sdk 3.21) and gateway,
+started by `bagou run`. Tests in this file run in order; the last one stops Bagou."""
+
+import signal
+import sqlite3
+
+import httpx
+import psutil
+import pytest
+import yaml
+
+from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
+from bot.settings import PROJECT_ROOT
+from bot.texts import text
+from bot.topics import all_topics
+
+pytestmark = pytest.mark.stack
+
+
+def children(bagou, needle: str) -> list[psutil.Process]:
+    return [p for p in psutil.Process(bagou.process.pid).children(recursive=True)
+            if needle in " ".join(p.cmdline())]
+
+
+def test_three_turn_conversation(running_bagou):
+    hello = running_bagou.chat("Bonjour")
+    assert hello.status_code == 200
+    session = hello.json()["session_id"]
+    assert hello.json()["topic"] == "bonjour"
+    assert "Bagou" in hello.json()["replies"][0]["text"]
+
+    faq = running_bagou.chat("c koi un open badge ?", session)
+    assert faq.status_code == 200
+    assert faq.json()["session_id"] == session
+    assert faq.json()["topic"] == "badge_definition"
+    reply = faq.json()["replies"][0]
+    assert "compétence" in reply["text"]
+    assert 2 <= len(reply["buttons"]) <= 3
+
+    thanks = running_bagou.chat("merci beaucoup", session)
+    assert thanks.json()["topic"] == "merci"
+    assert thanks.json()["session_id"] == session
+
+
+def response_buttons() -> list[str]:
+    files = [PROJECT_ROOT / "domain.yml", *sorted((PROJECT_ROOT / "faq").glob("*.yml"))]
+    payloads = set()
+    for file in files:
+        for variations in (yaml.safe_load(file.read_text()).get("responses") or {}).values():
+            for variation in variations:
+                payloads.update(b["payload"] for b in variation.get("buttons", []))
+    return sorted(payloads)
+
+
+@pytest.mark.parametrize("payload", response_buttons())
+def test_every_button_leads_to_the_topic_it_names(running_bagou, payload):
+    expected = {t.title: t.id for t in all_topics().values() if t.id != "incompris"}[payload]
+    answer = running_bagou.chat(payload)
+    assert answer.status_code == 200
+    assert answer.json()["topic"] == expected
+
+
+@pytest.mark.parametrize("message, topic", [
+    ("Le badge de la cantine de mon fils ne marche plus", "hors_sujet"),
+    ("Tu connais une bonne recette de crêpes ?", "hors_sujet"),
+    ("comment je montre mon badge a un recruteur sur linkedin", "partager_linkedin"),
+    ("jai recu un mail avec un badge dedans je fais quoi", "recevoir_badge"),
+    ("ca coute combien pour avoir un badge", "badge_gratuit"),
+])
+def test_understands_messages_it_was_not_trained_on(running_bagou, message, topic):
+    assert running_bagou.chat(message).json()["topic"] == topic
+
+
+def test_when_unsure_it_offers_close_topics(running_bagou):
+    answer = running_bagou.chat("xkcd").json()
+    assert answer["topic"] == "incompris"
+    titles = [b["title"] for b in answer["replies"][0]["buttons"]]
+    assert titles[-1] == "Autre chose"
+
+
+def send_to_rasa(bagou, text_, metadata, token=None):
+    return httpx.post(
+        bagou.rasa_url + WEBHOOK_PATH,
+        json={"sender": "test-metadata", "message": text_, "metadata": metadata},
+        headers={TOKEN_HEADER: bagou.token if token is None else token},
+        timeout=30,
+    )
+
+
+def test_custom_action_sees_who_is_talking(running_bagou):
+    """Rasa 3.6.21 passes the metadata to an action served by rasa-sdk 3.21, and the
+    action's response and buttons come back through the channel with their topic."""
+    public = send_to_rasa(running_bagou, "Que sais-tu faire ?", {"identity": {"kind": "anonymous"}})
+    adviser = send_to_rasa(running_bagou, "Que sais-tu faire ?", {"identity": {"kind": "adviser"}})
+    public_reply, adviser_reply = public.json()[0], adviser.json()[0]
+    assert public_reply["topic"] == adviser_reply["topic"] == "aide"
+    assert "accompagnez" in adviser_reply["text"]
+    assert "accompagnez" not in public_reply["text"]
+    assert adviser_reply["buttons"]
+
+
+def test_rasa_refuses_messages_without_the_gateway_token(running_bagou):
+    forged = {"identity": {"kind": "adviser"}}
+    assert send_to_rasa(running_bagou, "Bonjour", forged, token="").status_code == 401
+    assert send_to_rasa(running_bagou, "Bonjour", forged, token="guess").status_code == 401
+
+
+def test_rasa_http_api_is_off_and_engines_listen_on_loopback_only(running_bagou):
+    assert httpx.get(running_bagou.rasa_url + "/status", timeout=5).status_code == 404
+    for needle in ("rasa run", "rasa_sdk"):
+        (process,) = children(running_bagou, needle)
+        listening = [c.laddr for c in process.net_connections("tcp") if c.status == "LISTEN"]
+        assert listening and all(addr.ip == "127.0.0.1" for addr in listening)
+
+
+def test_health_says_every_part_answers(running_bagou):
+    health = httpx.get(running_bagou.url + "/health", timeout=10)
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "rasa": True, "actions": True, "database": True}
+
+
+def test_personal_data_is_masked_before_storage(running_bagou):
+    answer = running_bagou.chat("Bonjour, mon adresse est lea.martin@example.org")
+    session = answer.json()["session_id"]
+    database = running_bagou.output.parent / "bagou.db"
+    with sqlite3.connect(database) as db:
+        stored = [row[0] for row in db.execute(
+            "SELECT text FROM chat_messages WHERE session_id = ? AND sender = 'user'", (session,))]
+    assert stored == ["Bonjour, mon adresse est [e-mail masqué]"]
+
+
+def test_rasa_down_gives_a_falc_apology_then_recovers(running_bagou):
+    session = running_bagou.chat("Bonjour").json()["session_id"]
+    (rasa,) = children(running_bagou, "rasa run")
+    rasa.kill()
+    rasa.wait(10)
+
+    down = running_bagou.chat("Comment partager un badge ?", session)
+    assert down.status_code == 503
+    assert down.json()["replies"][0]["text"] == text("assistant_indisponible")
+    assert down.json()["session_id"] == session
+    health = httpx.get(running_bagou.url + "/health", timeout=10)
+    assert health.status_code == 503 and health.json()["rasa"] is False
+
+    running_bagou.wait_healthy()  # `bagou run` restarts Rasa; the gateway never stopped
+    back = running_bagou.chat("Comment partager un badge ?", session)
+    assert back.status_code == 200
+    assert back.json()["topic"] == "partager_badge"
+
+
+def test_sigterm_stops_all_three_processes(running_bagou):
+    parts = psutil.Process(running_bagou.process.pid).children(recursive=True)
+    assert len(parts) >= 3
+    running_bagou.process.send_signal(signal.SIGTERM)
+    assert running_bagou.process.wait(60) == 0
+    gone, alive = psutil.wait_procs(parts, timeout=10)
+    assert alive == []
+    assert "Bagou est arrêté" in running_bagou.output.read_text()
