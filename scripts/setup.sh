@@ -14,9 +14,10 @@ python_is() {  # python_is CMD MAJOR.MINOR-regex: CMD runs and has that version
 
 find_python310() {
   local candidates=("${BAGOU_PYTHON310:-}" python3.10)
-  if command -v pyenv >/dev/null 2>&1; then
-    candidates+=("$(pyenv root)"/versions/3.10*/bin/python3.10)
-  fi
+  local pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
+  if command -v pyenv >/dev/null 2>&1; then pyenv_root=$(pyenv root); fi
+  # pyenv's versions are used directly: its shims may not be on PATH (CI, cron).
+  candidates+=("$pyenv_root"/versions/3.10*/bin/python3.10)
   if command -v uv >/dev/null 2>&1; then
     candidates+=("$(uv python find 3.10 2>/dev/null || true)")
   fi

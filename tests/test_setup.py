@@ -1,6 +1,5 @@
 """The setup script: idempotent, and clear when Python 3.10 is missing."""
 
-import os
 import subprocess
 
 from bot.settings import PROJECT_ROOT
@@ -17,8 +16,9 @@ def test_second_setup_does_nothing():
     assert [s.stat().st_mtime_ns for s in stamps] == before
 
 
-def test_missing_python_310_is_named_in_a_clear_message():
-    env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root")}
+def test_missing_python_310_is_named_in_a_clear_message(tmp_path):
+    # No pyenv, no uv, no python3.10 on this PATH and in this home.
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run([str(SETUP)], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 1
     assert "Python 3.10 est introuvable" in done.stderr
