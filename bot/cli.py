@@ -1,4 +1,5 @@
-"""The `bagou` command: `bagou run` starts everything, `bagou train` trains the model."""
+"""The `bagou` command: `bagou run` starts everything, `bagou train` trains the model,
+`bagou falc check` checks that every text of the assistant follows the FALC rules."""
 
 import argparse
 import signal
@@ -79,13 +80,40 @@ def run(settings: Settings) -> int:
         print("Bagou est arrêté.", flush=True)
 
 
+def falc_check(text: str | None = None, title: bool = False) -> int:
+    """Print the FALC report; 1 when a text fails a rule, so that scripts can stop."""
+    from bot.falc.checker import check_draft, check_project  # spaCy: loaded only here
+    from bot.falc.report import render
+
+    if text is None:
+        results = check_project()
+    else:
+        # A shell argument rarely holds a real line break: accept « \n » as one.
+        results = [check_draft(text.replace("\\n", "\n"), title=title)]
+    print(render(results))
+    return 1 if any(r.failed for r in results) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bagou", description="Bagou, l'assistant des Open Badges")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="entraîner le modèle si besoin et démarrer Bagou")
     train_parser = commands.add_parser("train", help="entraîner le modèle si les données ont changé")
     train_parser.add_argument("--force", action="store_true", help="entraîner même sans changement")
+    falc_parser = commands.add_parser("falc", help="vérifier les textes avec les règles FALC")
+    falc_commands = falc_parser.add_subparsers(dest="falc_command", required=True)
+    check_parser = falc_commands.add_parser(
+        "check", help="vérifier tous les textes de Bagou, ou un texte proposé avec --text")
+    check_parser.add_argument(
+        "--text", metavar="TEXTE",
+        help="texte à essayer avant de l'enregistrer ; une phrase par ligne (\\n sépare les lignes)")
+    check_parser.add_argument("--bouton", action="store_true",
+                              help="vérifier le texte comme un titre de bouton")
     args = parser.parse_args(argv)
+    if args.command == "falc":
+        if args.text is not None and not args.text.strip():
+            parser.error("le texte à vérifier est vide")
+        return falc_check(args.text, title=args.bouton)
     settings = Settings()
     if args.command == "train":
         train(settings, force=args.force)

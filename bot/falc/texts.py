@@ -1,0 +1,97 @@
+"""Every text that Bagou can say, with where it comes from.
+
+- FAQ answers and their buttons: `responses:` of faq/*.yml (and data/**/*.yml, if a
+  response is ever put there);
+- conversation responses and their buttons: `responses:` of domain.yml (custom actions
+  say these responses too, by name);
+- gateway messages: bot/texts.yml (placeholders get a sample number);
+- topic titles: topics.yml, used as button titles by the custom actions;
+- the explanations of the glossary, which answers reuse.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.falc.glossary import GLOSSARY_FILE
+from bot.settings import PROJECT_ROOT
+
+ANSWER = "réponse"
+TITLE = "bouton"
+EXPLANATION = "glossaire"
+# bot/texts.yml holds placeholders such as {max}: any of them gets this sample number.
+SAMPLE_NUMBER = "1000"
+
+
+@dataclass
+class Text:
+    origin: str  # file › key, as a content editor finds it
+    kind: str  # ANSWER, TITLE or EXPLANATION
+    text: str
+    buttons: list[str] = field(default_factory=list)  # titles of the buttons offered with it
+    also_in: int = 0  # a title used elsewhere too: how many other places
+
+
+def _relative(path: Path) -> str:
+    return str(path.relative_to(PROJECT_ROOT))
+
+
+def _load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _responses(path: Path) -> list[tuple[Text, list[tuple[str, str]]]]:
+    """Answers of a Rasa file, each with its buttons as (origin, title)."""
+    found = []
+    for name, variations in (_load(path).get("responses") or {}).items():
+        for index, variation in enumerate(variations or []):
+            key = name if len(variations) == 1 else f"{name}[{index + 1}]"
+            origin = f"{_relative(path)} › {key}"
+            buttons = [str(b.get("title", "")) for b in variation.get("buttons") or []]
+            answer = Text(origin, ANSWER, str(variation.get("text", "")), buttons)
+            found.append((answer, [(f"{origin} › bouton {i + 1}", t) for i, t in enumerate(buttons)]))
+    return found
+
+
+class _Sample(dict):
+    def __missing__(self, key: str) -> str:
+        return SAMPLE_NUMBER
+
+
+def _gateway_texts(path: Path) -> list[Text]:
+    return [Text(f"{_relative(path)} › {key}", ANSWER, str(value).format_map(_Sample()))
+            for key, value in _load(path).items()]
+
+
+def _topic_titles(path: Path) -> list[tuple[str, str]]:
+    return [(f"{_relative(path)} › {t['id']} › title", str(t["title"]))
+            for t in _load(path).get("topics", [])]
+
+
+def rasa_files(root: Path = PROJECT_ROOT) -> list[Path]:
+    return [root / "domain.yml", *sorted((root / "faq").glob("*.yml")),
+            *sorted((root / "data").rglob("*.yml"))]
+
+
+def gather(root: Path = PROJECT_ROOT) -> list[Text]:
+    """All texts; a button title used in many places is checked once, where it is defined."""
+    answers: list[Text] = []
+    titles: dict[str, list[str]] = defaultdict(list)
+    for origin, title in _topic_titles(root / "topics.yml"):
+        titles[title].append(origin)
+    for path in rasa_files(root):
+        if path.exists():
+            for answer, buttons in _responses(path):
+                answers.append(answer)
+                for origin, title in buttons:
+                    titles[title].append(origin)
+    answers += _gateway_texts(root / "bot" / "texts.yml")
+    glossary_file = root / GLOSSARY_FILE.name
+    if glossary_file.exists():
+        answers += [Text(f"{glossary_file.name} › {t['mot']}", EXPLANATION, str(t["explication"]).strip())
+                    for t in _load(glossary_file).get("termes", [])]
+    buttons = [Text(origins[0], TITLE, title, also_in=len(origins) - 1)
+               for title, origins in titles.items()]
+    return answers + buttons
