@@ -85,16 +85,18 @@ async def play(target: Target, concurrency: int, total_turns: int) -> dict:
     latencies: list[float] = []
     errors = 0
     next_conversation = 0
+    turns_started = 0
 
     async def worker(client: httpx.AsyncClient):
-        nonlocal errors, next_conversation
-        while len(latencies) + errors < total_turns:
+        nonlocal errors, next_conversation, turns_started
+        while turns_started < total_turns:
             script = CONVERSATIONS[next_conversation % len(CONVERSATIONS)]
             next_conversation += 1
             session: dict = {}
             for text in script:
-                if len(latencies) + errors >= total_turns:
+                if turns_started >= total_turns:
                     return
+                turns_started += 1
                 started = time.perf_counter()
                 try:
                     ok = await target.turn(client, session, text)
