@@ -69,6 +69,7 @@ def running_bagou(trained_model, tmp_path_factory) -> RunningBagou:
         BAGOU_DATABASE_URL=f"sqlite:///{work / 'bagou.db'}",
         BAGOU_LOG_DIR=str(work / "log"),
         BAGOU_MODEL_DIR=str(trained_model),
+        BAGOU_RASA_TIMEOUT="5",
     )
     output = work / "bagou-run.out"
     with output.open("wb") as out:

@@ -148,6 +148,22 @@ def test_rasa_down_gives_a_falc_apology_then_recovers(running_bagou):
     assert back.json()["topic"] == "partager_badge"
 
 
+def test_action_server_not_answering_gives_a_falc_apology_then_recovers(running_bagou):
+    (server,) = children(running_bagou, "rasa_sdk")
+    processes = [server, *server.children(recursive=True)]  # Sanic serves from a worker
+    for process in processes:
+        process.suspend()  # hung, not dead: the request waits until the gateway's timeout
+    try:
+        hung = running_bagou.chat("Que sais-tu faire ?")
+        assert hung.status_code == 503
+        assert hung.json()["replies"][0]["text"] == text("assistant_indisponible")
+    finally:
+        for process in processes:
+            process.resume()
+    running_bagou.wait_healthy()
+    assert running_bagou.chat("Que sais-tu faire ?").json()["topic"] == "aide"
+
+
 def test_sigterm_stops_all_three_processes(running_bagou):
     parts = psutil.Process(running_bagou.process.pid).children(recursive=True)
     assert len(parts) >= 3
