@@ -1,5 +1,5 @@
 # Bagou: `make run` sets up and starts everything, `make test` runs every test.
-.PHONY: run test setup train bench lock clean
+.PHONY: run test setup train bench eval lock clean
 
 run: setup
 	.venv/bin/bagou run
@@ -12,6 +12,10 @@ setup:
 
 train: setup
 	.venv/bin/bagou train
+
+# Topic accuracy on the held-out messages of tests/nlu/heldout.yml.
+eval: setup
+	.venv/bin/bagou eval --report docs/nlu-report.md
 
 bench: setup
 	.venv/bin/python bench/chat_bench.py

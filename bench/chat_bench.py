@@ -14,7 +14,6 @@ import asyncio
 import csv
 import json
 import platform
-import socket
 import statistics
 import tempfile
 import time
@@ -26,7 +25,7 @@ import psutil
 
 from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import Stack
+from bot.stack import Stack, throwaway_settings
 from bot.training import ensure_model
 
 # Each conversation is what one person might type, about 8 turns, with follow-ups,
@@ -44,12 +43,6 @@ CONVERSATIONS = [
      "on peut en avoir gratuitement ?", "xkcd", "Autre chose", "super merci",
      "à bientôt"],
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -144,8 +137,7 @@ def main() -> None:
     training = json.loads((base.model_dir / "bagou.json").read_text())
 
     work = Path(tempfile.mkdtemp(prefix="bagou-bench-"))
-    settings = Settings(port=free_port(), rasa_port=free_port(), actions_port=free_port(),
-                        database_url=f"sqlite:///{work / 'bench.db'}", log_dir=work / "log")
+    settings = throwaway_settings(work)
     stack = Stack(settings)
     started = time.perf_counter()
     stack.start()

@@ -74,12 +74,18 @@ class ChatService:
 
 
 def to_reply(message: dict) -> Reply:
-    buttons = [
-        {"title": b["title"], "payload": b.get("payload") or b["title"]}
-        for b in message.get("buttons") or []
-        if isinstance(b, dict) and b.get("title")
-    ]
-    return Reply(text=message["text"], buttons=buttons)
+    """A Rasa message as the API gives it. A button whose payload is a web address
+    is a link: content editors write links as buttons, the widget opens them."""
+    buttons, links = [], []
+    for b in message.get("buttons") or []:
+        if not isinstance(b, dict) or not b.get("title"):
+            continue
+        payload = str(b.get("payload") or b["title"])
+        if payload.startswith(("https://", "http://")):
+            links.append({"title": b["title"], "url": payload})
+        else:
+            buttons.append({"title": b["title"], "payload": payload})
+    return Reply(text=message["text"], buttons=buttons, links=links)
 
 
 def _is_uuid(value: str) -> bool:

@@ -5,7 +5,9 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
+from bot.evaluation import evaluate
 from bot.settings import Settings
 from bot.stack import Stack, StackError
 from bot.training import ensure_model
@@ -100,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("run", help="entraîner le modèle si besoin et démarrer Bagou")
     train_parser = commands.add_parser("train", help="entraîner le modèle si les données ont changé")
     train_parser.add_argument("--force", action="store_true", help="entraîner même sans changement")
+    eval_parser = commands.add_parser(
+        "eval", help="mesurer la compréhension sur les messages mis de côté (tests/nlu)")
+    eval_parser.add_argument("--report", metavar="FICHIER", help="écrire le rapport Markdown ici")
     falc_parser = commands.add_parser("falc", help="vérifier les textes avec les règles FALC")
     falc_commands = falc_parser.add_subparsers(dest="falc_command", required=True)
     check_parser = falc_commands.add_parser(
@@ -114,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.text is not None and not args.text.strip():
             parser.error("le texte à vérifier est vide")
         return falc_check(args.text, title=args.bouton)
+    if args.command == "eval":
+        evaluate(Path(args.report) if args.report else None)
+        return 0
     settings = Settings()
     if args.command == "train":
         train(settings, force=args.force)

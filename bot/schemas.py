@@ -15,9 +15,15 @@ class Button(BaseModel):
     payload: str
 
 
+class Link(BaseModel):
+    title: str
+    url: str
+
+
 class Reply(BaseModel):
     text: str
-    buttons: list[Button] = []
+    buttons: list[Button] = Field([], description="Choices: send `payload` as the next text.")
+    links: list[Link] = Field([], description="Pages to open, in a new tab.")
 
 
 class ChatResponse(BaseModel):

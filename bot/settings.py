@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     rasa_timeout: float = Field(10.0, gt=0)
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bagou.db'}"
     max_message_chars: int = Field(1000, gt=0)
+    # The person or service that answers when someone asks to talk to a human
+    # (topic parler_humain). Empty values are left out of the answer.
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_url: str = ""
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
 

@@ -7,10 +7,12 @@ the way a person does.
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -20,6 +22,19 @@ from bot.training import RASA_BIN, model_path, rasa_env
 
 class StackError(RuntimeError):
     pass
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for tests, benchmarks, evaluations)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def throwaway_settings(work_dir: Path) -> Settings:
+    """Settings for a private Bagou on free ports, with its own database and logs."""
+    return Settings(port=free_port(), rasa_port=free_port(), actions_port=free_port(),
+                    database_url=f"sqlite:///{work_dir / 'bagou.db'}", log_dir=work_dir / "log")
 
 
 @dataclass

@@ -1,7 +1,6 @@
 """Shared fixtures. `running_bagou` starts the real product with `bagou run`."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,8 @@ import httpx
 import pytest
 
 from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import free_port
 from bot.training import ensure_model
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -70,6 +64,10 @@ def running_bagou(trained_model, tmp_path_factory) -> RunningBagou:
         BAGOU_LOG_DIR=str(work / "log"),
         BAGOU_MODEL_DIR=str(trained_model),
         BAGOU_RASA_TIMEOUT="5",
+        BAGOU_CONTACT_NAME="Espace badges de Caen",
+        BAGOU_CONTACT_PHONE="02 31 00 00 00",
+        BAGOU_CONTACT_EMAIL="",
+        BAGOU_CONTACT_URL="https://example.org/contact",
     )
     output = work / "bagou-run.out"
     with output.open("wb") as out:

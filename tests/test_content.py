@@ -2,11 +2,13 @@
 somewhere, answers short enough to read on a phone."""
 
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 import yaml
 
+from actions.plus_simple import SIMPLE_CONDITION
 from bot.settings import PROJECT_ROOT
 from bot.topics import all_topics
 
@@ -45,11 +47,15 @@ def test_faq_file_is_complete(path):
     examples = [e for e in intent["examples"].splitlines() if e.strip()]
     assert len(examples) >= 15
     assert f"- {topic.title}" in examples  # buttons send the title
-    (variation,) = data["responses"][f"utter_faq/{topic.id}"]
-    words = re.findall(r"[\w'’-]+", variation["text"])
-    assert len(words) <= 60
-    assert "http" not in variation["text"]
-    assert 2 <= len(variation["buttons"]) <= 3
+    variations = data["responses"][f"utter_faq/{topic.id}"]
+    (answer,) = [v for v in variations if not v.get("condition")]
+    (simple,) = [v for v in variations if v.get("condition") == [SIMPLE_CONDITION]]
+    for variation in (answer, simple):
+        assert len(re.findall(r"[\w'’-]+", variation["text"])) <= 60
+        assert "http" not in variation["text"]
+    topic_buttons = [b for b in answer["buttons"] if not b["payload"].startswith("https://")]
+    assert 2 <= len(topic_buttons) <= 3
+    assert simple["text"] != answer["text"]
 
 
 def test_every_button_names_a_topic_that_has_an_answer():
@@ -59,6 +65,8 @@ def test_every_button_names_a_topic_that_has_an_answer():
         responses.update(load(path)["responses"])
     for name, variations in responses.items():
         for button in (b for v in variations for b in v.get("buttons", [])):
+            if button["payload"].startswith("https://"):
+                continue  # a link, shown as a link by the widget
             assert button["title"] == button["payload"], name
             assert titles.get(button["payload"]) in answered_topics(), (name, button)
 
@@ -66,3 +74,18 @@ def test_every_button_names_a_topic_that_has_an_answer():
 def test_dialog_intents_are_topics():
     intents = set(DOMAIN["intents"]) - {"faq"}
     assert intents <= set(all_topics())
+
+
+def normalised(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return " ".join(re.findall(r"\w+", "".join(c for c in text if not unicodedata.combining(c))))
+
+
+def test_held_out_messages_are_never_training_examples():
+    training = set()
+    for path in [*FAQ_FILES, *sorted((PROJECT_ROOT / "data" / "nlu").glob("*.yml"))]:
+        for item in load(path).get("nlu") or []:
+            training |= {normalised(e.strip()[2:]) for e in item["examples"].splitlines() if e.strip()}
+    held_out = load(PROJECT_ROOT / "tests" / "nlu" / "heldout.yml")["topics"]
+    assert set(held_out) <= set(all_topics())
+    assert [m for ms in held_out.values() for m in ms if normalised(m) in training] == []

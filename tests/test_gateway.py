@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.settings import Settings
 from bot.texts import all_texts, text
-from tests.conftest import free_port
+from bot.stack import free_port
 
 
 @pytest.fixture

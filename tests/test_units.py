@@ -46,3 +46,31 @@ def test_closest_topics_prefer_likely_faq_answers_and_skip_noise():
         ]}},
     }
     assert closest_topics(parse) == ["partager_cv", "aide"]
+
+
+def test_plus_simple_finds_the_simpler_version_of_the_last_answer():
+    from rasa_sdk import Tracker
+
+    from actions.plus_simple import SIMPLE_CONDITION, last_response_name, simple_version
+
+    events = [
+        {"event": "bot", "text": "a", "metadata": {"utter_action": "utter_faq/partager_cv"}},
+        {"event": "user", "text": "j'ai pas compris"},
+        {"event": "bot", "text": "b", "metadata": {}},  # a custom action's message
+    ]
+    tracker = Tracker("s", {}, {}, events, False, None, {}, "action_listen")
+    assert last_response_name(tracker) == "utter_faq/partager_cv"
+    domain = {"responses": {"utter_faq/partager_cv": [
+        {"text": "usual"}, {"text": "simple", "condition": [SIMPLE_CONDITION]}]}}
+    assert simple_version(domain, "utter_faq/partager_cv")["text"] == "simple"
+    assert simple_version(domain, "utter_bonjour") is None
+
+
+def test_a_button_with_a_web_address_becomes_a_link():
+    from bot.chat import to_reply
+
+    reply = to_reply({"text": "t", "buttons": [
+        {"title": "Site LinkedIn", "payload": "https://www.linkedin.com/"},
+        {"title": "Mettre mes badges dans mon CV", "payload": "Mettre mes badges dans mon CV"}]})
+    assert [l.url for l in reply.links] == ["https://www.linkedin.com/"]
+    assert [b.title for b in reply.buttons] == ["Mettre mes badges dans mon CV"]

@@ -21,7 +21,7 @@ from bot.settings import PROJECT_ROOT
 ANSWER = "réponse"
 TITLE = "bouton"
 EXPLANATION = "glossaire"
-# bot/texts.yml holds placeholders such as {max}: any of them gets this sample number.
+# Placeholders ({max} in bot/texts.yml, {telephone} in domain.yml) get this sample.
 SAMPLE_NUMBER = "1000"
 
 
@@ -50,7 +50,8 @@ def _responses(path: Path) -> list[tuple[Text, list[tuple[str, str]]]]:
             key = name if len(variations) == 1 else f"{name}[{index + 1}]"
             origin = f"{_relative(path)} › {key}"
             buttons = [str(b.get("title", "")) for b in variation.get("buttons") or []]
-            answer = Text(origin, ANSWER, str(variation.get("text", "")), buttons)
+            # Responses that actions fill in ({telephone}) get a sample value.
+            answer = Text(origin, ANSWER, str(variation.get("text", "")).format_map(_Sample()), buttons)
             found.append((answer, [(f"{origin} › bouton {i + 1}", t) for i, t in enumerate(buttons)]))
     return found
 

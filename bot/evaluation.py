@@ -1,0 +1,128 @@
+"""Measured understanding: the topic Bagou gives to messages it never saw in training.
+
+`bagou eval` starts a private Bagou with the trained model, sends every message of
+tests/nlu/heldout.yml in a new session through the chat API (so the topic is the one
+a person would get), and reports accuracy, F1 per topic, out-of-scope precision and
+recall, in-scope questions refused, and the most confused pairs.
+"""
+
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import Stack, throwaway_settings
+from bot.training import ensure_model
+
+HELDOUT = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
+OUT_OF_SCOPE = "hors_sujet"
+# Answers that decline: the message is not answered with a topic's content.
+REFUSALS = {"hors_sujet", "incompris"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    text: str
+    expected: str
+    got: str
+
+
+def load_heldout(path: Path = HELDOUT) -> list[tuple[str, str]]:
+    topics = yaml.safe_load(path.read_text(encoding="utf-8"))["topics"]
+    return [(text, topic) for topic, texts in topics.items() for text in texts]
+
+
+def ask_all(url: str, cases: list[tuple[str, str]], workers: int = 2) -> list[Outcome]:
+    with httpx.Client(timeout=30) as client:
+        def ask(case):
+            text, expected = case
+            answer = client.post(f"{url}/api/chat", json={"text": text})
+            return Outcome(text, expected, answer.json().get("topic") or f"erreur {answer.status_code}")
+
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(ask, cases))
+
+
+def scores(outcomes: list[Outcome]) -> dict:
+    topics = sorted({o.expected for o in outcomes} | {o.got for o in outcomes})
+    per_topic = {}
+    for topic in topics:
+        tp = sum(o.expected == topic and o.got == topic for o in outcomes)
+        predicted = sum(o.got == topic for o in outcomes)
+        actual = sum(o.expected == topic for o in outcomes)
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_topic[topic] = dict(precision=precision, recall=recall, f1=f1, support=actual)
+    in_scope = [o for o in outcomes if o.expected != OUT_OF_SCOPE]
+    out_scope = [o for o in outcomes if o.expected == OUT_OF_SCOPE]
+    refused_oos = [o for o in outcomes if o.got in REFUSALS]
+    return {
+        "accuracy": sum(o.got == o.expected for o in outcomes) / len(outcomes),
+        "in_scope_accuracy": sum(o.got == o.expected for o in in_scope) / max(1, len(in_scope)),
+        "oos_recall": sum(o.got in REFUSALS for o in out_scope) / max(1, len(out_scope)),
+        "oos_precision": (sum(o.expected == OUT_OF_SCOPE for o in refused_oos) / len(refused_oos)
+                          if refused_oos else 0.0),
+        "in_scope_refused": sum(o.got in REFUSALS for o in in_scope) / max(1, len(in_scope)),
+        "per_topic": per_topic,
+        "confusions": Counter((o.expected, o.got) for o in outcomes if o.got != o.expected),
+        "count": len(outcomes), "in_scope": len(in_scope), "out_of_scope": len(out_scope),
+    }
+
+
+def report(result: dict, outcomes: list[Outcome], training: dict) -> str:
+    pct = lambda x: f"{100 * x:.1f} %"  # noqa: E731
+    lines = [
+        "# NLU report", "",
+        f"Made by `make eval` on {date.today().isoformat()}: the trained model, through the chat",
+        f"API, on `tests/nlu/heldout.yml` ({result['count']} messages never used in training:",
+        f"{result['in_scope']} in scope, {result['out_of_scope']} out of scope). Refused means the",
+        "answer is `hors_sujet` or `incompris`.", "",
+        "| measure | value | target |", "|---|---|---|",
+        f"| topic accuracy, all messages | {pct(result['accuracy'])} | |",
+        f"| topic accuracy, in-scope messages | {pct(result['in_scope_accuracy'])} | ≥ 95 % |",
+        f"| out-of-scope recall (refused) | {pct(result['oos_recall'])} | ≥ 90 % |",
+        f"| out-of-scope precision | {pct(result['oos_precision'])} | |",
+        f"| in-scope messages refused | {pct(result['in_scope_refused'])} | < 3 % |",
+        f"| training time (2 cores) | {training.get('training_seconds', '?')} s | < 600 s |", "",
+        "## Most confused pairs", "", "| expected | got | count |", "|---|---|---|",
+        *[f"| {e} | {g} | {n} |" for (e, g), n in result["confusions"].most_common(15)], "",
+        "## Per topic", "", "| topic | precision | recall | F1 | messages |", "|---|---|---|---|---|",
+        *[f"| {t} | {s['precision']:.2f} | {s['recall']:.2f} | {s['f1']:.2f} | {s['support']} |"
+          for t, s in result["per_topic"].items() if s["support"]], "",
+        "## Errors", "", "| message | expected | got |", "|---|---|---|",
+        *[f"| {o.text.replace('|', ' ')} | {o.expected} | {o.got} |"
+          for o in outcomes if o.got != o.expected],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def evaluate(report_path: Path | None = None) -> dict:
+    base = Settings()
+    ensure_model(base.model_dir, base.log_dir / "train.log")
+    training = yaml.safe_load((base.model_dir / "bagou.json").read_text())
+    cases = load_heldout()
+    settings = throwaway_settings(Path(tempfile.mkdtemp(prefix="bagou-eval-")))
+    stack = Stack(settings)
+    stack.start()
+    try:
+        stack.wait_ready()
+        started = time.monotonic()
+        outcomes = ask_all(f"http://127.0.0.1:{settings.port}", cases)
+        elapsed = time.monotonic() - started
+    finally:
+        stack.stop()
+    result = scores(outcomes)
+    text = report(result, outcomes, training)
+    print(text)
+    print(f"{len(cases)} messages in {elapsed:.0f} s.")
+    if report_path:
+        report_path.write_text(text, encoding="utf-8")
+    return result
