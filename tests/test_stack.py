@@ -103,14 +103,20 @@ def test_parler_humain_gives_the_structure_contact_and_the_lieux(running_bagou):
     assert reply["buttons"][0]["title"] == "C'est quoi un lieu de la reconnaissance ?"
 
 
-def test_when_unsure_it_offers_choices(running_bagou):
-    # A one-word message with no clear topic: the engine is not sure of its intent.
-    answer = running_bagou.chat("pourquoi").json()
-    assert answer["topic"] == "incompris"
-    titles = [b["title"] for b in answer["replies"][0]["buttons"]]
-    assert titles
-    if len(titles) > 1:  # the closest topics, then a way out
-        assert titles[-1] == "Autre chose"
+VAGUE = ["pourquoi", "bof", "peut-être", "ok", "d'accord", "oui", "truc"]
+
+
+def test_when_unsure_it_offers_the_closest_topics(running_bagou):
+    """Vague one-word messages: the engine is not sure of most of them, and then offers
+    « Vous voulez parler de … ? » with the closest topics and « Autre chose »."""
+    unsure = [a for a in (running_bagou.chat(m).json() for m in VAGUE) if a["topic"] == "incompris"]
+    assert len(unsure) >= 2
+    for answer in unsure:
+        titles = [b["title"] for b in answer["replies"][0]["buttons"]]
+        assert titles
+        if len(titles) > 1:  # the closest topics, then a way out
+            assert titles[-1] == "Autre chose"
+            assert set(titles[:-1]) <= {t.title for t in all_topics().values()}
 
 
 def send_to_rasa(bagou, text_, metadata, token=None):
