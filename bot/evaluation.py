@@ -6,6 +6,7 @@ a person would get), and reports accuracy, F1 per topic, out-of-scope precision 
 recall, in-scope questions refused, and the most confused pairs.
 """
 
+import json
 import tempfile
 import time
 from collections import Counter
@@ -107,7 +108,7 @@ def report(result: dict, outcomes: list[Outcome], training: dict) -> str:
 def evaluate(report_path: Path | None = None) -> dict:
     base = Settings()
     ensure_model(base.model_dir, base.log_dir / "train.log")
-    training = yaml.safe_load((base.model_dir / "bagou.json").read_text())
+    training = json.loads((base.model_dir / "bagou.json").read_text())
     cases = load_heldout()
     settings = throwaway_settings(Path(tempfile.mkdtemp(prefix="bagou-eval-")))
     stack = Stack(settings)
