@@ -300,3 +300,9 @@ def test_cli_checks_every_text(capsys):
     assert main(["falc", "check"]) == 0
     out = capsys.readouterr().out
     assert "Mots par phrase en moyenne" in out and "Lexique 3.83" in out
+
+
+def test_a_glossary_word_explained_with_its_acronym_counts_as_explained():
+    draft = "Open Badge Factory (OBF), c'est une plateforme pour les structures."
+    findings = [f.rule for f in check_draft(draft).findings]
+    assert "mot du glossaire non expliqué" not in findings

@@ -395,8 +395,10 @@ def reading_ease(c: Checked, score: float | None) -> list[Finding]:
                     f"Kandel–Moles {score:.0f} < {READING_EASE_MIN}".replace(".", ","))]
 
 
-# « Un endossement, c'est … », « Les critères, ce sont … », « X veut dire … »
-DEFINES = r"\s*,?\s*(?:c['’]est|ce sont|cela veut dire|ça veut dire|veut dire|veulent dire)\b"
+# « Un endossement, c'est … », « Les critères, ce sont … », « X veut dire … »; the word
+# may come with its acronym: « Open Badge Factory (OBF), c'est … ».
+DEFINES = (r"(?:\s*\([A-Z]{2,}\))?\s*,?\s*"
+           r"(?:c['’]est|ce sont|cela veut dire|ça veut dire|veut dire|veulent dire)\b")
 
 
 def _normalise(text: str) -> str:
