@@ -5,6 +5,7 @@ run: setup
 	.venv/bin/bagou run
 
 test: setup
+	scripts/browser.sh
 	.venv/bin/python -m pytest
 
 setup:

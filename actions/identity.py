@@ -1,11 +1,27 @@
-"""Who is talking, as the gateway put it in the message metadata."""
+"""Who is talking, as the gateway put it in the message metadata.
+
+Only the gateway sets this metadata (bot/identity.py); a person cannot: Rasa's channel
+accepts messages from the gateway's token only. A learner's e-mail comes from here and
+never from what the person types.
+"""
 
 from rasa_sdk import Tracker
 
 KINDS = ("anonymous", "learner", "adviser")
 
 
-def identity_kind(tracker: Tracker) -> str:
+def identity_of(tracker: Tracker) -> dict:
     metadata = tracker.latest_message.get("metadata") or {}
-    kind = (metadata.get("identity") or {}).get("kind")
-    return kind if kind in KINDS else "anonymous"
+    identity = metadata.get("identity") or {}
+    return identity if identity.get("kind") in KINDS else {"kind": "anonymous"}
+
+
+def identity_kind(tracker: Tracker) -> str:
+    return identity_of(tracker)["kind"]
+
+
+def learner_email(tracker: Tracker) -> str | None:
+    """The signed-in learner's e-mail, or None for anyone else."""
+    identity = identity_of(tracker)
+    email = identity.get("email")
+    return email if identity["kind"] == "learner" and isinstance(email, str) and email else None

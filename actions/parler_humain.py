@@ -8,12 +8,9 @@ a response of domain.yml, so that the FALC checker reads it.
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.wording import wording
 from bot.settings import get_settings
 from bot.topics import all_topics
-
-
-def wording(domain: dict, response: str, **values: str) -> str:
-    return domain["responses"][response][0]["text"].format(**values)
 
 
 class ActionParlerHumain(Action):

@@ -1,31 +1,31 @@
-"""The FastAPI gateway: chat API, health, the minimal page at /."""
+"""The FastAPI gateway: chat API, health, the widget and the demo site at /."""
 
-import json
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat import ChatService
 from bot.db import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
+from bot.obf_sandbox import make_router as obf_sandbox_router
 from bot.rasa_client import RasaClient
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
 from bot.settings import Settings, get_settings
-from bot.texts import text
+from bot.widget import make_router as widget_router
 
-WEB = Path(__file__).with_name("web")
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 422, 503)}
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
-    chat = ChatService(make_sessionmaker(engine), rasa, settings.max_message_chars)
+    chat = ChatService(make_sessionmaker(engine), rasa, settings.max_message_chars,
+                       settings.site_secrets)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -41,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if settings.obf_sandbox:
+        app.include_router(obf_sandbox_router(engine))
 
     @app.post("/api/chat", response_model=ChatResponse, responses=ERRORS, tags=["chat"])
     async def post_chat(request: ChatRequest) -> ChatResponse:
@@ -60,13 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.status = "ok" if healthy else "degraded"
         return JSONResponse(state.model_dump(), status_code=200 if healthy else 503)
 
-    home_page = (WEB / "index.html").read_text(encoding="utf-8").replace(
-        "__SERVEUR_INJOIGNABLE__", json.dumps(text("serveur_injoignable"), ensure_ascii=False)
-    )
-
-    @app.get("/", include_in_schema=False)
-    async def home():
-        return HTMLResponse(home_page)
+    # The widget: its files and texts, history, feedback, and the demo site at /.
+    app.include_router(widget_router(make_sessionmaker(engine), settings))
+    if settings.allowed_origin_list:
+        # Only the sites listed in BAGOU_ALLOWED_ORIGINS may call the API from their
+        # pages; the gateway's own pages need no CORS. No cookies: no credentials.
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list,
+                           allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
+                           max_age=600)
 
     return app
 

@@ -2,11 +2,13 @@
 
 import logging
 import uuid
+from datetime import timezone
 
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.errors import ApiError
+from bot.identity import ANONYMOUS, Identity, learner_from_site_token
 from bot.models import ChatMessage, ChatSession, utcnow
 from bot.privacy import mask_personal_data
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -16,20 +18,28 @@ from bot.topics import topic_of_turn
 
 log = logging.getLogger(__name__)
 
-ANONYMOUS = {"kind": "anonymous"}
-
 
 class ChatService:
-    def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int):
+    def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int,
+                 site_secrets: dict[str, str] | None = None):
         self._db = sessions
         self._rasa = rasa
         self._max_chars = max_chars
+        self._site_secrets = site_secrets or {}
 
     async def handle(self, request: ChatRequest) -> ChatResponse:
         message = self._clean_text(request.text)
-        session_id = await run_in_threadpool(self._open_session, request.session_id)
+        signed_in = None
+        if request.site_token:
+            try:
+                signed_in = learner_from_site_token(request.site_token, self._site_secrets)
+            except ApiError as error:
+                error.session_id = request.session_id
+                raise
+        session_id, identity = await run_in_threadpool(
+            self._open_session, request.session_id, signed_in)
         try:
-            raw = await self._rasa.send(session_id, message, {"identity": ANONYMOUS})
+            raw = await self._rasa.send(session_id, message, {"identity": identity.metadata()})
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for a chat turn: %s", error)
             # Keep the question: what people asked while Bagou was down matters too.
@@ -51,26 +61,58 @@ class ChatService:
             raise ApiError(422, "texte_trop_long", max=self._max_chars)
         return message
 
-    def _open_session(self, session_id: str | None) -> str:
+    def _open_session(self, session_id: str | None,
+                      signed_in: Identity | None) -> tuple[str, Identity]:
+        """The session and who talks in it. A new sign-in replaces the session's identity;
+        otherwise the identity bound earlier holds until it expires."""
         with self._db.begin() as db:
             if session_id is None:
-                session_id = str(uuid.uuid4())
-                db.add(ChatSession(id=session_id))
-                return session_id
-            if not _is_uuid(session_id):
-                raise ApiError(422, "session_invalide")
-            session = db.get(ChatSession, session_id)
-            if session is None:
-                raise ApiError(404, "session_inconnue")
-            session.last_active_at = utcnow()
-            return session_id
+                session = ChatSession(id=str(uuid.uuid4()))
+                db.add(session)
+            else:
+                if not _is_uuid(session_id):
+                    raise ApiError(422, "session_invalide")
+                session = db.get(ChatSession, session_id)
+                if session is None:
+                    raise ApiError(404, "session_inconnue")
+                session.last_active_at = utcnow()
+            if signed_in is not None:
+                bind_identity(session, signed_in)
+            return session.id, stored_identity(session).active()
 
     def _store_turn(self, session_id: str, message: str, replies: list[Reply], topic: str | None):
         with self._db.begin() as db:
             db.add(ChatMessage(session_id=session_id, sender="user",
                                text=mask_personal_data(message), topic=topic))
-            db.add_all(ChatMessage(session_id=session_id, sender="bot", text=r.text, topic=topic)
-                       for r in replies)
+            # Buttons and links are kept so that the widget can show them again after a
+            # reload; the ids let the person give a thumb up or down on each answer.
+            rows = [ChatMessage(session_id=session_id, sender="bot", text=r.text, topic=topic,
+                                buttons=[b.model_dump() for b in r.buttons] or None,
+                                links=[link.model_dump() for link in r.links] or None)
+                    for r in replies]
+            db.add_all(rows)
+            db.flush()
+            for reply, row in zip(replies, rows):
+                reply.id = row.id
+
+
+def bind_identity(session: ChatSession, identity: Identity) -> None:
+    session.identity_kind = identity.kind
+    session.identity_email = identity.email
+    session.identity_name = identity.name
+    session.identity_source = identity.source
+    session.identity_expires_at = identity.expires_at
+
+
+def stored_identity(session: ChatSession) -> Identity:
+    if session.identity_kind in (None, "anonymous"):
+        return ANONYMOUS
+    expires_at = session.identity_expires_at
+    if expires_at is not None and expires_at.tzinfo is None:  # SQLite keeps naive UTC
+        expires_at = expires_at.replace(tzinfo=timezone.utc)
+    return Identity(kind=session.identity_kind, email=session.identity_email,
+                    name=session.identity_name, source=session.identity_source,
+                    expires_at=expires_at)
 
 
 def to_reply(message: dict) -> Reply:

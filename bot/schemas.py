@@ -1,5 +1,7 @@
 """Shapes of the chat API (documented in the OpenAPI page at /docs)."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -8,6 +10,11 @@ class ChatRequest(BaseModel):
         None, description="Conversation id returned by an earlier answer; empty to start one."
     )
     text: str = Field(..., description="The person's message, 1 to 1000 signs.")
+    site_token: str | None = Field(
+        None,
+        description="Optional JWT (HS256) signed by the host site that identifies the "
+        "learner (claims iss, email, exp, name). Binds the learner to the session.",
+    )
 
 
 class Button(BaseModel):
@@ -24,6 +31,7 @@ class Reply(BaseModel):
     text: str
     buttons: list[Button] = Field([], description="Choices: send `payload` as the next text.")
     links: list[Link] = Field([], description="Pages to open, in a new tab.")
+    id: int | None = Field(None, description="Message id: give it to /api/feedback.")
 
 
 class ChatResponse(BaseModel):
@@ -47,3 +55,36 @@ class Health(BaseModel):
     rasa: bool
     actions: bool
     database: bool
+
+
+# --- The widget: history of a conversation, feedback on an answer ------------------
+
+
+class HistoryMessage(BaseModel):
+    id: int
+    sender: Literal["user", "bot"]
+    text: str = Field(..., description="As the person saw it: their own texts are stored "
+                      "with e-mail addresses and phone numbers masked; a chosen button "
+                      "shows its title.")
+    buttons: list[Button] = []
+    links: list[Link] = []
+    topic: str | None = None
+    feedback: Literal["up", "down"] | None = Field(None, description="The thumb given, if any.")
+
+
+class History(BaseModel):
+    session_id: str
+    messages: list[HistoryMessage]
+
+
+class FeedbackRequest(BaseModel):
+    session_id: str
+    message_id: int = Field(..., description="`id` of a reply of the assistant.")
+    value: Literal["up", "down"]
+
+
+class Feedback(BaseModel):
+    session_id: str
+    message_id: int
+    value: Literal["up", "down"]
+    topic: str | None = Field(None, description="Topic of the answer that got the thumb.")

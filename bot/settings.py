@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     contact_phone: str = ""
     contact_email: str = ""
     contact_url: str = ""
+    # Sites allowed to identify their learners, as JSON {"<site id>": "<secret>"}: the
+    # site signs a JWT (HS256, `iss` = site id) that the widget passes on.
+    site_secrets: dict[str, str] = {}
+    # Serve the OBF-compatible sandbox with demo data at /obf-sandbox (public demo
+    # credentials, fake learners). Turn it off where a real OBF account is used.
+    obf_sandbox: bool = True
+    # Web sites (origins: scheme://host[:port]) allowed to embed the widget from another
+    # address than the gateway's own, comma-separated. The gateway's own pages always work.
+    allowed_origins: str = ""
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
 
@@ -44,6 +53,10 @@ class Settings(BaseSettings):
     @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.actions_port}"
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
     def public_url(self) -> str:

@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import yaml
+
 from bot.settings import PROJECT_ROOT
 
 MODEL_NAME = "bagou"
@@ -44,6 +46,15 @@ def rasa_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def count_examples() -> int:
+    """NLU examples in faq/ and data/nlu/ (what the training time grows with)."""
+    total = 0
+    for path in [*(PROJECT_ROOT / "faq").glob("*.yml"), *(PROJECT_ROOT / "data" / "nlu").glob("*.yml")]:
+        for item in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
+            total += sum(1 for line in str(item.get("examples", "")).splitlines() if line.strip())
+    return total
+
+
 def ensure_model(model_dir: Path, log_file: Path, force: bool = False) -> bool:
     """Trains when needed; returns True when it trained. Raises on a failed training."""
     model, stamp = model_path(model_dir), model_dir / f"{MODEL_NAME}.json"
@@ -67,6 +78,7 @@ def ensure_model(model_dir: Path, log_file: Path, force: bool = False) -> bool:
     stamp.write_text(json.dumps({
         "fingerprint": wanted,
         "training_seconds": round(time.monotonic() - started, 1),
+        "training_examples": count_examples(),
         # ru_maxrss of the largest finished child: the training process, in KiB.
         "training_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
     }, indent=2))

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import free_port
 from bot.training import ensure_model
 
+# The host site that the running Bagou trusts to identify learners (BAGOU_SITE_SECRETS).
+TEST_SITE, TEST_SITE_SECRET = "site-de-test", "secret-du-site-de-test-" + os.urandom(16).hex()
+
 
 @dataclass
 class RunningBagou:
@@ -23,8 +28,10 @@ class RunningBagou:
     token: str
     output: Path
 
-    def chat(self, text, session_id=None, **kwargs) -> httpx.Response:
+    def chat(self, text, session_id=None, site_token=None, **kwargs) -> httpx.Response:
         body = {"text": text, "session_id": session_id}
+        if site_token:
+            body["site_token"] = site_token
         return httpx.post(f"{self.url}/api/chat", json=body, timeout=30, **kwargs)
 
     def wait_healthy(self, timeout: float = 300) -> None:
@@ -51,7 +58,14 @@ def trained_model() -> Path:
 @pytest.fixture(scope="module")
 def running_bagou(trained_model, tmp_path_factory) -> RunningBagou:
     """`bagou run` on free ports with its own database, as a person would start it."""
-    work = tmp_path_factory.mktemp("bagou")
+    with start_bagou(trained_model, tmp_path_factory.mktemp("bagou")) as bagou:
+        yield bagou
+
+
+@contextmanager
+def start_bagou(trained_model: Path, work: Path, **extra_env: str) -> Iterator[RunningBagou]:
+    """Starts Bagou in `work` (database bagou.db, logs); `extra_env` adds or overrides
+    variables, e.g. BAGOU_ALLOWED_ORIGINS for the widget's cross-origin test."""
     port, rasa_port, actions_port = free_port(), free_port(), free_port()
     token = "test-token-" + os.urandom(8).hex()
     env = dict(
@@ -68,7 +82,11 @@ def running_bagou(trained_model, tmp_path_factory) -> RunningBagou:
         BAGOU_CONTACT_PHONE="02 31 00 00 00",
         BAGOU_CONTACT_EMAIL="",
         BAGOU_CONTACT_URL="https://example.org/contact",
+        BAGOU_SITE_SECRETS=f'{{"{TEST_SITE}": "{TEST_SITE_SECRET}"}}',
     )
+    env.update(extra_env)
+    for name in [k for k in env if k.startswith("OBF_")]:
+        del env[name]  # the embedded OBF sandbox, never a real OBF account
     output = work / "bagou-run.out"
     with output.open("wb") as out:
         process = subprocess.Popen(

@@ -96,12 +96,13 @@ def test_openapi_documents_the_chat_api(client):
     assert "/api/chat" in schema["paths"] and "/health" in schema["paths"]
 
 
-def test_home_page_has_a_labelled_input_and_french_text(client):
+def test_home_page_is_the_demo_site_with_the_chat_widget(client):
+    # The widget itself and its texts are tested in test_widget_api.py and test_widget.py.
     page = client.get("/")
     assert page.status_code == 200
     assert '<html lang="fr">' in page.text
-    assert '<label for="text">' in page.text and ">Envoyer</button>" in page.text
-    assert text("serveur_injoignable").split("\n")[0] in page.text
+    assert '<script src="/widget/bagou.js" defer></script>' in page.text
+    assert "<bagou-chat" in page.text
 
 
 def test_every_gateway_text_is_filled_in():

@@ -3,8 +3,10 @@ started by `bagou run`. Tests in this file run in order; the last one stops Bago
 
 import signal
 import sqlite3
+import time
 
 import httpx
+import jwt
 import psutil
 import pytest
 import yaml
@@ -13,6 +15,7 @@ from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
 from bot.settings import PROJECT_ROOT
 from bot.texts import text
 from bot.topics import all_topics
+from tests.conftest import TEST_SITE, TEST_SITE_SECRET
 
 pytestmark = pytest.mark.stack
 
@@ -91,6 +94,84 @@ def test_conversation(running_bagou, conversation):
         assert (turn["user"], answer.json()["topic"]) == (turn["user"], turn["topic"])
         if "simpler_than" in turn:
             assert answer.json()["replies"][0]["text"] == simple_version_of(turn["simpler_than"])
+
+
+def site_token(email="lea.martin@example.org", lifetime=600, secret=None):
+    now = int(time.time())
+    claims = {"iss": TEST_SITE, "email": email, "name": "Léa Martin", "exp": now + lifetime}
+    return jwt.encode(claims, secret or TEST_SITE_SECRET, algorithm="HS256")
+
+
+def all_text(answer: dict) -> str:
+    return "\n".join(r["text"] + " " + " ".join(b["title"] for b in r["buttons"])
+                     for r in answer["replies"])
+
+
+LEA_BADGES = ["Point Info Badge", "Communiquer à l'oral", "Premiers secours citoyens",
+              "Usages du numérique"]
+
+
+def test_a_learner_signed_in_by_the_site_sees_her_badges_page_by_page(running_bagou):
+    first = running_bagou.chat("montre moi mes badges", site_token=site_token())
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert answer["topic"] == "mes_badges"
+    texts = [r["text"] for r in answer["replies"]]
+    assert texts[0] == "Vous avez 4 badges."
+    assert "**Communiquer à l'oral**\nDonné par Lieux de la reconnaissance — démo le 12 mars 2025." in texts
+    assert any("**Usages du numérique**" in t and "La structure a retiré ce badge." in t for t in texts)
+    assert all(r["links"][0]["title"] == "Voir le badge" for r in answer["replies"][1:4])
+    more = answer["replies"][-1]
+    assert more["text"] == "Il reste 1 badge à voir."
+    assert more["buttons"] == [{"title": "Voir plus", "payload": "/voir_plus_badges"}]
+
+    # The session keeps the identity: the next turns need no token.
+    second = running_bagou.chat(more["buttons"][0]["payload"], answer["session_id"]).json()
+    assert second["topic"] == "mes_badges"
+    assert "**Premiers secours citoyens**" in second["replies"][0]["text"]
+    assert "Ce badge a pris fin le 14 mai 2024." in second["replies"][0]["text"]
+    shown = all_text(answer) + all_text(second)
+    assert all(name in shown for name in LEA_BADGES)
+
+    follow = running_bagou.chat("et je peux viser quel badge apres ?", answer["session_id"]).json()
+    assert follow["topic"] == "badges_suivants"
+    suggested = all_text(follow)
+    assert "**Conseil Badge**" in suggested and "**Accueillir le public**" in suggested
+    assert "**Point Info Badge**" not in suggested  # already held
+
+
+def test_a_learner_without_badges_is_told_so(running_bagou):
+    answer = running_bagou.chat("Voir mes badges",
+                                site_token=site_token("nour.benali@example.org")).json()
+    assert answer["topic"] == "mes_badges"
+    assert answer["replies"][0]["text"].startswith("Je ne trouve aucun badge pour vous.")
+
+
+@pytest.mark.parametrize("message", [
+    "montre moi mes badges",
+    "mes badges lea.martin@example.org",
+    "voici mon mail : lea.martin@example.org, je veux voir mes badges",
+    "/mes_badges",
+    "/voir_plus_badges",
+    "Quels badges obtenir ensuite ? je suis lea.martin@example.org",
+])
+def test_an_anonymous_visitor_never_sees_anyones_badges(running_bagou, message):
+    answer = running_bagou.chat(message)
+    assert answer.status_code == 200
+    shown = all_text(answer.json())
+    assert not [name for name in LEA_BADGES if name in shown]
+    assert "lea.martin" not in shown
+
+
+@pytest.mark.parametrize("token, error", [
+    (site_token(secret="un-secret-que-le-site-n-a-jamais-eu-0123456789"), "jeton_invalide"),
+    (site_token(lifetime=-120), "jeton_expire"),
+])
+def test_a_forged_or_expired_site_token_is_refused_clearly(running_bagou, token, error):
+    answer = running_bagou.chat("mes badges", site_token=token)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == error
+    assert answer.json()["message"] == text(error)
 
 
 def test_parler_humain_gives_the_structure_contact_and_the_lieux(running_bagou):

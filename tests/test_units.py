@@ -74,3 +74,12 @@ def test_a_button_with_a_web_address_becomes_a_link():
         {"title": "Mettre mes badges dans mon CV", "payload": "Mettre mes badges dans mon CV"}]})
     assert [l.url for l in reply.links] == ["https://www.linkedin.com/"]
     assert [b.title for b in reply.buttons] == ["Mettre mes badges dans mon CV"]
+
+
+def test_dates_are_written_in_full_as_people_read_them():
+    from datetime import date
+
+    from actions.wording import french_date
+    assert french_date(date(2026, 3, 1)) == "1er mars 2026"
+    assert french_date(date(2024, 8, 14)) == "14 août 2024"
+    assert french_date(date(2025, 12, 31)) == "31 décembre 2025"

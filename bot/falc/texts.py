@@ -5,6 +5,7 @@
 - conversation responses and their buttons: `responses:` of domain.yml (custom actions
   say these responses too, by name);
 - gateway messages: bot/texts.yml (placeholders get a sample number);
+- the chat widget's labels, messages and first suggestions: widget/texts.yml;
 - topic titles: topics.yml, used as button titles by the custom actions;
 - the explanations of the glossary, which answers reuse.
 """
@@ -21,6 +22,8 @@ from bot.settings import PROJECT_ROOT
 ANSWER = "réponse"
 TITLE = "bouton"
 EXPLANATION = "glossaire"
+# The widget's texts (labels, messages, first suggestions), served to it as JSON.
+WIDGET_TEXTS = "widget/texts.yml"
 # Placeholders ({max} in bot/texts.yml, {telephone} in domain.yml) get this sample.
 SAMPLE_NUMBER = "1000"
 
@@ -66,6 +69,20 @@ def _gateway_texts(path: Path) -> list[Text]:
             for key, value in _load(path).items()]
 
 
+def _widget_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
+    """widget/texts.yml: `messages` are read like answers (the welcome comes with the
+    `suggestions` as buttons); `labels` and `suggestions` are button titles."""
+    widget = _load(path)
+    origin = _relative(path)
+    suggestions = [str(t) for t in widget.get("suggestions") or []]
+    answers = [Text(f"{origin} › {key}", ANSWER, str(value).format_map(_Sample()),
+                    suggestions if key == "accueil" else [])
+               for key, value in (widget.get("messages") or {}).items()]
+    titles = [(f"{origin} › {key}", str(value)) for key, value in (widget.get("labels") or {}).items()]
+    titles += [(f"{origin} › suggestions › {i + 1}", t) for i, t in enumerate(suggestions)]
+    return answers, titles
+
+
 def _topic_titles(path: Path) -> list[tuple[str, str]]:
     return [(f"{_relative(path)} › {t['id']} › title", str(t["title"]))
             for t in _load(path).get("topics", [])]
@@ -89,6 +106,12 @@ def gather(root: Path = PROJECT_ROOT) -> list[Text]:
                 for origin, title in buttons:
                     titles[title].append(origin)
     answers += _gateway_texts(root / "bot" / "texts.yml")
+    widget_file = root / WIDGET_TEXTS
+    if widget_file.exists():
+        widget_answers, widget_titles = _widget_texts(widget_file)
+        answers += widget_answers
+        for origin, title in widget_titles:
+            titles[title].append(origin)
     glossary_file = root / GLOSSARY_FILE.name
     if glossary_file.exists():
         answers += [Text(f"{glossary_file.name} › {t['mot']}", EXPLANATION, str(t["explication"]).strip())

@@ -1,0 +1,29 @@
+"""The OBF organisations the actions read: the real OBF when OBF_BASE_URL is set,
+else the gateway's own sandbox (demo data). One directory per process, so that the
+OAuth2 tokens and badge details stay cached between messages."""
+
+from bot.obf import ObfDirectory, TokenStore, build_organisations, get_obf_settings
+from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
+from bot.settings import get_settings
+
+_directory: ObfDirectory | None = None
+
+
+def sandbox_base_url() -> str:
+    # The action server runs beside the gateway: reach it on loopback.
+    return f"http://127.0.0.1:{get_settings().port}{PREFIX}"
+
+
+def directory() -> ObfDirectory:
+    global _directory
+    if _directory is None:
+        obf = get_obf_settings()
+        # A person waits for the answer: never sleep for OBF's 10-second token rule.
+        tokens = TokenStore(max_wait=2.0)
+        if obf.configured:
+            _directory = ObfDirectory.from_settings(obf, tokens=tokens)
+        else:
+            sandbox = build_organisations(sandbox_base_url(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+            _directory = ObfDirectory.from_organisations(sandbox, timeout=obf.obf_timeout,
+                                                         tokens=tokens)
+    return _directory

@@ -1,0 +1,96 @@
+"""Several OBF organisations seen as one (OBF_CLIENT_ID=a,b,c).
+
+A learner may hold badges from several organisations. When one organisation
+fails and another answers, the bot still shows what it found and says that a
+part could not be read: hence results with a list of errors, not one exception.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Generic, TypeVar
+
+from bot.obf.client import ObfClient
+from bot.obf.errors import ObfConfigError, ObfError
+from bot.obf.models import EarnableBadge, LearnerBadge
+from bot.obf.settings import ObfOrganisation, ObfSettings, get_obf_settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class DirectoryResult(Generic[T]):
+    items: list[T] = field(default_factory=list)
+    errors: list[ObfError] = field(default_factory=list)  # each names its client_id
+
+    @property
+    def partial(self) -> bool:
+        """Some organisations answered, some did not (« une partie de vos badges
+        n'a pas pu être lue »)."""
+        return bool(self.errors)
+
+
+class ObfDirectory:
+    def __init__(self, clients: Sequence[ObfClient]):
+        self.clients = list(clients)
+
+    @classmethod
+    def from_organisations(cls, organisations: Sequence[ObfOrganisation],
+                           **client_options) -> "ObfDirectory":
+        """`client_options` go to every ObfClient (timeout, transport, tokens …)."""
+        return cls([ObfClient(org, **client_options) for org in organisations])
+
+    @classmethod
+    def from_settings(cls, settings: ObfSettings | None = None,
+                      **client_options) -> "ObfDirectory":
+        """The organisations of OBF_*; ObfConfigError when OBF_BASE_URL is empty
+        (the caller then builds the sandbox's organisations instead)."""
+        settings = settings or get_obf_settings()
+        if not settings.configured:
+            raise ObfConfigError("OBF_BASE_URL is empty: OBF is not configured")
+        client_options.setdefault("timeout", settings.obf_timeout)
+        return cls.from_organisations(settings.organisations(), **client_options)
+
+    async def __aenter__(self) -> "ObfDirectory":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(client.aclose() for client in self.clients))
+
+    async def _each(self, call: Callable[[ObfClient], Awaitable[list[T]]]
+                    ) -> DirectoryResult[T]:
+        """`call` on every organisation at once. All failed: the first error is
+        raised, as a single client would; some failed: partial result."""
+        outcomes = await asyncio.gather(*(call(c) for c in self.clients),
+                                        return_exceptions=True)
+        result: DirectoryResult[T] = DirectoryResult()
+        for outcome in outcomes:
+            if isinstance(outcome, ObfError):
+                result.errors.append(outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome  # a bug, not an OBF failure: do not hide it
+            else:
+                result.items.extend(outcome)
+        if result.errors and len(result.errors) == len(self.clients):
+            raise result.errors[0]
+        return result
+
+    async def learner_badges(self, email: str) -> DirectoryResult[LearnerBadge]:
+        """Badges of `email` in all organisations, newest first."""
+        result = await self._each(lambda client: client.learner_badges(email))
+        result.items.sort(key=lambda b: b.issued_on or date.min, reverse=True)
+        return result
+
+    async def earnable_badges(self) -> DirectoryResult[EarnableBadge]:
+        return await self._each(lambda client: client.earnable_badges())
+
+    async def ping(self) -> DirectoryResult[str]:
+        """Health: the client ids that answered, and the errors of the others."""
+        async def one(client: ObfClient) -> list[str]:
+            await client.ping()
+            return [client.client_id]
+        return await self._each(one)

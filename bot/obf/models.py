@@ -1,0 +1,57 @@
+"""What the bot gets from OBF, the same for API v1 and v2.
+
+The models are deliberately small: only what the assistant shows to a learner.
+Raw OBF shapes are read in bot/obf/parsing.py.
+"""
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Badge(_Model):
+    id: str
+    name: str
+    description: str = ""
+    image: str | None = None
+    criteria: str = ""          # plain text (v1 criteria_html is stripped of its tags)
+    criteria_url: str | None = None
+    category: list[str] = []
+    tags: list[str] = []
+    client_id: str = ""         # the organisation that owns the badge
+
+
+class LearnerBadge(_Model):
+    """One badge received by the learner (one recipient row of an issuing event)."""
+
+    badge_id: str
+    badge_name: str
+    issuer_name: str | None      # organisation name; None if OBF would not tell it
+    issued_on: date | None
+    expires_on: date | None
+    revoked: bool
+    expired: bool                # expires_on is before "today" (injectable clock)
+    link: str | None = None      # assertion JSON (v2: OB3 credential) or public assertion
+    image: str | None = None
+    event_id: str = ""
+    client_id: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not (self.revoked or self.expired)
+
+
+class EarnableBadge(_Model):
+    """A badge one can apply for (OBF "earnable badge")."""
+
+    id: str
+    badge_id: str | None
+    name: str
+    description: str = ""
+    url: str | None = None       # OBF's apply_url: the public application form
+    approval_method: str | None = None  # review | instant | secret | peer
+    client_id: str = ""

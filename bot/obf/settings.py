@@ -1,0 +1,95 @@
+"""OBF configuration from the environment (and `/work/main/.env`, like bot/settings.py).
+
+The variables keep their historical names, without the BAGOU_ prefix:
+OBF_BASE_URL, OBF_CLIENT_ID, OBF_CLIENT_SECRET, OBF_API_VERSION, OBF_TIMEOUT.
+Several organisations: OBF_CLIENT_ID=a,b and OBF_CLIENT_SECRET=sa,sb (same order,
+same base URL). An empty OBF_BASE_URL means "not configured": the product then
+uses its embedded sandbox, built with `build_organisations()`.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.obf.errors import ObfConfigError
+from bot.settings import PROJECT_ROOT
+
+ApiVersion = Literal["v1", "v2"]
+
+
+@dataclass(frozen=True)
+class ObfOrganisation:
+    """One OBF organisation: where it lives and how to authenticate."""
+
+    base_url: str  # may carry a path prefix, e.g. http://127.0.0.1:8000/obf-sandbox
+    client_id: str
+    # repr=False and SecretStr: a secret must never show up in a log or a traceback.
+    client_secret: SecretStr = field(repr=False)
+    api_version: ApiVersion = "v2"
+
+
+class ObfSettings(BaseSettings):
+    # No env_prefix: each field is read from the env variable of the same name.
+    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    obf_base_url: str = ""
+    obf_client_id: str = ""
+    obf_client_secret: SecretStr = SecretStr("")
+    obf_api_version: ApiVersion = "v2"
+    obf_timeout: float = Field(5.0, gt=0)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.obf_base_url.strip())
+
+    def organisations(self) -> list[ObfOrganisation]:
+        """The configured organisations; [] when OBF_BASE_URL is empty."""
+        if not self.configured:
+            return []
+        return build_organisations(
+            self.obf_base_url, self.obf_client_id,
+            self.obf_client_secret.get_secret_value(), self.obf_api_version,
+        )
+
+
+def _split(values: str | Sequence[str]) -> list[str]:
+    items = values.split(",") if isinstance(values, str) else list(values)
+    return [item.strip() for item in items if item and item.strip()]
+
+
+def build_organisations(
+    base_url: str,
+    client_ids: str | Sequence[str],
+    client_secrets: str | Sequence[str],
+    api_version: ApiVersion = "v2",
+) -> list[ObfOrganisation]:
+    """Pair ids and secrets (comma-separated strings or lists) into organisations.
+
+    Raises ObfConfigError when they cannot be paired: guessing which secret goes
+    with which id would send a secret to the wrong organisation.
+    """
+    ids, secrets = _split(client_ids), _split(client_secrets)
+    if not base_url.strip():
+        raise ObfConfigError("OBF_BASE_URL is empty")
+    if not ids:
+        raise ObfConfigError("OBF_CLIENT_ID is empty")
+    if len(ids) != len(secrets):
+        raise ObfConfigError(
+            f"OBF_CLIENT_ID has {len(ids)} value(s) but OBF_CLIENT_SECRET has "
+            f"{len(secrets)}: give one secret per organisation, in the same order"
+        )
+    if api_version not in ("v1", "v2"):
+        raise ObfConfigError(f"OBF_API_VERSION must be v1 or v2, not {api_version!r}")
+    return [
+        ObfOrganisation(base_url.strip(), cid, SecretStr(secret), api_version)
+        for cid, secret in zip(ids, secrets)
+    ]
+
+
+@lru_cache
+def get_obf_settings() -> ObfSettings:
+    return ObfSettings()

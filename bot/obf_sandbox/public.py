@@ -1,0 +1,163 @@
+"""Public URLs that the API answers point to, so that every link works in the demo.
+
+No token: like OBF, they are reached through ids that are hard to guess (the assertion
+id and receive token are random). They show a badge name, a first name and a date,
+never an e-mail address: the credential carries only a salted hash of it.
+"""
+
+import hashlib
+import html
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy import select
+
+from bot.models import SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxRecipient
+from bot.obf_sandbox.deps import DbSession
+from bot.obf_sandbox.errors import SandboxRoute, not_found
+from bot.obf_sandbox.shapes import Links
+
+router = APIRouter(route_class=SandboxRoute, tags=["obf-sandbox"])
+
+# The pages and pictures run nothing and load nothing from elsewhere.
+LOCKED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'",
+          "X-Content-Type-Options": "nosniff"}
+OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2",
+               "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre"]
+COLOURS = ["#1d4e89", "#00736a", "#7a3e9d", "#a23b2a", "#2f6b2f", "#8a5a00"]
+
+
+def _recipient(session, assertion_id: str) -> SandboxRecipient:
+    recipient = session.scalar(select(SandboxRecipient)
+                               .where(SandboxRecipient.assertion_id == assertion_id))
+    if recipient is None:
+        raise not_found("assertion")
+    return recipient
+
+
+@router.get("/obv3/credentials/{assertion_id}.json", name="obf_sandbox_credential")
+def credential(assertion_id: str, session: DbSession, request: Request):
+    """A minimal Open Badges 3.0 credential, without proof: the sandbox signs nothing.
+    A revoked badge answers 410 Gone, as a hosted Open Badge does."""
+    recipient = _recipient(session, assertion_id)
+    if recipient.revoked_on is not None:
+        return JSONResponse({"error": "revoked", "revoked_on": recipient.revoked_on},
+                            status_code=410)
+    event, badge = recipient.event, recipient.event.badge
+    client = session.get(SandboxClient, event.client_id)
+    links = Links(request)
+    salt = assertion_id[:16]
+    body = {
+        "@context": OB3_CONTEXT,
+        "id": links.credential(recipient),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": badge.name,
+        "issuer": {"id": f"urn:bagou:obf-sandbox:client:{client.id}", "type": ["Profile"],
+                   "name": client.name, "url": client.url or None,
+                   "otherIdentifier": [{"type": "IdentifierEntry", "identifier": client.id,
+                                        "identifierType": "systemId"}]},
+        "validFrom": _iso(event.issued_on),
+        "awardedDate": _iso(event.issued_on),
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "identifier": [{
+                "type": "IdentityObject", "identityType": "emailAddress", "hashed": True,
+                "salt": salt,
+                "identityHash": "sha256$" + hashlib.sha256(
+                    (recipient.email + salt).encode("utf-8")).hexdigest(),
+            }],
+            "achievement": {
+                "id": f"urn:bagou:obf-sandbox:badge:{badge.id}", "type": ["Achievement"],
+                "name": badge.name, "description": badge.description,
+                "criteria": {"narrative": badge.criteria},
+                "image": {"id": links.badge_image(badge), "type": "Image"},
+            },
+        },
+    }
+    if event.expires_on is not None:
+        body["validUntil"] = _iso(event.expires_on)
+    return JSONResponse(body, media_type="application/ld+json")
+
+
+@router.get("/obv3/images/badge/{badge_id}.svg", name="obf_sandbox_badge_image")
+def badge_image(badge_id: str, session: DbSession):
+    badge = session.get(SandboxBadge, badge_id)
+    if badge is None:
+        raise not_found("badge")
+    initials = "".join(w[0] for w in badge.name.replace("'", " ").split() if w[0].isupper())
+    colour = COLOURS[int(hashlib.sha256(badge.id.encode()).hexdigest(), 16) % len(COLOURS)]
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120" role="img">'
+        f"<title>{html.escape(badge.name)}</title>"
+        f'<circle cx="60" cy="60" r="56" fill="{colour}"/>'
+        '<circle cx="60" cy="60" r="47" fill="none" stroke="#fff" stroke-width="3"/>'
+        '<text x="60" y="72" font-family="sans-serif" font-size="34" font-weight="bold" '
+        f'fill="#fff" text-anchor="middle">{html.escape(initials[:3] or "B")}</text></svg>'
+    )
+    return Response(svg, media_type="image/svg+xml", headers=LOCKED)
+
+
+@router.get("/c/receive", name="obf_sandbox_receive")
+def receive_page(session: DbSession, tk: str = ""):
+    recipient = session.scalar(select(SandboxRecipient)
+                               .where(SandboxRecipient.receive_token == tk)) if tk else None
+    if recipient is None:
+        raise not_found("badge")
+    return _page(recipient.event.badge.name, [
+        "Voici votre badge.",
+        "C'est une page de démonstration.",
+        "Sur un vrai site, vous gardez ici votre badge.",
+    ])
+
+
+@router.get("/c/assertion/{assertion_id}", name="obf_sandbox_certificate")
+def certificate_page(assertion_id: str, session: DbSession):
+    """Where the `pdf` link of a v1 assertion leads: the sandbox makes no PDF files."""
+    recipient = _recipient(session, assertion_id)
+    event = recipient.event
+    client = session.get(SandboxClient, event.client_id)
+    lines = [f"Badge donné à {recipient.name or 'une personne'}.",
+             f"Date : {_french_date(event.issued_on)}.",
+             f"Donné par : {client.name}."]
+    if recipient.revoked_on is not None:
+        lines.append("La structure a retiré ce badge.")
+    lines.append("C'est un document de démonstration.")
+    return _page(event.badge.name, lines)
+
+
+@router.get("/c/earnablebadge/{earnable_id}", name="obf_sandbox_earnable_page")
+def earnable_page(earnable_id: str, session: DbSession):
+    earnable = session.get(SandboxEarnableBadge, earnable_id)
+    if earnable is None:
+        raise not_found("earnable badge")
+    return _page(f"Demander le badge {earnable.name}", [
+        *earnable.description.splitlines(),
+        "C'est une page de démonstration.",
+        "Sur un vrai site, vous faites ici votre demande.",
+    ])
+
+
+def _page(title: str, lines: list[str]) -> HTMLResponse:
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
+    page = (
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;font-size:1.2rem;line-height:1.5;"
+        "max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}</style>"
+        f"</head><body><main><h1>{html.escape(title)}</h1>{paragraphs}</main></body></html>"
+    )
+    return HTMLResponse(page, headers=LOCKED)
+
+
+def _iso(stamp: int) -> str:
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _french_date(stamp: int) -> str:
+    day = datetime.fromtimestamp(stamp, timezone.utc)
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -1,0 +1,218 @@
+"""What the embeddable chat widget needs from the gateway.
+
+- its files, `/widget/bagou.js` and `/widget/bagou.css`, and its French texts as JSON
+  (`/widget/texts.json`, from widget/texts.yml: the script holds no French);
+- the history of a conversation, so that it survives a reload or a move to another
+  page of the site (`GET /api/chat/{session_id}/history`);
+- a thumb up or down on an answer, stored with its topic (`POST /api/feedback`);
+- the demo site at `/`: the page of a fictional « lieu de la reconnaissance » that
+  embeds the widget as a real site would, under a strict Content-Security-Policy.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from bot.chat import _is_uuid
+from bot.errors import ApiError
+from bot.models import ChatFeedback, ChatMessage, ChatSession
+from bot.schemas import ErrorResponse, Feedback, FeedbackRequest, History, HistoryMessage
+from bot.settings import PROJECT_ROOT, Settings
+from bot.texts import text
+
+WIDGET_DIR = PROJECT_ROOT / "widget"
+WEB_DIR = Path(__file__).with_name("web")
+# The gateway messages that the widget shows itself (the others come with API errors).
+GATEWAY_TEXTS = ("serveur_injoignable", "texte_trop_long")
+# The newest messages of a conversation given back to the widget.
+HISTORY_LIMIT = 200
+ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 422)}
+
+# The demo page loads nothing but its own files: no inline script or style, so an
+# injected <script> cannot run. Host sites that embed Bagou need the same list plus the
+# gateway's address in script-src and connect-src (widget/README.md).
+DEMO_CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+PAGE_HEADERS = {
+    "Content-Security-Policy": DEMO_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-cache",
+}
+# Host sites keep the same <script src>: a short cache lets a new version reach them
+# within 10 minutes; the ETag makes the check cheap.
+ASSET_CACHE = "public, max-age=600"
+
+
+class Asset:
+    """A file served with its content type, an ETag and cache headers; read again
+    when it changes on disk, so that editing the widget needs no restart."""
+
+    def __init__(self, path: Path, media_type: str, headers: dict[str, str] | None = None,
+                 render: Callable[[bytes], bytes] | None = None):
+        self.path, self.media_type = path, media_type
+        self.headers = headers or {}
+        self.render = render or (lambda body: body)
+        self._mtime: float | None = None
+        self._body, self._etag = b"", ""
+
+    def _load(self) -> None:
+        mtime = self.path.stat().st_mtime
+        if mtime != self._mtime:
+            self._body = self.render(self.path.read_bytes())
+            self._etag = '"' + hashlib.sha256(self._body).hexdigest()[:32] + '"'
+            self._mtime = mtime
+
+    async def respond(self, request: Request) -> Response:
+        await run_in_threadpool(self._load)
+        headers = {"ETag": self._etag, "X-Content-Type-Options": "nosniff", **self.headers}
+        if self._etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(self._body, media_type=self.media_type, headers=headers)
+
+
+def widget_texts(settings: Settings) -> dict:
+    """The widget's texts and the few gateway messages that it shows by itself."""
+    source = yaml.safe_load((WIDGET_DIR / "texts.yml").read_text(encoding="utf-8"))
+    texts = {**source.get("labels", {}), **source.get("messages", {})}
+    texts.update({key: text(key, max=settings.max_message_chars) for key in GATEWAY_TEXTS})
+    return {
+        "lang": "fr",
+        "max_message_chars": settings.max_message_chars,
+        "texts": texts,
+        "suggestions": [{"title": t, "payload": t} for t in source.get("suggestions", [])],
+    }
+
+
+def make_router(db: sessionmaker, settings: Settings) -> APIRouter:
+    router = APIRouter()
+    asset_headers = {
+        "Cache-Control": ASSET_CACHE,
+        # Sites that isolate themselves (COEP) may still load the widget.
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    script = Asset(WIDGET_DIR / "bagou.js", "text/javascript; charset=utf-8", asset_headers)
+    style = Asset(WIDGET_DIR / "bagou.css", "text/css; charset=utf-8", asset_headers)
+    texts = Asset(WIDGET_DIR / "texts.yml", "application/json", asset_headers,
+                  render=lambda _raw: json.dumps(widget_texts(settings),
+                                                 ensure_ascii=False).encode())
+    pages = {
+        "/": Asset(WEB_DIR / "index.html", "text/html; charset=utf-8", PAGE_HEADERS),
+        "/ateliers": Asset(WEB_DIR / "ateliers.html", "text/html; charset=utf-8", PAGE_HEADERS),
+    }
+    site_files = {
+        "site.css": Asset(WEB_DIR / "site.css", "text/css; charset=utf-8",
+                          {"Cache-Control": ASSET_CACHE}),
+        "logo.svg": Asset(WEB_DIR / "logo.svg", "image/svg+xml",
+                          {"Cache-Control": ASSET_CACHE}),
+    }
+
+    @router.get("/widget/bagou.js", include_in_schema=False)
+    async def widget_script(request: Request):
+        return await script.respond(request)
+
+    @router.get("/widget/bagou.css", include_in_schema=False)
+    async def widget_style(request: Request):
+        return await style.respond(request)
+
+    @router.get("/widget/texts.json", tags=["widget"])
+    async def widget_texts_json(request: Request):
+        """The widget's French texts (widget/texts.yml) and the longest message accepted."""
+        return await texts.respond(request)
+
+    @router.get("/api/chat/{session_id}/history", response_model=History, responses=ERRORS,
+                tags=["chat"])
+    async def history(session_id: str):
+        """The conversation so far, to show it again after a reload or on another page."""
+        found = await run_in_threadpool(read_history, db, session_id)
+        # A conversation is personal: no cache, anywhere.
+        return Response(found.model_dump_json(), media_type="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+    @router.post("/api/feedback", response_model=Feedback, responses=ERRORS, tags=["chat"])
+    async def feedback(request: FeedbackRequest) -> Feedback:
+        """A thumb up or down on one answer (`id` of a reply); a new one replaces the old."""
+        return await run_in_threadpool(store_feedback, db, request)
+
+    for path, page in pages.items():
+        router.add_api_route(path, page.respond, methods=["GET"], include_in_schema=False)
+
+    @router.get("/site/{name}", include_in_schema=False)
+    async def site_file(name: str, request: Request):
+        if name not in site_files:
+            raise ApiError(404, "page_introuvable")
+        return await site_files[name].respond(request)
+
+    return router
+
+
+def _session(db, session_id: str) -> ChatSession:
+    if not _is_uuid(session_id):
+        raise ApiError(422, "session_invalide")
+    session = db.get(ChatSession, session_id)
+    if session is None:
+        raise ApiError(404, "session_inconnue")
+    return session
+
+
+def read_history(sessions: sessionmaker, session_id: str) -> History:
+    with sessions() as db:
+        _session(db, session_id)
+        rows = db.scalars(select(ChatMessage).where(ChatMessage.session_id == session_id)
+                          .order_by(ChatMessage.id.desc()).limit(HISTORY_LIMIT)).all()[::-1]
+        thumbs = dict(db.execute(select(ChatFeedback.message_id, ChatFeedback.value)
+                                 .where(ChatFeedback.session_id == session_id)).all())
+    messages, offered = [], {}
+    for row in rows:
+        if row.sender == "bot":
+            offered.update({b["payload"]: b["title"] for b in row.buttons or []})
+            messages.append(HistoryMessage(id=row.id, sender="bot", text=row.text,
+                                           buttons=row.buttons or [], links=row.links or [],
+                                           topic=row.topic, feedback=thumbs.get(row.id)))
+        else:
+            # A chosen button sent its payload (« /voir_plus_badges »); the person saw
+            # its title, so the history shows the title again.
+            messages.append(HistoryMessage(id=row.id, sender="user",
+                                           text=offered.get(row.text, row.text)))
+    return History(session_id=session_id, messages=messages)
+
+
+def store_feedback(sessions: sessionmaker, request: FeedbackRequest) -> Feedback:
+    try:
+        return _store_feedback(sessions, request)
+    except IntegrityError:  # the same thumb sent twice at once: the second one updates
+        return _store_feedback(sessions, request)
+
+
+def _store_feedback(sessions: sessionmaker, request: FeedbackRequest) -> Feedback:
+    with sessions.begin() as db:
+        _session(db, request.session_id)
+        message = db.get(ChatMessage, request.message_id)
+        if message is None or message.session_id != request.session_id or message.sender != "bot":
+            raise ApiError(404, "message_inconnu", request.session_id)
+        row = db.scalar(select(ChatFeedback).where(ChatFeedback.message_id == message.id))
+        if row is None:
+            row = ChatFeedback(session_id=request.session_id, message_id=message.id)
+            db.add(row)
+        row.value, row.topic = request.value, message.topic
+        return Feedback(session_id=request.session_id, message_id=message.id,
+                        value=request.value, topic=message.topic)

@@ -1,0 +1,666 @@
+/*
+ * Bagou chat widget: a web component in plain JavaScript, with no build step.
+ *
+ *   <script src="https://<bagou host>/widget/bagou.js" defer></script>
+ *   <bagou-chat></bagou-chat>
+ *
+ * Attributes (all optional; see widget/README.md):
+ *   server      address of the Bagou gateway (default: where this script comes from)
+ *   chat-title  title of the chat window
+ *   color       main colour, #rgb or #rrggbb (text on it is black or white, for contrast)
+ *   position    "right" (default) or "left"
+ *   site-token  signed token of the host site that identifies the learner
+ *   lang        language wanted; the texts exist in French only for now
+ *
+ * Why it is written this way:
+ * - Every French text comes from the gateway (/widget/texts.json, from widget/texts.yml),
+ *   where the FALC checker reads it. This file holds no text that a person reads.
+ * - The bot's text is never parsed as HTML: it is built with text nodes, and only
+ *   **bold**, line breaks and web addresses become elements. No innerHTML, no eval, no
+ *   inline style or script: the widget works under a strict Content-Security-Policy.
+ * - The styles live in the shadow root (a constructed stylesheet), so the host page
+ *   cannot break the widget and the widget cannot break the host page.
+ * - Accessibility follows shared/falc-rules.md: one role="log" for the messages, a
+ *   role="status" for « L'assistant écrit », labelled controls, Esc closes and gives
+ *   the focus back to the launcher, speech never starts by itself.
+ */
+(() => {
+  "use strict";
+
+  if (window.customElements.get("bagou-chat")) return; // the script is on the page twice
+
+  // The gateway that served this script is the default server, so that a host page
+  // needs nothing but the two tags. currentScript is only set while the script runs.
+  const SCRIPT = document.currentScript;
+  const DEFAULT_SERVER = SCRIPT && SCRIPT.src ? new URL("..", SCRIPT.src).href : location.origin + "/";
+
+  // Text sizes of the messages, in CSS pixels; FALC asks for 18 px at least.
+  const TEXT_SIZES = [18, 20, 22, 25, 28, 32];
+  const DEFAULT_SIZE = 1;
+  const SPEECH_RATES = { vitesse_lente: 0.75, vitesse_normale: 1, vitesse_rapide: 1.3 };
+  const REQUEST_TIMEOUT_MS = 30000;
+  const SAFE_PROTOCOLS = ["http:", "https:", "mailto:", "tel:"];
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  // Material-style icons (24 × 24 paths); they are decoration, the words say it all.
+  const ICONS = {
+    chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2zm2 4v2h12V8H6zm0 4v2h8v-2H6z",
+    close: "M19 6.4 17.6 5 12 10.6 6.4 5 5 6.4 10.6 12 5 17.6 6.4 19 12 13.4 17.6 19 19 17.6 13.4 12z",
+    restart: "M12 5V1L7 6l5 5V7a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z",
+    smaller: "M3 17h2.4l1-3h4.2l1 3H14L9.7 5H8.3L3 17zm4.1-5L8.5 8l1.4 4H7.1zM15 11h7v2h-7z",
+    bigger: "M3 17h2.4l1-3h4.2l1 3H14L9.7 5H8.3L3 17zm4.1-5L8.5 8l1.4 4H7.1zM17 8h2v3h3v2h-3v3h-2v-3h-3v-2h3z",
+    speaker: "M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z",
+    stop: "M6 6h12v12H6z",
+    up: "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z",
+    down: "M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6V21a1.5 1.5 0 0 0 .4 1l1.1 1 6.6-6.6A2 2 0 0 0 18 15V5a2 2 0 0 0-2-2H7a2 2 0 0 0-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z",
+    open: "M14 3v2h3.6l-9.8 9.8 1.4 1.4L19 6.4V10h2V3h-7zm5 16H5V5h7V3H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2v-7h-2v7z",
+    send: "M2 21 23 12 2 3v7l15 2-15 2z",
+    settings: "M3 17v2h6v-2H3zM3 5v2h10V5H3zm10 16v-2h8v-2h-8v-2h-2v6h2zM7 9v2H3v2h4v2h2V9H7zm14 4v-2H11v2h10zm-6-4h2V7h4V5h-4V3h-2v6z",
+  };
+
+  // Web Speech API: absent from some browsers; then there is no « Écouter » button.
+  const speech = window.speechSynthesis && typeof window.SpeechSynthesisUtterance === "function"
+    ? window.speechSynthesis : null;
+
+  // --- small helpers ---------------------------------------------------------------
+
+  /** An element with attributes, listeners (onclick …) and children (strings become text). */
+  function h(tag, attributes = {}, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value === false || value === null || value === undefined) continue;
+      if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+      else element.setAttribute(name, value === true ? "" : String(value));
+    }
+    element.append(...children.filter((child) => child !== null && child !== undefined && child !== false));
+    return element;
+  }
+
+  function icon(name) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "icon");
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", ICONS[name]);
+    path.setAttribute("fill", "currentColor");
+    svg.append(path);
+    return svg;
+  }
+
+  /** Browser storage can be missing or refused (private modes): the widget works without. */
+  function storage(kind) {
+    try {
+      const store = window[kind];
+      return {
+        get: (key) => store.getItem(key),
+        set: (key, value) => store.setItem(key, value),
+        remove: (key) => store.removeItem(key),
+      };
+    } catch (_error) {
+      return { get: () => null, set: () => {}, remove: () => {} };
+    }
+  }
+  // The conversation stays with the browser tab (reloads, other pages of the site) and
+  // goes when the tab closes: on a shared computer, the next person does not see it.
+  const tabStore = storage("sessionStorage");
+  // Reading preferences (text size, speed of the voice) are not personal: they stay.
+  const prefStore = storage("localStorage");
+
+  function safeUrl(address) {
+    try {
+      const url = new URL(address, location.href);
+      return SAFE_PROTOCOLS.includes(url.protocol) ? url.href : null;
+    } catch (_error) {
+      return null;
+    }
+  }
+
+  const ADDRESS = /\b(?:https?:\/\/|www\.)[^\s<>"]*[^\s<>".,;:!?'")\]]/g;
+
+  /** Text with web addresses turned into links, everything else as plain text. */
+  function appendWithLinks(parent, text, newTabLabel) {
+    let last = 0;
+    for (const match of text.matchAll(ADDRESS)) {
+      const address = match[0].startsWith("www.") ? `https://${match[0]}` : match[0];
+      const url = safeUrl(address);
+      parent.append(text.slice(last, match.index));
+      parent.append(url ? externalLink(url, match[0], newTabLabel) : match[0]);
+      last = match.index + match[0].length;
+    }
+    parent.append(text.slice(last));
+  }
+
+  function externalLink(url, title, newTabLabel) {
+    // A page opened by the link cannot reach back to the host page (noopener).
+    return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" },
+      title, h("span", { class: "visually-hidden" }, `, ${newTabLabel}`), icon("open"));
+  }
+
+  /** The bot's text: **bold**, line breaks and web addresses; nothing is read as HTML. */
+  function formatText(text, newTabLabel) {
+    const fragment = document.createDocumentFragment();
+    String(text).split("\n").forEach((line, index) => {
+      if (index > 0) fragment.append(h("br"));
+      line.split(/\*\*(.+?)\*\*/g).forEach((part, position) => {
+        if (!part) return;
+        // split() with a capture group puts the bold parts at odd positions.
+        const target = position % 2 ? fragment.appendChild(h("strong")) : fragment;
+        appendWithLinks(target, part, newTabLabel);
+      });
+    });
+    return fragment;
+  }
+
+  /** What the voice reads: the text without the ** marks. */
+  function plainText(text) {
+    return String(text).replace(/\*\*(.+?)\*\*/g, "$1");
+  }
+
+  /** Black or white, whichever reads better on the colour (WCAG relative luminance). */
+  function luminance(hex) {
+    const full = hex.length === 4 ? hex.replace(/[0-9a-f]/gi, "$&$&").slice(1) : hex.slice(1);
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  }
+
+  function contrast(a, b) {
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+
+  /** Loads the texts and the stylesheet once per server, for every widget on the page. */
+  const resources = new Map();
+  function loadResources(server, lang) {
+    if (!resources.has(server)) {
+      const texts = fetch(new URL(`widget/texts.json?lang=${encodeURIComponent(lang)}`, server))
+        .then((response) => { if (!response.ok) throw new Error(`texts: ${response.status}`); return response.json(); });
+      const css = fetch(new URL("widget/bagou.css", server))
+        .then((response) => { if (!response.ok) throw new Error(`css: ${response.status}`); return response.text(); });
+      resources.set(server, Promise.all([texts, css]).then(([config, cssText]) => {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(cssText);
+        return { config, sheet };
+      }));
+    }
+    return resources.get(server);
+  }
+
+  // --- the element -----------------------------------------------------------------
+
+  class BagouChat extends HTMLElement {
+    static get observedAttributes() {
+      return ["chat-title", "color", "position"];
+    }
+
+    constructor() {
+      super();
+      // Open, so that assistive technologies and accessibility checkers see inside.
+      this.attachShadow({ mode: "open" });
+      this.sessionId = null;
+      this.busy = false;
+      this.speaking = null;
+      this.ready = false;
+      this.onOffline = () => this.setOffline(true);
+      this.onOnline = () => this.setOffline(false);
+    }
+
+    connectedCallback() {
+      if (this.started) return;
+      this.started = true;
+      this.start();
+    }
+
+    disconnectedCallback() {
+      window.removeEventListener("offline", this.onOffline);
+      window.removeEventListener("online", this.onOnline);
+      if (this.ready) this.stopSpeaking();
+    }
+
+    attributeChangedCallback(name) {
+      if (!this.ready) return;
+      if (name === "chat-title") this.titleElement.textContent = this.chatTitle();
+      if (name === "color") this.applyTheme();
+      if (name === "position") this.root.dataset.position = this.position();
+    }
+
+    async start() {
+      this.server = new URL(this.getAttribute("server") || DEFAULT_SERVER, location.href).href.replace(/\/?$/, "/");
+      try {
+        const { config, sheet } = await loadResources(this.server, this.getAttribute("lang") || "fr");
+        this.t = config.texts;
+        this.maxChars = config.max_message_chars;
+        this.suggestions = config.suggestions || [];
+        this.textLang = config.lang;
+        this.sheet = sheet;
+      } catch (error) {
+        // Without its texts the widget has nothing to say to the person: it stays out of
+        // the page. The reason is for the site's developer (often BAGOU_ALLOWED_ORIGINS).
+        console.error(`Bagou: cannot load the widget from ${this.server} (is this site in BAGOU_ALLOWED_ORIGINS?)`, error);
+        return;
+      }
+      this.keys = { session: `bagou:${this.server}:session`, open: `bagou:${this.server}:open` };
+      this.render();
+      this.applyTheme();
+      this.ready = true;
+      window.addEventListener("offline", this.onOffline);
+      window.addEventListener("online", this.onOnline);
+      if (!navigator.onLine) this.setOffline(true);
+      await this.restore();
+      // Open again on the next page if it was open: the person goes on where they were,
+      // but the focus stays where the page puts it.
+      if (tabStore.get(this.keys.open) === "1") this.open({ focus: false });
+      this.dispatchEvent(new CustomEvent("bagou-ready"));
+    }
+
+    chatTitle() {
+      return this.getAttribute("chat-title") || this.t.titre;
+    }
+
+    position() {
+      return this.getAttribute("position") === "left" ? "left" : "right";
+    }
+
+    /** The colour of the site, with a text colour that keeps a contrast of 4.5:1. */
+    applyTheme() {
+      const color = (this.getAttribute("color") || "").trim();
+      const rules = [];
+      if (/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(color)) {
+        const light = luminance(color);
+        const onColor = contrast(light, 1) >= contrast(light, 0) ? "#ffffff" : "#000000";
+        // Coloured text on the white window: the colour itself when it reads well, else
+        // a dark grey (a pale yellow would be unreadable on white).
+        const ink = contrast(light, 1) >= 4.5 ? color : "#1a1a1a";
+        rules.push(`:host { --bagou-color: ${color}; --bagou-on-color: ${onColor}; --bagou-ink: ${ink}; }`);
+      } else if (color) {
+        console.warn(`Bagou: color="${color}" is not #rgb or #rrggbb; the default colour is used.`);
+      }
+      const theme = new CSSStyleSheet();
+      theme.replaceSync(rules.join("\n"));
+      this.shadowRoot.adoptedStyleSheets = [this.sheet, theme];
+    }
+
+    // --- building the window ---------------------------------------------------------
+
+    render() {
+      const t = this.t;
+      this.launcher = h("button", {
+        type: "button", class: "launcher", "aria-expanded": "false", "aria-controls": "bagou-panel",
+        onclick: () => this.open(),
+      }, icon("chat"), h("span", {}, t.lanceur));
+
+      this.titleElement = h("h2", { id: "bagou-title", class: "title" }, this.chatTitle());
+      const closeButton = h("button", { type: "button", class: "tool close", onclick: () => this.close() },
+        icon("close"), h("span", {}, t.fermer));
+
+      this.smaller = h("button", { type: "button", class: "tool", onclick: () => this.resize(-1) },
+        icon("smaller"), h("span", {}, t.texte_plus_petit));
+      this.bigger = h("button", { type: "button", class: "tool", onclick: () => this.resize(1) },
+        icon("bigger"), h("span", {}, t.texte_plus_grand));
+      const restart = h("button", { type: "button", class: "tool", onclick: () => this.restart() },
+        icon("restart"), h("span", {}, t.recommencer));
+      // Text size and voice speed sit behind « Réglages », so that the window stays
+      // simple and the conversation keeps the room on a phone. Once opened, the
+      // settings stay open on the next pages (a person who needs them keeps them).
+      const settings = h("div", { id: "bagou-settings", class: "settings", hidden: prefStore.get("bagou:settings") !== "1" },
+        h("div", { class: "setting", role: "group", "aria-labelledby": "bagou-size-label" },
+          h("span", { id: "bagou-size-label", class: "setting-label" }, t.taille_du_texte), this.smaller, this.bigger),
+        speech ? this.renderRateControl() : null);
+      const settingsButton = h("button", {
+        type: "button", class: "tool", "aria-expanded": String(!settings.hidden), "aria-controls": "bagou-settings",
+        onclick: () => {
+          settings.hidden = !settings.hidden;
+          settingsButton.setAttribute("aria-expanded", String(!settings.hidden));
+          prefStore.set("bagou:settings", settings.hidden ? "0" : "1");
+        },
+      }, icon("settings"), h("span", {}, t.reglages));
+      const tools = h("div", { class: "tools" }, restart, settingsButton, settings);
+
+      this.notice = h("p", { class: "notice", hidden: true }, t.hors_ligne);
+      this.log = h("div", {
+        class: "log", role: "log", "aria-live": "polite", "aria-label": t.conversation,
+        // Focusable, so that the keyboard can scroll a long conversation.
+        tabindex: "0",
+      });
+      this.status = h("p", { class: "status", role: "status" });
+
+      this.input = h("input", {
+        id: "bagou-input", type: "text", name: "question", autocomplete: "off",
+        enterkeyhint: "send", "aria-describedby": "bagou-error",
+        oninput: () => { if (this.input.value.length <= this.maxChars) this.showInputError(""); },
+      });
+      this.inputError = h("p", { id: "bagou-error", class: "input-error", hidden: true });
+      const form = h("form", {
+        class: "ask", novalidate: true,
+        onsubmit: (event) => { event.preventDefault(); this.send(this.input.value, { typed: true }); },
+      },
+      h("label", { for: "bagou-input" }, t.question),
+      h("div", { class: "row" }, this.input,
+        h("button", { type: "submit", class: "send" }, icon("send"), h("span", {}, t.envoyer))),
+      this.inputError);
+
+      this.panel = h("section", {
+        id: "bagou-panel", class: "panel", role: "dialog", "aria-labelledby": "bagou-title", hidden: true,
+      }, h("header", { class: "head" }, this.titleElement, closeButton), tools, this.notice,
+      this.log, this.status, form);
+
+      this.root = h("div", { class: "bagou", lang: this.textLang, dir: "ltr" }, this.launcher, this.panel);
+      this.root.dataset.position = this.position();
+      this.root.addEventListener("keydown", (event) => {
+        if (event.key === "Escape" && !this.panel.hidden) {
+          event.preventDefault();
+          this.close();
+        }
+      });
+      this.shadowRoot.replaceChildren(this.root);
+      this.setSize(Number(prefStore.get("bagou:size") ?? DEFAULT_SIZE));
+    }
+
+    renderRateControl() {
+      const saved = Number(prefStore.get("bagou:rate")) || 1;
+      this.rate = saved;
+      const select = h("select", {
+        id: "bagou-rate",
+        onchange: () => { this.rate = Number(select.value); prefStore.set("bagou:rate", String(this.rate)); },
+      }, ...Object.entries(SPEECH_RATES).map(([key, rate]) =>
+        h("option", { value: rate, selected: rate === saved }, this.t[key])));
+      return h("div", { class: "setting" }, h("label", { for: "bagou-rate", class: "setting-label" }, this.t.vitesse_voix), select);
+    }
+
+    // --- open, close, size, restart ----------------------------------------------------
+
+    open({ focus = true } = {}) {
+      this.panel.hidden = false;
+      this.root.classList.add("is-open");
+      this.launcher.setAttribute("aria-expanded", "true");
+      tabStore.set(this.keys.open, "1");
+      // Show the start of the last answer: that is where the person reads on.
+      const answers = this.log.querySelectorAll(".message.bot");
+      if (answers.length) this.reveal(answers[answers.length - 1]);
+      if (focus) this.input.focus();
+    }
+
+    close() {
+      this.stopSpeaking();
+      this.panel.hidden = true;
+      this.root.classList.remove("is-open");
+      this.launcher.setAttribute("aria-expanded", "false");
+      tabStore.set(this.keys.open, "0");
+      this.launcher.focus();
+    }
+
+    setSize(level) {
+      const size = Math.min(TEXT_SIZES.length - 1, Math.max(0, Number.isFinite(level) ? level : DEFAULT_SIZE));
+      this.size = size;
+      this.root.dataset.size = String(size);
+      // aria-disabled, not disabled: the button keeps the focus and says why it does nothing.
+      this.smaller.setAttribute("aria-disabled", String(size === 0));
+      this.bigger.setAttribute("aria-disabled", String(size === TEXT_SIZES.length - 1));
+      prefStore.set("bagou:size", String(size));
+    }
+
+    resize(step) {
+      const before = this.size;
+      this.setSize(this.size + step);
+      if (this.size !== before) this.say(this.t.taille_texte);
+    }
+
+    restart() {
+      this.stopSpeaking();
+      this.sessionId = null;
+      tabStore.remove(this.keys.session);
+      this.log.replaceChildren();
+      this.showWelcome();
+      this.say(this.t.nouvelle_conversation);
+      this.input.focus();
+    }
+
+    /** A short message for screen readers and sighted people, in the status line. */
+    say(message) {
+      this.status.replaceChildren(message);
+      clearTimeout(this.sayTimer);
+      this.sayTimer = setTimeout(() => { if (!this.busy) this.status.replaceChildren(); }, 6000);
+    }
+
+    setOffline(offline) {
+      this.notice.hidden = !offline;
+      if (!offline && this.wasOffline) this.say(this.t.en_ligne);
+      this.wasOffline = offline;
+    }
+
+    setTyping(typing) {
+      this.busy = typing;
+      clearTimeout(this.sayTimer);
+      // The dots are decoration: screen readers hear « L'assistant écrit ».
+      this.status.replaceChildren(...(typing
+        ? [this.t.ecrit, h("span", { class: "dots", "aria-hidden": "true" }, "…")] : []));
+    }
+
+    showInputError(message) {
+      this.inputError.replaceChildren(message);
+      this.inputError.hidden = !message;
+      if (message) this.input.setAttribute("aria-invalid", "true");
+      else this.input.removeAttribute("aria-invalid");
+    }
+
+    // --- messages ----------------------------------------------------------------------
+
+    showWelcome() {
+      this.addMessage({ sender: "bot", text: this.t.accueil, buttons: this.suggestions });
+    }
+
+    /**
+     * One message in the log. `feedback` asks for the thumbs (the last answer of a turn
+     * that the gateway stored); `error` marks the messages of the widget about a problem.
+     */
+    addMessage({ sender, text, buttons = [], links = [], id = null, feedback = false, thumb = null, error = false }) {
+      const t = this.t;
+      const bot = sender === "bot";
+      const body = h("div", { class: "text" });
+      if (bot) body.append(formatText(text, t.nouvel_onglet));
+      else body.append(text); // what the person typed is text, always
+      const message = h("div", { class: `message ${bot ? "bot" : "user"}${error ? " error" : ""}` },
+        // The speaker is said in words, not by the colour alone.
+        h("p", { class: "who" }, bot ? t.bagou : t.vous), body);
+
+      if (buttons.length) {
+        message.append(h("div", { class: "choices" }, ...buttons.map((button) =>
+          h("button", { type: "button", class: "choice", onclick: () => this.choose(button) }, button.title))));
+      }
+      const safeLinks = links.map((link) => ({ ...link, url: safeUrl(link.url) })).filter((link) => link.url);
+      if (safeLinks.length) {
+        message.append(h("ul", { class: "links", "aria-label": t.liens },
+          ...safeLinks.map((link) => h("li", {}, externalLink(link.url, link.title, t.nouvel_onglet)))));
+      }
+      if (bot && (speech || (feedback && id !== null))) {
+        const actions = h("div", { class: "actions" });
+        if (speech) actions.append(this.listenButton(text));
+        if (feedback && id !== null) actions.append(...this.thumbButtons(id, thumb));
+        message.append(actions);
+      }
+      this.log.append(message);
+      return message;
+    }
+
+    listenButton(text) {
+      const label = h("span", {}, this.t.ecouter);
+      const button = h("button", { type: "button", class: "small listen" }, icon("speaker"), label);
+      button.addEventListener("click", () => this.speak(text, button, label));
+      return button;
+    }
+
+    /** Reads one message aloud, only when asked; a second press stops the voice. */
+    speak(text, button, label) {
+      const wasSpeaking = this.speaking && this.speaking.button === button;
+      this.stopSpeaking();
+      if (wasSpeaking) return;
+      const utterance = new SpeechSynthesisUtterance(plainText(text));
+      utterance.lang = "fr-FR";
+      utterance.rate = this.rate || 1;
+      const voices = speech.getVoices();
+      const voice = voices.find((v) => v.lang === "fr-FR") || voices.find((v) => /^fr\b/i.test(v.lang));
+      if (voice) utterance.voice = voice;
+      const finished = () => {
+        if (this.speaking && this.speaking.button === button) this.stopSpeaking({ cancel: false });
+      };
+      utterance.addEventListener("end", finished);
+      utterance.addEventListener("error", finished);
+      this.speaking = { button, label };
+      label.textContent = this.t.arreter;
+      button.replaceChild(icon("stop"), button.firstChild);
+      speech.speak(utterance);
+    }
+
+    /** Silence, and the button that was reading says « Écouter » again. */
+    stopSpeaking({ cancel = true } = {}) {
+      if (!speech) return;
+      if (this.speaking) {
+        const { button, label } = this.speaking;
+        label.textContent = this.t.ecouter;
+        button.replaceChild(icon("speaker"), button.firstChild);
+        this.speaking = null;
+      }
+      if (cancel) speech.cancel();
+    }
+
+    thumbButtons(id, thumb) {
+      const make = (value, iconName, text) => h("button", {
+        type: "button", class: "small thumb", "aria-pressed": String(thumb === value),
+        "data-value": value, onclick: () => this.sendFeedback(id, value, [up, down]),
+      }, icon(iconName), h("span", {}, text));
+      const up = make("up", "up", this.t.utile);
+      const down = make("down", "down", this.t.pas_utile);
+      return [up, down];
+    }
+
+    async sendFeedback(id, value, buttons) {
+      const before = buttons.map((b) => b.getAttribute("aria-pressed"));
+      buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.value === value)));
+      try {
+        const response = await this.post("api/feedback", { session_id: this.sessionId, message_id: id, value });
+        if (!response.ok) throw new Error(`feedback: ${response.status}`);
+        this.say(this.t.merci_avis);
+      } catch (_error) {
+        buttons.forEach((b, i) => b.setAttribute("aria-pressed", before[i]));
+        this.say(navigator.onLine ? this.t.serveur_injoignable : this.t.hors_ligne);
+      }
+    }
+
+    /** Puts the start of a new answer in view (the log or, when short, the window scrolls). */
+    reveal(message) {
+      const scroller = this.log.scrollHeight > this.log.clientHeight ? this.log : this.panel;
+      const offset = message.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      scroller.scrollTop += offset - 8;
+    }
+
+    // --- talking to the gateway --------------------------------------------------------
+
+    post(path, body) {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+      return fetch(new URL(path, this.server), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      }).finally(() => clearTimeout(timer));
+    }
+
+    /** A button of an answer: its payload is sent, its title is what the person sees. */
+    choose(button) {
+      this.send(button.payload, { shown: button.title });
+      this.input.focus();
+    }
+
+    /** Sends a message: typed in the field, or the payload of a chosen button. */
+    async send(raw, { typed = false, shown = null } = {}) {
+      const text = String(raw).trim();
+      if (!text || this.busy) return;
+      if (typed && text.length > this.maxChars) {
+        this.showInputError(this.t.texte_trop_long);
+        this.input.focus();
+        return;
+      }
+      this.showInputError("");
+      if (!navigator.onLine) {
+        this.addMessage({ sender: "bot", text: this.t.hors_ligne, error: true });
+        return; // what the person typed stays in the field, to send later
+      }
+      if (typed) this.input.value = "";
+      this.addMessage({ sender: "user", text: shown || text });
+      this.log.scrollTop = this.log.scrollHeight;
+      this.setTyping(true);
+      try {
+        const answer = await this.ask(text);
+        if (answer.session_id) this.remember(answer.session_id);
+        const messages = answer.replies.map((reply, index) => this.addMessage({
+          sender: "bot", text: reply.text, buttons: reply.buttons || [], links: reply.links || [],
+          id: reply.id ?? null, feedback: index === answer.replies.length - 1, error: Boolean(answer.error),
+        }));
+        if (messages.length) this.reveal(messages[0]);
+      } catch (_error) {
+        // No answer at all: no network, the gateway is down, or it took too long.
+        this.addMessage({ sender: "bot", text: navigator.onLine ? this.t.serveur_injoignable : this.t.hors_ligne, error: true });
+        if (typed && !this.input.value) this.input.value = text; // ready to send again
+      } finally {
+        this.setTyping(false);
+      }
+    }
+
+    /** One chat turn. An error of the gateway has the same shape, with FALC replies. */
+    async ask(text, retried = false) {
+      const body = { text, session_id: this.sessionId };
+      const token = this.getAttribute("site-token");
+      if (token) body.site_token = token;
+      const response = await this.post("api/chat", body);
+      const answer = await response.json(); // a page that is not JSON is « no answer »
+      if (response.status === 404 && answer.error === "session_inconnue" && !retried) {
+        // The gateway forgot this conversation (its database was reset): start a new one
+        // without bothering the person.
+        this.forget();
+        return this.ask(text, true);
+      }
+      if (!Array.isArray(answer.replies)) throw new Error("unexpected answer");
+      return answer;
+    }
+
+    remember(sessionId) {
+      this.sessionId = sessionId;
+      tabStore.set(this.keys.session, sessionId);
+    }
+
+    forget() {
+      this.sessionId = null;
+      tabStore.remove(this.keys.session);
+    }
+
+    /** The conversation of this tab, fetched again from the gateway after a reload. */
+    async restore() {
+      this.showWelcome();
+      const sessionId = tabStore.get(this.keys.session);
+      if (!sessionId) return;
+      this.sessionId = sessionId;
+      try {
+        const response = await fetch(new URL(`api/chat/${encodeURIComponent(sessionId)}/history`, this.server));
+        if (response.status === 404 || response.status === 422) {
+          this.forget();
+          return;
+        }
+        if (!response.ok) return;
+        const { messages } = await response.json();
+        messages.forEach((message, index) => {
+          const next = messages[index + 1];
+          this.addMessage({
+            sender: message.sender, text: message.text, buttons: message.buttons || [],
+            links: message.links || [], id: message.id, thumb: message.feedback,
+            feedback: message.sender === "bot" && (!next || next.sender !== "bot"),
+          });
+        });
+      } catch (_error) {
+        // The gateway cannot be reached now: the next message will say so.
+      }
+    }
+  }
+
+  window.customElements.define("bagou-chat", BagouChat);
+})();
