@@ -206,15 +206,25 @@
     }
 
     connectedCallback() {
-      if (this.started) return;
+      if (this.started) { // moved elsewhere in the page: it is already drawn
+        if (this.ready) this.listen(true);
+        return;
+      }
       this.started = true;
       this.start();
     }
 
     disconnectedCallback() {
-      window.removeEventListener("offline", this.onOffline);
-      window.removeEventListener("online", this.onOnline);
-      if (this.ready) this.stopSpeaking();
+      if (!this.ready) return;
+      this.listen(false);
+      this.stopSpeaking();
+    }
+
+    /** Network changes (offline, online) are said in the window. */
+    listen(on) {
+      const method = on ? "addEventListener" : "removeEventListener";
+      window[method]("offline", this.onOffline);
+      window[method]("online", this.onOnline);
     }
 
     attributeChangedCallback(name) {
@@ -243,8 +253,7 @@
       this.render();
       this.applyTheme();
       this.ready = true;
-      window.addEventListener("offline", this.onOffline);
-      window.addEventListener("online", this.onOnline);
+      this.listen(true);
       if (!navigator.onLine) this.setOffline(true);
       await this.restore();
       // Open again on the next page if it was open: the person goes on where they were,
@@ -640,6 +649,8 @@
       const sessionId = tabStore.get(this.keys.session);
       if (!sessionId) return;
       this.sessionId = sessionId;
+      // The old messages are not news: screen readers do not read them all out again.
+      this.log.setAttribute("aria-busy", "true");
       try {
         const response = await fetch(new URL(`api/chat/${encodeURIComponent(sessionId)}/history`, this.server));
         if (response.status === 404 || response.status === 422) {
@@ -658,6 +669,8 @@
         });
       } catch (_error) {
         // The gateway cannot be reached now: the next message will say so.
+      } finally {
+        this.log.removeAttribute("aria-busy");
       }
     }
   }

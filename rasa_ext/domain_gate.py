@@ -1,0 +1,143 @@
+"""A gate for questions that share no word with the badge topics.
+
+DIET tells the FAQ apart from the rest mostly by sentence shape, so an everyday request
+phrased like a FAQ question (« comment faire un virement », « trouve-moi un appart »)
+can get a badge answer. This component learns, from the training data, the words that
+belong to the badge topics: words much more frequent in their examples than in the
+out-of-scope and conversation examples (plus any word starting like « badge », unless
+it is an out-of-scope word such as « badgeuse »). A message classified into a gated
+intent (the FAQ, the learner's badges) that contains none of them becomes `hors_sujet`.
+
+Measured on the held-out sets: no in-scope FAQ question lacks such a word, while half
+of the out-of-scope messages do (docs/nlu-experiments.md).
+
+Runs in Rasa's environment (Python 3.10); placed after FallbackClassifier in config.yml.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections import Counter
+from typing import Any, Dict, List, Optional, Set, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.lang.fr.stop_words import STOP_WORDS
+
+logger = logging.getLogger(__name__)
+
+VOCABULARY_FILE = "domain_words.json"
+
+
+def words(text: Text) -> List[Text]:
+    """Lowercase words without accents: « Numérique » and « numerique » are one word."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.findall(r"[a-z0-9]+", text)
+
+
+STOP = {w for stop in STOP_WORDS for w in words(stop)}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
+)
+class DomainVocabularyGate(GraphComponent, IntentClassifier):
+    @classmethod
+    def required_components(cls) -> List[type]:
+        # It reads the intent that DIET (and FallbackClassifier) set, but its training
+        # needs only the examples: Rasa checks requirements on the training graph too.
+        return []
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Intents that need a domain word to be believed.
+            "gated_intents": ["faq", "mes_badges", "badges_suivants"],
+            # What a gated message becomes.
+            "out_of_scope_intent": "hors_sujet",
+            # A word is a domain word when its share of the gated examples is this many
+            # times its share of the other examples.
+            "ratio": 4.0,
+            "prefixes": ["badg", "bage", "badj"],
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
+                 resource: Resource, domain_words: Optional[Set[Text]] = None,
+                 other_words: Optional[Set[Text]] = None) -> None:
+        self.config = config
+        self._storage, self._resource = model_storage, resource
+        self.domain_words = domain_words or set()
+        self.other_words = other_words or set()
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
+               resource: Resource, execution_context: ExecutionContext
+               ) -> DomainVocabularyGate:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        gated, other = Counter(), Counter()
+        n_gated = n_other = 0
+        for example in training_data.intent_examples:
+            seen = set(words(example.get(TEXT) or "")) - STOP
+            if example.get(INTENT) in self.config["gated_intents"]:
+                gated.update(seen)
+                n_gated += 1
+            else:
+                other.update(seen)
+                n_other += 1
+        ratio = self.config["ratio"]
+        dominant = {w for w in other
+                    if other[w] / max(1, n_other) * ratio > gated[w] / max(1, n_gated)}
+        self.domain_words = set(gated) - dominant
+        # Words seen only outside the badge topics (« badgeuse »): the « badg… » prefix
+        # does not make them domain words.
+        self.other_words = set(other) - set(gated)
+        with self._storage.write_to(self._resource) as directory:
+            (directory / VOCABULARY_FILE).write_text(json.dumps(
+                {"domain": sorted(self.domain_words), "other": sorted(self.other_words)}))
+        logger.info("Domain gate: %d domain words", len(self.domain_words))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> DomainVocabularyGate:
+        try:
+            with model_storage.read_from(resource) as directory:
+                data = json.loads((directory / VOCABULARY_FILE).read_text())
+        except (ValueError, FileNotFoundError):
+            logger.warning("Domain gate: no vocabulary in the model; it lets everything pass.")
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, set(data["domain"]), set(data["other"]))
+
+    def has_domain_word(self, text: Text) -> bool:
+        prefixes = tuple(self.config["prefixes"])
+        return any(w in self.domain_words or (w.startswith(prefixes) and w not in self.other_words)
+                   for w in words(text))
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if not self.domain_words:
+            return messages
+        for message in messages:
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent not in self.config["gated_intents"]:
+                continue
+            if self.has_domain_word(message.get(TEXT) or ""):
+                continue
+            gated = {INTENT_NAME_KEY: self.config["out_of_scope_intent"],
+                     "confidence": message.get(INTENT).get("confidence", 1.0)}
+            message.set(INTENT, gated, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                       if r.get(INTENT_NAME_KEY) != gated[INTENT_NAME_KEY]]
+            message.set(INTENT_RANKING_KEY, [gated, *ranking], add_to_output=True)
+        return messages
