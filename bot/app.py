@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.chat import ChatService
 from bot.db import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
+from bot.lti.routes import make_router as lti_router
 from bot.obf_sandbox import make_router as obf_sandbox_router
 from bot.rasa_client import RasaClient
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # The widget: its files and texts, history, feedback, and the demo site at /.
     app.include_router(widget_router(make_sessionmaker(engine), settings))
+    # Bagou as an LTI 1.3 tool of Moodle (bot/lti): /lti/login, /lti/launch, /lti/jwks.
+    app.include_router(lti_router(make_sessionmaker(engine), settings, chat.start_session))
     if settings.allowed_origin_list:
         # Only the sites listed in BAGOU_ALLOWED_ORIGINS may call the API from their
         # pages; the gateway's own pages need no CORS. No cookies: no credentials.

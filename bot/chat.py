@@ -53,6 +53,10 @@ class ChatService:
         await run_in_threadpool(self._store_turn, session_id, message, replies, topic)
         return ChatResponse(session_id=session_id, replies=replies, topic=topic)
 
+    def start_session(self, identity: Identity) -> str:
+        """A new session bound to a person signed in elsewhere (an LTI launch)."""
+        return self._open_session(None, identity)[0]
+
     def _clean_text(self, raw: str) -> str:
         message = raw.strip()
         if not message:

@@ -96,6 +96,39 @@ def falc_check(text: str | None = None, title: bool = False) -> int:
     return 1 if any(r.failed for r in results) else 0
 
 
+def lti_keys(settings: Settings, force: bool = False) -> int:
+    """Makes the tool's RSA key pair in BAGOU_LTI_KEY_DIR (never in the repository)."""
+    from bot.lti.config import make_keys
+
+    try:
+        private, public = make_keys(settings.lti_key_dir, force=force)
+    except FileExistsError as error:
+        print(f"Une clé existe déjà : {error}.\n"
+              "La remplacer oblige à changer la clé dans chaque Moodle.\n"
+              "Pour la remplacer quand même : bagou lti keys --force", file=sys.stderr)
+        return 1
+    print(f"Clé privée : {private} (lisible par vous seul)\nClé publique : {public}")
+    print(f"Moodle lit la clé publique à l'adresse {settings.public_url}lti/jwks")
+    return 0
+
+
+def lti_urls(settings: Settings) -> int:
+    """Prints what a Moodle administrator pastes (docs/moodle.md)."""
+    base = settings.public_url.rstrip("/")
+    print(f"URL de l'outil : {base}/lti/launch")
+    print("Type de clé publique : URL du jeu de clés (Keyset URL)")
+    print(f"URL du jeu de clés publiques : {base}/lti/jwks")
+    print(f"URL de connexion initiale : {base}/lti/login")
+    print(f"URI de redirection : {base}/lti/launch")
+    if not settings.public_base_url:
+        print("\nAttention : BAGOU_PUBLIC_URL n'est pas définie. Moodle doit joindre Bagou "
+              "à son adresse publique en https.", file=sys.stderr)
+    if settings.lti_config is None:
+        print("Attention : BAGOU_LTI_CONFIG n'est pas définie (inscriptions des Moodle).",
+              file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bagou", description="Bagou, l'assistant des Open Badges")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         help="texte à essayer avant de l'enregistrer ; une phrase par ligne (\\n sépare les lignes)")
     check_parser.add_argument("--bouton", action="store_true",
                               help="vérifier le texte comme un titre de bouton")
+    lti_parser = commands.add_parser("lti", help="Bagou dans Moodle (LTI 1.3)")
+    lti_commands = lti_parser.add_subparsers(dest="lti_command", required=True)
+    keys_parser = lti_commands.add_parser(
+        "keys", help="créer la paire de clés RSA de l'outil dans BAGOU_LTI_KEY_DIR")
+    keys_parser.add_argument("--force", action="store_true",
+                             help="remplacer la paire de clés qui existe")
+    lti_commands.add_parser("config", help="afficher les adresses à coller dans Moodle")
     args = parser.parse_args(argv)
     if args.command == "falc":
         if args.text is not None and not args.text.strip():
@@ -123,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(Path(args.report) if args.report else None)
         return 0
     settings = Settings()
+    if args.command == "lti":
+        if args.lti_command == "keys":
+            return lti_keys(settings, force=args.force)
+        return lti_urls(settings)
     if args.command == "train":
         train(settings, force=args.force)
         return 0

@@ -3,6 +3,7 @@
 Every variable is documented in the README with its default.
 """
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +44,20 @@ class Settings(BaseSettings):
     # Web sites (origins: scheme://host[:port]) allowed to embed the widget from another
     # address than the gateway's own, comma-separated. The gateway's own pages always work.
     allowed_origins: str = ""
+    # LTI 1.3 (Bagou as an external tool of Moodle, bot/lti): the platforms' registrations,
+    # a JSON file in pylti1p3's format (docs/moodle.md); the LTI routes say Bagou is not
+    # linked to Moodle while it is unset.
+    lti_config: Path | None = None
+    # The tool's RSA key pair (`bagou lti keys`). Outside the project on purpose: a private
+    # key must never reach the repository, and it must survive a reset of var/ (a new key
+    # means registering Bagou again in every Moodle).
+    lti_key_dir: Path = Path(
+        os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "bagou" / "lti"
+    # How long a learner launched from Moodle stays identified in the chat.
+    lti_identity_hours: float = Field(8, gt=0)
+    # The gateway's address as browsers and Moodle see it (https://bagou.example.org),
+    # when it sits behind a proxy. Empty: the address of the request.
+    public_base_url: str = Field("", validation_alias="BAGOU_PUBLIC_URL")
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
 
@@ -60,6 +75,8 @@ class Settings(BaseSettings):
 
     @property
     def public_url(self) -> str:
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/") + "/"
         return f"http://{self.host}:{self.port}/"
 
 

@@ -6,7 +6,9 @@ can get a badge answer. This component learns, from the training data, the words
 belong to the badge topics: words much more frequent in their examples than in the
 out-of-scope and conversation examples (plus any word starting like « badge », unless
 it is an out-of-scope word such as « badgeuse »). A message classified into a gated
-intent (the FAQ, the learner's badges) that contains none of them becomes `hors_sujet`.
+intent (the FAQ, the learner's badges) that contains none of them becomes `hors_sujet`;
+when it is only one or two words (« bof », « truc », « pourquoi »), it is doubt rather than
+another subject, and it becomes `nlu_fallback` (« Vous voulez parler de … ? »).
 
 Measured on the held-out sets: no in-scope FAQ question lacks such a word, while half
 of the out-of-scope messages do (docs/nlu-experiments.md).
@@ -28,6 +30,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -69,6 +72,8 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
             # times its share of the other examples.
             "ratio": 4.0,
             "prefixes": ["badg", "bage", "badj"],
+            # Messages this short without a domain word are doubt, not another subject.
+            "doubt_max_words": 2,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -134,8 +139,9 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
                 continue
             if self.has_domain_word(message.get(TEXT) or ""):
                 continue
-            gated = {INTENT_NAME_KEY: self.config["out_of_scope_intent"],
-                     "confidence": message.get(INTENT).get("confidence", 1.0)}
+            short = len(words(message.get(TEXT) or "")) <= self.config["doubt_max_words"]
+            name = DEFAULT_NLU_FALLBACK_INTENT_NAME if short else self.config["out_of_scope_intent"]
+            gated = {INTENT_NAME_KEY: name, "confidence": message.get(INTENT).get("confidence", 1.0)}
             message.set(INTENT, gated, add_to_output=True)
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
                        if r.get(INTENT_NAME_KEY) != gated[INTENT_NAME_KEY]]

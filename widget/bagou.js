@@ -250,7 +250,12 @@
         return;
       }
       this.keys = { session: `bagou:${this.server}:session`, open: `bagou:${this.server}:open` };
+      // A page that has already bound a conversation to the person (Moodle's LTI launch)
+      // gives its id; layout="page" fills the whole page and opens at once.
+      const given = this.getAttribute("session");
+      if (given) tabStore.set(this.keys.session, given);
       this.render();
+      if (this.getAttribute("layout") === "page") this.root.dataset.layout = "page";
       this.applyTheme();
       this.ready = true;
       this.listen(true);
@@ -258,7 +263,9 @@
       await this.restore();
       // Open again on the next page if it was open: the person goes on where they were,
       // but the focus stays where the page puts it.
-      if (tabStore.get(this.keys.open) === "1") this.open({ focus: false });
+      if (tabStore.get(this.keys.open) === "1" || this.root.dataset.layout === "page") {
+        this.open({ focus: false });
+      }
       this.dispatchEvent(new CustomEvent("bagou-ready"));
     }
 
@@ -646,7 +653,8 @@
     /** The conversation of this tab, fetched again from the gateway after a reload. */
     async restore() {
       this.showWelcome();
-      const sessionId = tabStore.get(this.keys.session);
+      // sessionStorage may be blocked in a frame: the given session still counts.
+      const sessionId = tabStore.get(this.keys.session) || this.getAttribute("session");
       if (!sessionId) return;
       this.sessionId = sessionId;
       // The old messages are not news: screen readers do not read them all out again.

@@ -1,0 +1,107 @@
+"""The tool's RSA key pair and the platforms' registrations.
+
+Registrations come from the JSON file named by BAGOU_LTI_CONFIG, in the format of
+pylti1p3's `ToolConfJsonFile` (one entry, or a list of entries, per issuer):
+
+    {"https://moodle.example.org": [{
+        "default": true, "client_id": "…",
+        "auth_login_url": "https://moodle.example.org/mod/lti/auth.php",
+        "auth_token_url": "https://moodle.example.org/mod/lti/token.php",
+        "key_set_url": "https://moodle.example.org/mod/lti/certs.php",
+        "deployment_ids": ["1"]}]}
+
+`private_key_file` and `public_key_file` may be left out: the key pair made by
+`bagou lti keys` in BAGOU_LTI_KEY_DIR is then used (relative paths are read from the
+JSON file's folder, as pylti1p3 does).
+"""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pylti1p3.registration import Registration
+from pylti1p3.tool_config import ToolConfDict
+
+PRIVATE_KEY = "private.key"
+PUBLIC_KEY = "public.key"
+
+
+class LtiConfigError(Exception):
+    """The LTI configuration is missing or unreadable (a message for the administrator)."""
+
+
+def make_keys(key_dir: Path, force: bool = False) -> tuple[Path, Path]:
+    """Makes a 2048-bit RSA key pair; refuses to replace one unless `force`."""
+    private, public = key_dir / PRIVATE_KEY, key_dir / PUBLIC_KEY
+    if private.exists() and not force:
+        raise FileExistsError(private)
+    key_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    # Written readable by the owner only, from the first byte.
+    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(pem)
+    public.write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private, public
+
+
+def read_keys(key_dir: Path) -> tuple[str, str]:
+    try:
+        return ((key_dir / PRIVATE_KEY).read_text(encoding="utf-8"),
+                (key_dir / PUBLIC_KEY).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise LtiConfigError(
+            f"No LTI key pair in {key_dir}: run `bagou lti keys`.") from error
+
+
+def tool_jwks(key_dir: Path) -> dict:
+    """The tool's public keys as a JWKS (what Moodle's « Public keyset URL » reads)."""
+    _private, public = read_keys(key_dir)
+    return {"keys": [dict(Registration.get_jwk(public))]}
+
+
+@dataclass
+class ToolConfig:
+    conf: ToolConfDict
+    issuers: list[str]
+
+
+def load_tool_config(config_file: Path, key_dir: Path) -> ToolConfig:
+    try:
+        data = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise LtiConfigError(f"Cannot read the LTI registrations {config_file}: {error}") from error
+    if not isinstance(data, dict) or not data:
+        raise LtiConfigError(f"{config_file}: expected an object with one entry per issuer")
+    try:
+        conf = ToolConfDict(data)
+    except Exception as error:  # pylti1p3 raises bare Exceptions on a bad format
+        raise LtiConfigError(f"{config_file}: {error}") from error
+    default_keys = None
+    for iss, entries in data.items():
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if entry.get("private_key_file"):
+                private = _read(config_file.parent, entry["private_key_file"])
+                public = (_read(config_file.parent, entry["public_key_file"])
+                          if entry.get("public_key_file") else None)
+            else:
+                default_keys = default_keys or read_keys(key_dir)
+                private, public = default_keys
+            conf.set_private_key(iss, private, client_id=entry.get("client_id"))
+            if public:
+                conf.set_public_key(iss, public, client_id=entry.get("client_id"))
+    return ToolConfig(conf, list(data))
+
+
+def _read(folder: Path, name: str) -> str:
+    path = Path(name) if Path(name).is_absolute() else folder / name
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise LtiConfigError(f"Cannot read the LTI key {path}: {error}") from error

@@ -1,0 +1,100 @@
+"""The HTML pages of the LTI tool: Bagou full page, and the FALC pages of refusals.
+
+No inline script or style (the same strict Content-Security-Policy as the demo site);
+`frame-ancestors` lets the registered platforms (Moodle) show the page in their frame.
+"""
+
+from html import escape
+
+from starlette.responses import HTMLResponse
+
+from bot.texts import text
+
+
+def _csp(frame_ancestors: list[str]) -> str:
+    ancestors = " ".join(["'self'", *frame_ancestors])
+    return "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
+        "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
+        "form-action 'self'", f"frame-ancestors {ancestors}",
+    ])
+
+
+def _paragraphs(message: str) -> str:
+    return "\n".join(f"<p>{escape(line)}</p>" for line in message.splitlines() if line.strip())
+
+
+def _page(title: str, body: str, status: int, frame_ancestors: list[str],
+          data: str = "") -> HTMLResponse:
+    html = f"""<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{escape(title)}</title>
+<link rel="stylesheet" href="/lti/lti.css">
+</head>
+<body{data}>
+{body}
+</body>
+</html>
+"""
+    return HTMLResponse(html, status_code=status, headers={
+        "Content-Security-Policy": _csp(frame_ancestors),
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    })
+
+
+def refusal_page(code: str, status: int, frame_ancestors: list[str],
+                 new_window_url: str | None = None) -> HTMLResponse:
+    body = f"""<main class="lti-message">
+<h1>{escape(text("lti_titre_refus"))}</h1>
+{_paragraphs(text(code))}
+"""
+    if new_window_url:
+        body += (f'<p><a class="lti-button" href="{escape(new_window_url)}" target="_blank" '
+                 f'rel="noopener">{escape(text("lti_nouvelle_fenetre"))}</a></p>\n')
+    body += "</main>"
+    return _page(text("lti_titre_refus"), body, status, frame_ancestors,
+                 f' data-error="{escape(code)}"')
+
+
+def chat_page(session_id: str, course: str | None, new_window_url: str | None,
+              cookies_blocked: bool, frame_ancestors: list[str]) -> HTMLResponse:
+    """Bagou opened on the whole page, in the session bound to the launched person."""
+    notes = []
+    if course:
+        notes.append(f'<p class="lti-course">{escape(course)}</p>')
+    if new_window_url:
+        hint = text("lti_cookies_bloques" if cookies_blocked else "lti_ouvrir_ailleurs")
+        notes.append(f'<p class="lti-hint">{escape(" ".join(hint.splitlines()))} '
+                     f'<a href="{escape(new_window_url)}" target="_blank" rel="noopener">'
+                     f'{escape(text("lti_nouvelle_fenetre"))}</a></p>')
+    body = f"""<header class="lti-bar">
+{chr(10).join(notes)}
+</header>
+<bagou-chat session="{escape(session_id)}" layout="page"></bagou-chat>
+<script src="/widget/bagou.js" defer></script>"""
+    return _page(text("lti_titre_page"), body, 200, frame_ancestors,
+                 ' class="lti-page"' + (' data-cookies="blocked"' if cookies_blocked else ""))
+
+
+LTI_CSS = """\
+body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif;
+       font-size: 1.125rem; line-height: 1.5; color: #1a1a1a; background: #ffffff; }
+.lti-message { max-width: 40rem; margin: 2rem auto; padding: 0 1rem; }
+.lti-message h1 { font-size: 1.5rem; }
+.lti-button { display: inline-block; padding: .75rem 1rem; min-height: 44px;
+              background: #1d4e89; color: #ffffff; border-radius: .5rem; }
+.lti-bar { position: fixed; top: 0; left: 0; right: 0; z-index: 2147483002;
+           padding: 0 1rem; background: #f2f5f9; font-size: 1rem; }
+.lti-bar p { margin: .25rem 0; }
+.lti-bar:empty { display: none; }
+.lti-course { font-weight: bold; }
+.lti-page bagou-chat { --bagou-top: 4.5rem; }
+a { color: #1d4e89; }
+a:focus-visible { outline: 3px solid #1d4e89; outline-offset: 2px; }
+"""
