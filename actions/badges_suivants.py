@@ -5,6 +5,7 @@ first (they say why); then the organisations' earnable badges that the learner d
 not hold yet (one can apply online). At most three, never a badge already held.
 """
 
+import asyncio
 import logging
 
 from rasa_sdk import Action, Tracker
@@ -12,9 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import learner_email
 from actions.obf_access import directory
-from actions.wording import buttons_of, wording
+from actions.wording import say as utter
+from actions.wording import wording
 from bot.obf import ObfError
-from bot.parcours import badge_key, next_steps
+from bot.parcours import badge_key, load_parcours, next_steps
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,7 @@ class ActionBadgesSuivants(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict):
         def say(response: str, **values):
-            dispatcher.utter_message(text=wording(domain, response, **values),
-                                     buttons=buttons_of(domain, response), topic=TOPIC)
+            utter(dispatcher, domain, response, TOPIC, **values)
 
         email = learner_email(tracker)
         if email is None:
@@ -37,19 +38,20 @@ class ActionBadgesSuivants(Action):
             return []
         obf = directory()
         try:
-            held = await obf.learner_badges(email)
-            earnable = await obf.earnable_badges()
+            held, earnable = await asyncio.gather(obf.learner_badges(email),
+                                                  obf.earnable_badges())
         except ObfError as error:
             log.warning("Next badges could not be computed: %s", error)
             say("utter_badges_indisponible")
             return []
         owned = {badge_key(b.badge_name) for b in held.items if not b.revoked}
         apply_url = {badge_key(e.name): e.url for e in earnable.items if e.url}
+        steps = load_parcours()  # read once per question, still editable without a restart
         suggestions: dict[str, str] = {}  # badge key -> text
         for badge in held.items:
             if not badge.valid:
                 continue
-            for step in next_steps(badge.badge_name):
+            for step in next_steps(badge.badge_name, steps):
                 key = badge_key(step.to_badge)
                 if key not in owned and key not in suggestions:
                     suggestions[key] = wording(domain, "utter_badge_suivant",

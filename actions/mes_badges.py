@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import identity_kind, learner_email
 from actions.obf_access import directory
-from actions.wording import buttons_of, french_date, wording
+from actions.wording import french_date, wording
+from actions.wording import say as utter
 from bot.obf import LearnerBadge, ObfError
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,7 @@ class ActionMesBadges(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict):
         def say(response: str, **values):
-            dispatcher.utter_message(text=wording(domain, response, **values),
-                                     buttons=buttons_of(domain, response), topic=TOPIC)
+            utter(dispatcher, domain, response, TOPIC, **values)
 
         email = learner_email(tracker)
         if email is None:
