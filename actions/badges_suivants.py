@@ -16,7 +16,7 @@ from actions.obf_access import directory
 from actions.wording import say as utter
 from actions.wording import wording
 from bot.obf import ObfError
-from bot.parcours import badge_key, load_parcours, next_steps
+from bot.parcours import suggest_next
 
 log = logging.getLogger(__name__)
 
@@ -44,31 +44,21 @@ class ActionBadgesSuivants(Action):
             log.warning("Next badges could not be computed: %s", error)
             say("utter_badges_indisponible")
             return []
-        owned = {badge_key(b.badge_name) for b in held.items if not b.revoked}
-        apply_url = {badge_key(e.name): e.url for e in earnable.items if e.url}
-        steps = load_parcours()  # read once per question, still editable without a restart
-        suggestions: dict[str, str] = {}  # badge key -> text
-        for badge in held.items:
-            if not badge.valid:
-                continue
-            for step in next_steps(badge.badge_name, steps):
-                key = badge_key(step.to_badge)
-                if key not in owned and key not in suggestions:
-                    suggestions[key] = wording(domain, "utter_badge_suivant",
-                                               nom=f"**{step.to_badge}**", raison=step.reason)
-        for item in earnable.items:
-            key = badge_key(item.name)
-            if key not in owned and key not in suggestions:
-                suggestions[key] = wording(domain, "utter_badge_suivant_ouvert",
-                                           nom=f"**{item.name}**")
-        chosen = list(suggestions.items())[:MAX_SUGGESTIONS]
+        # One logic for the chat and the adviser console (bot/parcours.py); parcours.yml
+        # is read once per question, so it stays editable without a restart.
+        chosen = suggest_next(held.items, earnable.items, limit=MAX_SUGGESTIONS)
         if not chosen:
             say("utter_badges_suivants_aucun")
             return []
         say("utter_badges_suivants_intro")
-        for key, text in chosen:
+        for item in chosen:
+            if item.reason is not None:
+                text = wording(domain, "utter_badge_suivant", nom=f"**{item.name}**",
+                               raison=item.reason)
+            else:
+                text = wording(domain, "utter_badge_suivant_ouvert", nom=f"**{item.name}**")
             buttons = ([{"title": wording(domain, "utter_bouton_demander_badge"),
-                         "payload": apply_url[key]}] if key in apply_url else [])
+                         "payload": item.apply_url}] if item.apply_url else [])
             dispatcher.utter_message(text=text, buttons=buttons, topic=TOPIC)
         if held.partial or earnable.partial:
             say("utter_badges_partiel")

@@ -9,6 +9,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat import ChatService
+from bot.console import make_router as console_router
+from bot.console.learners import directory_factory
 from bot.db import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
 from bot.lti.routes import make_router as lti_router
@@ -16,6 +18,9 @@ from bot.obf_sandbox import make_router as obf_sandbox_router
 from bot.rasa_client import RasaClient
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
 from bot.settings import Settings, get_settings
+from bot.verify.fetch import FetchPolicy
+from bot.verify.routes import make_router as verify_router
+from bot.verify.service import Verifier
 from bot.widget import make_router as widget_router
 
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
@@ -25,8 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    # Badges given as a link, text or image are checked by the gateway (bot/verify).
+    verifier = Verifier(FetchPolicy(timeout=settings.verify_timeout,
+                                    max_bytes=settings.verify_max_fetch_bytes,
+                                    allow_loopback=settings.verify_allow_loopback))
     chat = ChatService(make_sessionmaker(engine), rasa, settings.max_message_chars,
-                       settings.site_secrets)
+                       settings.site_secrets, verifier)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -63,10 +72,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.status = "ok" if healthy else "degraded"
         return JSONResponse(state.model_dump(), status_code=200 if healthy else 503)
 
+    # Check a badge from a link, a pasted credential or an uploaded image (bot/verify).
+    app.include_router(verify_router(chat, settings.verify_max_upload_bytes,
+                                     [*settings.allowed_origin_list,
+                                      settings.public_base_url.rstrip("/")]))
     # The widget: its files and texts, history, feedback, and the demo site at /.
     app.include_router(widget_router(make_sessionmaker(engine), settings))
     # Bagou as an LTI 1.3 tool of Moodle (bot/lti): /lti/login, /lti/launch, /lti/jwks.
     app.include_router(lti_router(make_sessionmaker(engine), settings, chat.start_session))
+    # The console of advisers and editors (bot/console), at /conseiller.
+    app.include_router(console_router(make_sessionmaker(engine), settings, chat.start_session,
+                                      directory_factory(app, engine)))
     if settings.allowed_origin_list:
         # Only the sites listed in BAGOU_ALLOWED_ORIGINS may call the API from their
         # pages; the gateway's own pages need no CORS. No cookies: no credentials.

@@ -10,24 +10,36 @@ from starlette.concurrency import run_in_threadpool
 from bot.errors import ApiError
 from bot.identity import ANONYMOUS, Identity, learner_from_site_token
 from bot.models import ChatMessage, ChatSession, utcnow
-from bot.privacy import mask_personal_data
+from bot.privacy import mask_names, mask_personal_data
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.schemas import ChatRequest, ChatResponse, Reply
 from bot.texts import text
 from bot.topics import topic_of_turn
+from bot.verify.answer import TOPIC as VERIFY_TOPIC, history_text, replies_for
+from bot.verify.inputs import URL, Candidate, find_in_message
+from bot.verify.service import Verifier
 
 log = logging.getLogger(__name__)
+# A credential pasted in the chat (JSON with its proof, or a JWS) is longer than a
+# question; up to this size it is checked rather than refused as too long.
+MAX_PASTED_BADGE = 100_000
 
 
 class ChatService:
     def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int,
-                 site_secrets: dict[str, str] | None = None):
+                 site_secrets: dict[str, str] | None = None, verifier: Verifier | None = None):
         self._db = sessions
         self._rasa = rasa
         self._max_chars = max_chars
         self._site_secrets = site_secrets or {}
+        self._verifier = verifier
 
     async def handle(self, request: ChatRequest) -> ChatResponse:
+        # A link or a credential in the message: the gateway checks the badge itself.
+        badge = self._badge_in(request.text)
+        if badge is not None:
+            return await self.verify_turn(badge, request.session_id, request.site_token,
+                                          shown=self._shown(request.text, badge))
         message = self._clean_text(request.text)
         signed_in = None
         if request.site_token:
@@ -43,15 +55,46 @@ class ChatService:
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for a chat turn: %s", error)
             # Keep the question: what people asked while Bagou was down matters too.
-            await run_in_threadpool(self._store_turn, session_id, message, [], None)
+            await run_in_threadpool(self._store_turn, session_id, message, [], None,
+                                    identity.name)
             raise ApiError(503, "assistant_indisponible", session_id) from error
         replies = [to_reply(m) for m in raw if m.get("text")]
         if not replies:
             log.warning("Rasa gave no text reply")
             replies = [Reply(text=text("reponse_vide"))]
         topic = topic_of_turn(raw)
-        await run_in_threadpool(self._store_turn, session_id, message, replies, topic)
+        await run_in_threadpool(self._store_turn, session_id, message, replies, topic,
+                                identity.name)
         return ChatResponse(session_id=session_id, replies=replies, topic=topic)
+
+    async def verify_turn(self, badge: Candidate, session_id: str | None,
+                          site_token: str | None, shown: str) -> ChatResponse:
+        """One turn that checks a badge (bot/verify): from the chat, /api/verify or an
+        upload. Only `shown` is stored on the person's side, never a file or credential."""
+        signed_in = None
+        if site_token:
+            try:
+                signed_in = learner_from_site_token(site_token, self._site_secrets)
+            except ApiError as error:
+                error.session_id = session_id
+                raise
+        session_id, identity = await run_in_threadpool(self._open_session, session_id, signed_in)
+        email = identity.email if identity.kind != "anonymous" else None
+        replies = replies_for(await self._verifier.verify(badge, email))
+        await run_in_threadpool(self._store_turn, session_id, shown, replies, VERIFY_TOPIC,
+                                identity.name)
+        return ChatResponse(session_id=session_id, replies=replies, topic=VERIFY_TOPIC)
+
+    def _badge_in(self, raw: str) -> Candidate | None:
+        if self._verifier is None or not raw or len(raw) > MAX_PASTED_BADGE:
+            return None
+        return find_in_message(raw)
+
+    def _shown(self, raw: str, badge: Candidate) -> str:
+        message = raw.strip()
+        if badge.kind == URL and len(message) <= self._max_chars:
+            return message
+        return history_text("texte")
 
     def start_session(self, identity: Identity) -> str:
         """A new session bound to a person signed in elsewhere (an LTI launch)."""
@@ -84,13 +127,17 @@ class ChatService:
                 bind_identity(session, signed_in)
             return session.id, stored_identity(session).active()
 
-    def _store_turn(self, session_id: str, message: str, replies: list[Reply], topic: str | None):
+    def _store_turn(self, session_id: str, message: str, replies: list[Reply], topic: str | None,
+                    name: str | None = None):
+        # Stored pseudonymised (bot.privacy): e-mails, phone numbers, a name the person
+        # gives and the identified person's own name are masked (only names in answers).
         with self._db.begin() as db:
             db.add(ChatMessage(session_id=session_id, sender="user",
-                               text=mask_personal_data(message), topic=topic))
+                               text=mask_personal_data(message, [name]), topic=topic))
             # Buttons and links are kept so that the widget can show them again after a
             # reload; the ids let the person give a thumb up or down on each answer.
-            rows = [ChatMessage(session_id=session_id, sender="bot", text=r.text, topic=topic,
+            rows = [ChatMessage(session_id=session_id, sender="bot",
+                                text=mask_names(r.text, [name]), topic=topic,
                                 buttons=[b.model_dump() for b in r.buttons] or None,
                                 links=[link.model_dump() for link in r.links] or None)
                     for r in replies]

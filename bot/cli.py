@@ -1,5 +1,6 @@
 """The `bagou` command: `bagou run` starts everything, `bagou train` trains the model,
-`bagou falc check` checks that every text of the assistant follows the FALC rules."""
+`bagou falc check` checks that every text of the assistant follows the FALC rules,
+`bagou user add` makes console accounts, `bagou purge` applies the retention time."""
 
 import argparse
 import signal
@@ -154,6 +155,24 @@ def main(argv: list[str] | None = None) -> int:
     keys_parser.add_argument("--force", action="store_true",
                              help="remplacer la paire de clés qui existe")
     lti_commands.add_parser("config", help="afficher les adresses à coller dans Moodle")
+    user_parser = commands.add_parser("user", help="comptes de l'espace conseiller (/conseiller)")
+    user_commands = user_parser.add_subparsers(dest="user_command", required=True)
+    add_parser = user_commands.add_parser("add", help="créer un compte")
+    add_parser.add_argument("login", help="identifiant (un mot)")
+    add_parser.add_argument("--role", required=True, choices=["adviser", "editor", "admin"],
+                            help="adviser : conseiller, editor : rédacteur, admin : les deux")
+    add_parser.add_argument("--name", help="nom affiché")
+    add_parser.add_argument("--password-stdin", action="store_true",
+                            help="lire le mot de passe sur l'entrée standard")
+    password_parser = user_commands.add_parser("password", help="changer un mot de passe")
+    password_parser.add_argument("login")
+    password_parser.add_argument("--password-stdin", action="store_true")
+    for name, help_text in (("disable", "désactiver un compte (ferme ses sessions)"),
+                            ("enable", "activer un compte")):
+        user_commands.add_parser(name, help=help_text).add_argument("login")
+    user_commands.add_parser("list", help="lister les comptes")
+    commands.add_parser("purge", help="effacer les conversations plus vieilles que "
+                                      "BAGOU_RETENTION_DAYS")
     args = parser.parse_args(argv)
     if args.command == "falc":
         if args.text is not None and not args.text.strip():
@@ -163,6 +182,19 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(Path(args.report) if args.report else None)
         return 0
     settings = Settings()
+    if args.command in ("user", "purge"):
+        from bot.console import commands as console
+
+        if args.command == "purge":
+            return console.run_purge(settings)
+        if args.user_command == "add":
+            return console.user_add(settings, args.login, args.role, args.name,
+                                    args.password_stdin)
+        if args.user_command == "password":
+            return console.user_password(settings, args.login, args.password_stdin)
+        if args.user_command in ("disable", "enable"):
+            return console.user_active(settings, args.login, args.user_command == "enable")
+        return console.user_list(settings)
     if args.command == "lti":
         if args.lti_command == "keys":
             return lti_keys(settings, force=args.force)

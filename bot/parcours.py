@@ -39,3 +39,37 @@ def next_steps(badge_name: str, steps: list[Step] | None = None) -> list[Step]:
     key = badge_key(badge_name)
     return [s for s in (load_parcours() if steps is None else steps)
             if badge_key(s.from_badge) == key]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A badge to aim for next: from parcours.yml (with its reason), or an earnable
+    badge of the organisations (reason None). `apply_url`: the form to apply online."""
+
+    name: str
+    reason: str | None
+    apply_url: str | None
+
+
+def suggest_next(held: list, earnable: list, steps: list[Step] | None = None,
+                 limit: int = 3) -> list[Suggestion]:
+    """The next badges for a learner (`held`: LearnerBadge, `earnable`: EarnableBadge of
+    bot.obf). The steps of parcours.yml that start from a valid badge come first, then
+    the earnable badges; never a badge already held (even expired), at most `limit`.
+    Used by the chat (actions/badges_suivants.py) and the adviser console."""
+    steps = load_parcours() if steps is None else steps
+    owned = {badge_key(b.badge_name) for b in held if not b.revoked}
+    apply_url = {badge_key(e.name): e.url for e in earnable if e.url}
+    found: dict[str, Suggestion] = {}
+    for badge in held:
+        if not badge.valid:
+            continue
+        for step in next_steps(badge.badge_name, steps):
+            key = badge_key(step.to_badge)
+            if key not in owned and key not in found:
+                found[key] = Suggestion(step.to_badge, step.reason, apply_url.get(key))
+    for item in earnable:
+        key = badge_key(item.name)
+        if key not in owned and key not in found:
+            found[key] = Suggestion(item.name, None, apply_url.get(key))
+    return list(found.values())[:limit]

@@ -58,6 +58,29 @@ class Settings(BaseSettings):
     # The gateway's address as browsers and Moodle see it (https://bagou.example.org),
     # when it sits behind a proxy. Empty: the address of the request.
     public_base_url: str = Field("", validation_alias="BAGOU_PUBLIC_URL")
+    # Adviser console (bot/console). Conversations, feedback and their messages are kept
+    # this many days, then `bagou purge` deletes them.
+    retention_days: int = Field(90, gt=0)
+    # The audit log of badge look-ups (no e-mail in it) is kept longer: it answers
+    # « who looked at my badges? ».
+    audit_retention_days: int = Field(365, gt=0)
+    # A console session ends after this many idle minutes, and in any case after
+    # console_session_hours (a working day).
+    console_idle_minutes: int = Field(60, gt=0)
+    console_session_hours: float = Field(10, gt=0)
+    # The key of the pseudonyms (HMAC-SHA256 of a learner's e-mail in the audit log, of
+    # logins and addresses in the sign-in attempts). Empty: a random key is made once
+    # and kept in secret_key_file (outside the repository; keep it with the database).
+    secret_key: str = ""
+    secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
+    # Badge verification (bot/verify): links that people give are fetched with a short
+    # timeout and a size limit, never on private or loopback addresses; uploads (PNG,
+    # SVG, JSON) are read in memory and never kept. BAGOU_VERIFY_ALLOW_LOOPBACK lets
+    # tests serve badges on 127.0.0.1 (private ranges stay refused).
+    verify_allow_loopback: bool = False
+    verify_timeout: float = Field(5.0, gt=0)
+    verify_max_fetch_bytes: int = Field(1_000_000, gt=0)
+    verify_max_upload_bytes: int = Field(2_000_000, gt=0)
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
 

@@ -39,6 +39,9 @@
   const DEFAULT_SIZE = 1;
   const SPEECH_RATES = { vitesse_lente: 0.75, vitesse_normale: 1, vitesse_rapide: 1.3 };
   const REQUEST_TIMEOUT_MS = 30000;
+  // Badge files that the gateway checks (bot/verify): baked images and JSON. The gateway
+  // reads the kind from the bytes; this list only helps the file picker.
+  const BADGE_FILES = ".png,.svg,.json,image/png,image/svg+xml,application/json";
   const SAFE_PROTOCOLS = ["http:", "https:", "mailto:", "tel:"];
   const SVG_NS = "http://www.w3.org/2000/svg";
   // Material-style icons (24 × 24 paths); they are decoration, the words say it all.
@@ -54,6 +57,7 @@
     down: "M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6V21a1.5 1.5 0 0 0 .4 1l1.1 1 6.6-6.6A2 2 0 0 0 18 15V5a2 2 0 0 0-2-2H7a2 2 0 0 0-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z",
     open: "M14 3v2h3.6l-9.8 9.8 1.4 1.4L19 6.4V10h2V3h-7zm5 16H5V5h7V3H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2v-7h-2v7z",
     send: "M2 21 23 12 2 3v7l15 2-15 2z",
+    badge: "M12 2a7 7 0 0 0-4 12.7V22l4-2 4 2v-7.3A7 7 0 0 0 12 2zm0 2a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm-1.2 7.6L8 8.8l1.4-1.4 1.4 1.4 3.8-3.8L16 6.4l-5.2 5.2z",
     settings: "M3 17v2h6v-2H3zM3 5v2h10V5H3zm10 16v-2h8v-2h-8v-2h-2v6h2zM7 9v2H3v2h4v2h2V9H7zm14 4v-2H11v2h10zm-6-4h2V7h4V5h-4V3h-2v6z",
   };
 
@@ -330,7 +334,20 @@
           prefStore.set("bagou:settings", settings.hidden ? "0" : "1");
         },
       }, icon("settings"), h("span", {}, t.reglages));
-      const tools = h("div", { class: "tools" }, restart, settingsButton, settings);
+      // « Vérifier un badge »: a real button opens the file picker (the file input itself
+      // stays out of the tab order, so the keyboard meets one control with a clear name).
+      this.fileInput = h("input", {
+        type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true",
+        accept: BADGE_FILES,
+        onchange: () => {
+          const file = this.fileInput.files[0];
+          this.fileInput.value = "";
+          if (file) this.upload(file);
+        },
+      });
+      const verifyButton = h("button", { type: "button", class: "tool verify", onclick: () => this.fileInput.click() },
+        icon("badge"), h("span", {}, t.verifier_badge));
+      const tools = h("div", { class: "tools" }, restart, settingsButton, verifyButton, settings, this.fileInput);
 
       this.notice = h("p", { class: "notice", hidden: true }, t.hors_ligne);
       this.log = h("div", {
@@ -607,13 +624,7 @@
       this.log.scrollTop = this.log.scrollHeight;
       this.setTyping(true);
       try {
-        const answer = await this.ask(text);
-        if (answer.session_id) this.remember(answer.session_id);
-        const messages = answer.replies.map((reply, index) => this.addMessage({
-          sender: "bot", text: reply.text, buttons: reply.buttons || [], links: reply.links || [],
-          id: reply.id ?? null, feedback: index === answer.replies.length - 1, error: Boolean(answer.error),
-        }));
-        if (messages.length) this.reveal(messages[0]);
+        this.showAnswer(await this.ask(text));
       } catch (_error) {
         // No answer at all: no network, the gateway is down, or it took too long.
         this.addMessage({ sender: "bot", text: navigator.onLine ? this.t.serveur_injoignable : this.t.hors_ligne, error: true });
@@ -621,6 +632,55 @@
       } finally {
         this.setTyping(false);
       }
+    }
+
+    /** The replies of a turn (chat or badge check), the last one with the thumbs. */
+    showAnswer(answer) {
+      if (answer.session_id) this.remember(answer.session_id);
+      const messages = answer.replies.map((reply, index) => this.addMessage({
+        sender: "bot", text: reply.text, buttons: reply.buttons || [], links: reply.links || [],
+        id: reply.id ?? null, feedback: index === answer.replies.length - 1, error: Boolean(answer.error),
+      }));
+      if (messages.length) this.reveal(messages[0]);
+    }
+
+    /** A badge image or file chosen by the person: the gateway checks it, keeps nothing. */
+    async upload(file) {
+      if (this.busy) return;
+      if (!navigator.onLine) {
+        this.addMessage({ sender: "bot", text: this.t.hors_ligne, error: true });
+        return;
+      }
+      this.addMessage({ sender: "user", text: this.t.image_badge });
+      this.setTyping(true);
+      try {
+        this.showAnswer(await this.sendFile(file));
+      } catch (_error) {
+        this.addMessage({ sender: "bot", text: navigator.onLine ? this.t.serveur_injoignable : this.t.hors_ligne, error: true });
+      } finally {
+        this.setTyping(false);
+        this.input.focus();
+      }
+    }
+
+    async sendFile(file, retried = false) {
+      const form = new FormData();
+      form.append("file", file);
+      if (this.sessionId) form.append("session_id", this.sessionId);
+      const token = this.getAttribute("site-token");
+      if (token) form.append("site_token", token);
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+      const response = await fetch(new URL("api/verify/upload", this.server), {
+        method: "POST", body: form, signal: controller.signal,
+      }).finally(() => clearTimeout(timer));
+      const answer = await response.json();
+      if (response.status === 404 && answer.error === "session_inconnue" && !retried) {
+        this.forget();
+        return this.sendFile(file, true);
+      }
+      if (!Array.isArray(answer.replies)) throw new Error("unexpected answer");
+      return answer;
     }
 
     /** One chat turn. An error of the gateway has the same shape, with FALC replies. */

@@ -6,6 +6,9 @@
   say these responses too, by name);
 - gateway messages: bot/texts.yml (placeholders get a sample number);
 - the chat widget's labels, messages and first suggestions: widget/texts.yml;
+- the pages of the adviser console: bot/console/texts.yml (`messages`, `labels`);
+- the answers of the badge check: bot/verify/texts.yml (`statuts`, `raisons`,
+  `details` as answers; `liens`, `boutons`, `historique` as button titles);
 - topic titles: topics.yml, used as button titles by the custom actions;
 - the explanations of the glossary, which answers reuse.
 """
@@ -24,6 +27,10 @@ TITLE = "bouton"
 EXPLANATION = "glossaire"
 # The widget's texts (labels, messages, first suggestions), served to it as JSON.
 WIDGET_TEXTS = "widget/texts.yml"
+# The adviser console's pages (same shape: messages and labels).
+CONSOLE_TEXTS = "bot/console/texts.yml"
+# What Bagou says after checking a badge (bot/verify/answer.py).
+VERIFY_TEXTS = "bot/verify/texts.yml"
 # Placeholders ({max} in bot/texts.yml, {telephone} in domain.yml) get this sample.
 SAMPLE_NUMBER = "1000"
 
@@ -83,6 +90,20 @@ def _widget_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
     return answers, titles
 
 
+def _verify_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
+    """bot/verify/texts.yml: each status, reason and detail line is said on its own or
+    with the others of its message, so each is checked as an answer."""
+    data = _load(path)
+    origin = _relative(path)
+    answers = [Text(f"{origin} › {section} › {key}", ANSWER, str(value).format_map(_Sample()))
+               for section in ("statuts", "raisons", "details")
+               for key, value in (data.get(section) or {}).items()]
+    titles = [(f"{origin} › {section} › {key}", str(value))
+              for section in ("liens", "boutons", "historique")
+              for key, value in (data.get(section) or {}).items()]
+    return answers, titles
+
+
 def _topic_titles(path: Path) -> list[tuple[str, str]]:
     return [(f"{_relative(path)} › {t['id']} › title", str(t["title"]))
             for t in _load(path).get("topics", [])]
@@ -106,11 +127,17 @@ def gather(root: Path = PROJECT_ROOT) -> list[Text]:
                 for origin, title in buttons:
                     titles[title].append(origin)
     answers += _gateway_texts(root / "bot" / "texts.yml")
-    widget_file = root / WIDGET_TEXTS
-    if widget_file.exists():
-        widget_answers, widget_titles = _widget_texts(widget_file)
-        answers += widget_answers
-        for origin, title in widget_titles:
+    for page_texts in (root / WIDGET_TEXTS, root / CONSOLE_TEXTS):
+        if page_texts.exists():
+            page_answers, page_titles = _widget_texts(page_texts)
+            answers += page_answers
+            for origin, title in page_titles:
+                titles[title].append(origin)
+    verify_file = root / VERIFY_TEXTS
+    if verify_file.exists():
+        verify_answers, verify_titles = _verify_texts(verify_file)
+        answers += verify_answers
+        for origin, title in verify_titles:
             titles[title].append(origin)
     glossary_file = root / GLOSSARY_FILE.name
     if glossary_file.exists():

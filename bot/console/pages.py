@@ -1,0 +1,70 @@
+"""Server-rendered pages of the console: Jinja2 templates, texts from texts.yml, and the
+same strict Content-Security-Policy as the demo site (no inline script or style)."""
+
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.responses import HTMLResponse
+
+HERE = Path(__file__).parent
+TEXTS_FILE = HERE / "texts.yml"
+
+CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self'",
+    # Badge pictures may come from OBF itself.
+    "img-src 'self' data: https:", "connect-src 'self'", "font-src 'self'",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+])
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    # Personal data (a learner's badges): never in a cache, never in a Referer.
+    "Cache-Control": "no-store",
+    # same-origin, not no-referrer: with no-referrer, Chromium sends « Origin: null » with
+    # the forms, and the Origin check (CSRF) would refuse them.
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre"]
+
+
+@lru_cache
+def texts() -> dict[str, str]:
+    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
+    return {**data["labels"], **data["messages"]}
+
+
+def french_date(day: date | datetime | None) -> str:
+    """« lundi 7 juillet 2025 », as FALC asks."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = day.date()
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{DAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def strip_markup(text: str) -> str:
+    """The assistant's answers mark bold with ** : the large-print page shows plain text."""
+    return text.replace("**", "")
+
+
+ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
+                  autoescape=select_autoescape(default=True), undefined=StrictUndefined,
+                  trim_blocks=True, lstrip_blocks=True)
+ENV.filters.update(french_date=french_date, lines=lines, plain=strip_markup)
+
+
+def render(template: str, status: int = 200, headers: dict | None = None,
+           **values) -> HTMLResponse:
+    html = ENV.get_template(template).render(t=texts(), **values)
+    return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})

@@ -1,0 +1,8 @@
+"""Checking an Open Badge (2.0 or 3.0) from a link, a pasted credential or a baked image.
+
+- fetch.py: the safe fetcher (no private addresses, pinned IPs, redirects, size, time);
+- inputs.py, baked.py: what a person gave, and the badge inside a PNG or SVG;
+- ob2.py, ob3.py, data_integrity.py: the checks; contexts/: shipped JSON-LD contexts;
+- result.py: the Verdict; answer.py and texts.yml: the FALC answer;
+- service.py: from an input to a verdict; routes.py: /api/verify and /api/verify/upload.
+"""

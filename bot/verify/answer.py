@@ -1,0 +1,109 @@
+"""A verdict as Bagou says it: FALC texts from bot/verify/texts.yml.
+
+Two messages: first whether the badge can be trusted and why (one sentence), then what
+the badge says (its name, who gave it, for what, to whom, when), each on its own line.
+
+To whom: a badge carries its recipient as an e-mail address, usually hashed with a salt.
+Bagou says « Donné à : vous » only when the person is identified (Moodle, the host
+site) and the badge's hash is of their address; it says the badge is for someone else
+when the identified person's address does not match. It never tries to guess an
+anonymous visitor's address, and never shows an address. A name is said only when the
+badge itself shows it in the clear (an OB 3.0 `name` identifier or subject name): the
+issuer chose to publish it, so Bagou repeats no more than anyone reading the badge sees.
+"""
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.schemas import Button, Link, Reply
+from bot.verify.result import EXPIRED, INVALID, NOT_A_BADGE, REVOKED, VALID, Verdict
+
+TEXTS_FILE = Path(__file__).with_name("texts.yml")
+TOPIC = "verifier_badge"
+DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre"]
+# What the badge says about itself is its issuer's text, not ours: kept short.
+MAX_FIELD = 120
+
+
+@lru_cache
+def texts() -> dict:
+    return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
+
+
+def french_date(moment: datetime) -> str:
+    """« lundi 7 juillet 2025 », as FALC asks; in UTC, the badges' own time zone."""
+    day = moment.astimezone(timezone.utc)
+    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _short(value: str | None) -> str | None:
+    if not value:
+        return None
+    text = " ".join(value.split())
+    # Markup of the bot's own messages must not come from a badge.
+    text = text.replace("**", "")
+    first = text.split(". ")[0].rstrip(".")
+    if len(first) > MAX_FIELD:
+        first = first[:MAX_FIELD].rsplit(" ", 1)[0]
+    return first
+
+
+def reason_text(code: str) -> str:
+    reasons = texts()["raisons"]
+    return reasons.get(code) or reasons["document_illisible"]
+
+
+def replies_for(verdict: Verdict) -> list[Reply]:
+    t = texts()
+    reason = verdict.reason
+    if verdict.status == VALID and reason == "preuve_ok" and verdict.version == "2.0" \
+            and verdict.url:
+        reason = "heberge_ok"
+    first = f"{t['statuts'][verdict.status]}\n{reason_text(reason)}"
+    replies = [Reply(text=first)]
+
+    lines = []
+    d = t["details"]
+    if verdict.status in (VALID, EXPIRED, REVOKED):
+        if verdict.badge_name:
+            lines.append(d["badge"].format(badge=_short(verdict.badge_name)))
+        if verdict.issuer_name:
+            lines.append(d["structure"].format(structure=_short(verdict.issuer_name)))
+        what = _short(verdict.criteria) or _short(verdict.description)
+        if what:
+            lines.append(d["pour"].format(pour=what))
+        if verdict.recipient_match is True:
+            lines.append(d["a_vous"])
+        elif verdict.recipient_match is False:
+            lines.append(d["pas_a_vous"])
+        elif verdict.recipient_public_name:
+            lines.append(d["a_nom"].format(nom=_short(verdict.recipient_public_name)))
+        if verdict.issued_on:
+            lines.append(d["date"].format(date=french_date(verdict.issued_on)))
+        if verdict.expires:
+            lines.append(d["fin"].format(date=french_date(verdict.expires)))
+
+    links = []
+    if verdict.status not in (INVALID, NOT_A_BADGE):
+        for key, url in (("voir_badge", verdict.url), ("site_structure", verdict.issuer_url),
+                         ("criteres", verdict.criteria_url)):
+            if url and url.startswith(("https://", "http://")):
+                links.append(Link(title=t["liens"][key], url=url))
+    buttons = [Button(title=t["boutons"]["autre_badge"], payload=t["boutons"]["autre_badge"])]
+    if lines:
+        replies.append(Reply(text="\n".join(lines), links=links, buttons=buttons))
+    else:
+        replies[0].links, replies[0].buttons = links, buttons
+    return replies
+
+
+def history_text(source: str) -> str:
+    """What the person's side of the conversation shows for an upload or pasted badge."""
+    h = texts()["historique"]
+    return {"png": h["image"], "svg": h["image"], "json": h["fichier"]}.get(source, h["texte"])
+

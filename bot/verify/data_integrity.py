@@ -1,0 +1,152 @@
+"""Data Integrity proofs with the `eddsa-rdfc-2022` cryptosuite (W3C vc-di-eddsa 1.0),
+the proof that Open Badge Factory puts in its Open Badges 3.0 credentials.
+
+Written here because no maintained Python library verifies this cryptosuite; the glue
+is small and follows the W3C algorithm step by step ("3.3 eddsa-rdfc-2022",
+verify proof), on well-kept parts:
+
+- pyld: JSON-LD to RDF and RDF Dataset Canonicalization (RDFC-1.0, the same algorithm
+  as URDNA2015, which is its name in pyld);
+- cryptography: Ed25519;
+- base58: the multibase base58btc of keys and of `proofValue`.
+
+The JSON-LD contexts come from bot/verify/contexts only (a document loader that
+refuses every other address): a context changes what a signature covers, so it is
+never fetched at run time. tests/test_verify_data_integrity.py checks this code on the
+W3C test vector and on credentials signed by the tests.
+"""
+
+import copy
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                               Ed25519PublicKey)
+from pyld import jsonld
+
+from bot.verify.common import multibase_decode, parse_date
+from bot.verify.result import INVALID, UNVERIFIABLE, VerifyFailure
+
+import base58
+
+CONTEXT_DIR = Path(__file__).with_name("contexts")
+CONTEXT_FILES = {
+    "https://www.w3.org/2018/credentials/v1": "credentials-v1.json",
+    "https://www.w3.org/ns/credentials/v2": "credentials-v2.json",
+    "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.json",
+    "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.json",
+    "https://w3id.org/security/multikey/v1": "multikey-v1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "ob-v3p0-context-3.0.0.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.0.json": "ob-v3p0-context-3.0.0.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "ob-v3p0-context-3.0.1.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "ob-v3p0-context-3.0.2.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+    "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "ob-v3p0-extensions.json",
+}
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+
+@lru_cache
+def _context(url: str) -> dict:
+    return json.loads((CONTEXT_DIR / CONTEXT_FILES[url]).read_text(encoding="utf-8"))
+
+
+class ContextLoader:
+    """pyld document loader over the shipped contexts (plus `extra`, for tests)."""
+
+    def __init__(self, extra: dict[str, dict] | None = None):
+        self.extra = extra or {}
+
+    def __call__(self, url: str, _options=None) -> dict:
+        key = url.split("#", 1)[0]
+        if key in self.extra:
+            document = self.extra[key]
+        elif key in CONTEXT_FILES:
+            document = _context(key)
+        else:
+            raise jsonld.JsonLdError(f"Context not shipped with Bagou: {url}",
+                                     "jsonld.LoadDocumentError",
+                                     code="loading remote context failed")
+        return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document)}
+
+
+def known_context(url) -> bool:
+    return isinstance(url, str) and url.split("#", 1)[0] in CONTEXT_FILES
+
+
+def canonize(document: dict, loader: ContextLoader) -> str:
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document."""
+    try:
+        return jsonld.normalize(document, {"algorithm": "URDNA2015",
+                                           "format": "application/n-quads",
+                                           "documentLoader": loader})
+    except jsonld.JsonLdError as error:
+        detail = str(error)
+        cause = error
+        while cause is not None:  # pyld wraps the loader's error several times
+            if "not shipped" in str(cause):
+                raise VerifyFailure(UNVERIFIABLE, "contexte_inconnu", str(cause)) from error
+            cause = cause.__cause__
+        raise VerifyFailure(INVALID, "preuve_illisible", detail) from error
+
+
+def hash_data(document: dict, proof: dict, loader: ContextLoader | None = None) -> bytes:
+    """What the Ed25519 key signs: SHA-256 of the canonical proof options (without
+    proofValue, with the document's @context) then SHA-256 of the canonical document
+    (without its proof)."""
+    loader = loader or ContextLoader()
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    if "@context" in options:
+        # The document's @context must start with the proof's, in the same order.
+        expected = options["@context"] if isinstance(options["@context"], list) else [options["@context"]]
+        found = unsecured.get("@context")
+        found = found if isinstance(found, list) else [found]
+        if found[:len(expected)] != expected:
+            raise VerifyFailure(INVALID, "preuve_fausse", "proof @context mismatch")
+        unsecured["@context"] = options["@context"]
+    options["@context"] = unsecured.get("@context")
+    canonical_options = canonize(options, loader)
+    canonical_document = canonize(unsecured, loader)
+    return (hashlib.sha256(canonical_options.encode("utf-8")).digest()
+            + hashlib.sha256(canonical_document.encode("utf-8")).digest())
+
+
+def check_proof_options(proof: dict) -> None:
+    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != CRYPTOSUITE:
+        raise VerifyFailure(UNVERIFIABLE, "preuve_non_geree",
+                            f"{proof.get('type')}/{proof.get('cryptosuite')}")
+    if proof.get("proofPurpose") != "assertionMethod":
+        raise VerifyFailure(INVALID, "preuve_fausse", f"purpose {proof.get('proofPurpose')}")
+    if "created" in proof and parse_date(proof["created"]) is None:
+        raise VerifyFailure(INVALID, "preuve_fausse", "bad created")
+
+
+def verify(document: dict, proof: dict, public_key: Ed25519PublicKey,
+           loader: ContextLoader | None = None) -> None:
+    """Raises VerifyFailure unless `proof` is a valid eddsa-rdfc-2022 proof of
+    `document` by `public_key`."""
+    check_proof_options(proof)
+    signature = multibase_decode(proof.get("proofValue"))
+    if len(signature) != 64:
+        raise VerifyFailure(INVALID, "preuve_fausse", "signature length")
+    data = hash_data(document, proof, loader)
+    try:
+        public_key.verify(signature, data)
+    except InvalidSignature as error:
+        raise VerifyFailure(INVALID, "preuve_fausse", "Ed25519 signature") from error
+
+
+def sign(document: dict, private_key: Ed25519PrivateKey, verification_method: str,
+         created: str, loader: ContextLoader | None = None) -> dict:
+    """The document with an eddsa-rdfc-2022 proof added: for tests and for the demo
+    sandbox, never used to verify."""
+    proof = {"type": "DataIntegrityProof", "cryptosuite": CRYPTOSUITE, "created": created,
+             "verificationMethod": verification_method, "proofPurpose": "assertionMethod"}
+    signature = private_key.sign(hash_data(document, proof, loader))
+    signed = copy.deepcopy(document)
+    signed["proof"] = {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}
+    return signed

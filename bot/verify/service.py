@@ -1,0 +1,116 @@
+"""From what a person gave (a link, a pasted badge, an uploaded image) to a verdict."""
+
+import logging
+import re
+
+import httpx
+
+from bot.verify import ob2, ob3
+from bot.verify.common import Context, jws_parts
+from bot.verify.fetch import FetchPolicy
+from bot.verify.baked import BakedError, from_png, from_svg
+from bot.verify.inputs import DOCUMENT, JWS, URL, Candidate, InputError, from_text, sniff
+from bot.verify.result import NOT_A_BADGE, REVOKED, UNVERIFIABLE, Verdict, VerifyFailure
+
+log = logging.getLogger(__name__)
+
+# OBF's public assertion page; its JSON is the same address with .json.
+OBF_ASSERTION_PAGE = re.compile(r"^(https?://[^/]+/v1/assertion/[A-Za-z0-9_-]+)(?:\.html)?/?(?:\?.*)?$")
+ALTERNATE_JSON = re.compile(
+    r"<link\b[^>]*\btype=[\"']application/(?:ld\+)?json[\"'][^>]*>", re.IGNORECASE)
+HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
+
+
+class Verifier:
+    def __init__(self, policy: FetchPolicy):
+        self.policy = policy
+
+    async def verify(self, candidate: Candidate, email: str | None = None) -> Verdict:
+        ctx = Context(self.policy, email=email.strip().lower() if email else None)
+        try:
+            verdict = await _dispatch(ctx, candidate, depth=0)
+        except VerifyFailure as failure:
+            verdict = Verdict(status=failure.status, reason=failure.reason,
+                              notes=[failure.detail])
+        except InputError as error:
+            verdict = Verdict(status=NOT_A_BADGE, reason=error.code)
+        log.info("badge check: %s/%s (%s, %s fetches) %s", verdict.status, verdict.reason,
+                 candidate.source, ctx.fetches, "; ".join(verdict.notes))
+        return verdict
+
+
+async def _dispatch(ctx: Context, candidate: Candidate, depth: int) -> Verdict:
+    if candidate.kind == URL:
+        return await _from_url(ctx, str(candidate.value), depth)
+    if candidate.kind == JWS:
+        return await _from_jws(ctx, str(candidate.value))
+    if candidate.kind == DOCUMENT:
+        return await _from_document(ctx, candidate.value)
+    # An input already refused (an image without a badge, an unknown format): its reason.
+    raise VerifyFailure(NOT_A_BADGE, str(candidate.value or "format_inconnu"))
+
+
+async def _from_document(ctx: Context, document, url: str | None = None) -> Verdict:
+    if not isinstance(document, dict):
+        raise VerifyFailure(NOT_A_BADGE, "pas_un_badge")
+    if ob3.looks_like_ob3(document):
+        return await ob3.verify_document(ctx, document, url)
+    if ob2.looks_like_ob2(document):
+        return await ob2.verify_document(ctx, document, url)
+    raise VerifyFailure(NOT_A_BADGE, "pas_un_badge")
+
+
+async def _from_jws(ctx: Context, token: str) -> Verdict:
+    _header, payload = jws_parts(token)
+    if isinstance(payload.get("vc"), dict) or ob3.looks_like_ob3(payload):
+        return await ob3.verify_jwt(ctx, token)
+    if ob2.looks_like_ob2(payload):
+        return await ob2.verify_jws(ctx, token)
+    raise VerifyFailure(NOT_A_BADGE, "pas_un_badge")
+
+
+async def _from_url(ctx: Context, url: str, depth: int) -> Verdict:
+    if depth > 1:
+        raise VerifyFailure(UNVERIFIABLE, "trop_de_liens", url)
+    page = OBF_ASSERTION_PAGE.match(url)
+    if page and not url.split("?")[0].endswith(".json"):
+        url = page.group(1) + ".json"
+    found = await ctx.get(url)
+    if found.status == 410:
+        raise VerifyFailure(REVOKED, "retire_410", url)
+    if found.status >= 400:
+        raise VerifyFailure(UNVERIFIABLE, "lien_injoignable", f"HTTP {found.status}")
+    kind = sniff(found.body)
+    if kind == "png" or kind == "svg":
+        try:
+            inner = from_png(found.body) if kind == "png" else from_svg(found.body)
+            candidate = from_text(inner, kind)
+        except (BakedError, InputError) as error:
+            raise VerifyFailure(NOT_A_BADGE, error.code) from error
+        return await _dispatch(ctx, candidate, depth + 1)
+    if kind == "json":
+        try:
+            document = found.json()
+        except ValueError as error:
+            raise VerifyFailure(NOT_A_BADGE, "document_illisible", url) from error
+        if isinstance(document, dict) and ob2.looks_like_ob2(document) \
+                and not ob3.looks_like_ob3(document):
+            # The hosted original at the assertion's own id is the one that counts (the
+            # link may be a copy, or reach it through redirects).
+            return await ob2.verify_document(ctx, document)
+        return await _from_document(ctx, document, url)
+    text = found.body[:100_000].decode("utf-8", "replace").strip()
+    if text.count(".") == 2 and " " not in text:
+        try:
+            return await _from_jws(ctx, from_text(text).value)
+        except InputError:
+            pass
+    if "html" in found.content_type or text.lower().startswith(("<!doctype", "<html")):
+        for tag in ALTERNATE_JSON.findall(text):
+            href = HREF.search(tag)
+            if href:
+                target = str(httpx.URL(found.url).join(href.group(1)))
+                return await _from_url(ctx, target, depth + 1)
+        raise VerifyFailure(NOT_A_BADGE, "page_sans_badge", url)
+    raise VerifyFailure(NOT_A_BADGE, "pas_un_badge", found.content_type)
+

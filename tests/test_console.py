@@ -1,0 +1,393 @@
+"""The adviser console (/conseiller) without Rasa: accounts and sign-in security, roles,
+the badge look-up (consent, audit), the dashboard and its CSV, pseudonymised storage and
+the purge. Rasa is replaced by canned answers; the OBF sandbox is the gateway's own."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.app import create_app
+from bot.console import accounts, audit
+from bot.console.insights import group_similar
+from bot.console.pages import texts
+from bot.console.purge import purge
+from bot.console.pseudonym import learner_ref
+from bot.db import make_engine, make_sessionmaker, upgrade_schema
+from bot.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
+                        ConsoleSession, utcnow)
+from bot.rasa_client import RasaClient
+from bot.settings import Settings
+from bot.stack import free_port
+
+PASSWORD = "un mot de passe assez long"
+KEY = "cle-de-test-" + "x" * 32
+T = texts()
+
+
+def settings_for(tmp_path) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", rasa_port=free_port(),
+                    actions_port=free_port(), rasa_token="t", rasa_timeout=2,
+                    secret_key=KEY, obf_sandbox=True)
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    return settings_for(tmp_path)
+
+
+@pytest.fixture
+def db(settings):
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as s:
+        for login, role in (("conseil", "adviser"), ("redac", "editor"), ("chef", "admin")):
+            accounts.create_user(s, login, login.title(), role, PASSWORD)
+    yield sessions
+    engine.dispose()
+
+
+@pytest.fixture
+def app_client(settings, db, monkeypatch):
+    async def rasa(_self, _sender, text, _metadata):
+        if "blabla" in text:
+            return [{"text": "Je n'ai pas compris.", "topic": "incompris"}]
+        return [{"text": "Un **badge** montre une compétence.", "utter_action": "utter_faq/badge_definition"}]
+
+    monkeypatch.setattr(RasaClient, "send", rasa)
+    # https: the session cookie is Secure, as in a browser.
+    with TestClient(create_app(settings), base_url="https://testserver",
+                    raise_server_exceptions=False) as client:
+        yield client
+
+
+def csrf_of(response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', response.text)
+    assert found, response.text
+    return found.group(1)
+
+
+def sign_in(client, login, password=PASSWORD, **headers):
+    page = client.get("/conseiller/connexion")
+    return client.post("/conseiller/connexion", data={
+        "csrf": csrf_of(page), "identifiant": login, "mot_de_passe": password},
+        follow_redirects=False, headers=headers)
+
+
+def first_line(key: str) -> str:
+    return T[key].splitlines()[0].replace("'", "&#39;")
+
+
+# --- accounts and sign-in -------------------------------------------------------------
+
+def test_sign_in_sets_a_secure_httponly_samesite_cookie_and_opens_the_console(app_client):
+    response = sign_in(app_client, "Conseil")
+    assert response.status_code == 303 and response.headers["location"] == "/conseiller"
+    cookie = [c for c in response.headers.get_list("set-cookie") if c.startswith("bagou_conseiller=")][0]
+    for flag in ("HttpOnly", "Secure", "SameSite=lax", "Path=/conseiller"):
+        assert flag.lower() in cookie.lower()
+    home = app_client.get("/conseiller")
+    assert home.status_code == 200 and "Conseil" in home.text
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+
+
+def test_the_password_is_stored_as_an_argon2id_hash(db):
+    with db() as s:
+        user = s.scalar(select(accounts.ConsoleUser).where(accounts.ConsoleUser.login == "conseil"))
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+def test_a_wrong_password_is_refused_with_a_falc_message(app_client):
+    response = sign_in(app_client, "conseil", "mauvais mot de passe")
+    assert response.status_code == 401
+    assert first_line("connexion_refusee") in response.text
+    assert app_client.get("/conseiller", follow_redirects=False).status_code == 303
+
+
+def test_an_account_is_locked_after_5_failures_even_for_the_right_password(app_client):
+    for _ in range(accounts.ACCOUNT_MAX_FAILURES):
+        assert sign_in(app_client, "conseil", "mauvais").status_code == 401
+    locked = sign_in(app_client, "conseil")
+    assert locked.status_code == 429 and first_line("connexion_bloquee") in locked.text
+    # Another account from the same address still signs in.
+    assert sign_in(app_client, "redac").status_code == 303
+
+
+def test_an_address_is_locked_after_20_failures_on_any_logins(app_client):
+    for i in range(accounts.ADDRESS_MAX_FAILURES):
+        sign_in(app_client, f"inconnu{i}", "mauvais")
+    assert sign_in(app_client, "redac").status_code == 429
+
+
+def test_the_lock_ends_after_15_minutes(db):
+    with db.begin() as s:
+        then = utcnow() - timedelta(minutes=16)
+        for _ in range(5):
+            accounts.sign_in(s, b"k", "conseil", "faux", "1.2.3.4", now=then)
+        assert accounts.sign_in(s, b"k", "conseil", PASSWORD, "1.2.3.4").user is not None
+
+
+def test_a_sign_in_without_csrf_or_from_another_site_is_refused(app_client):
+    page = app_client.get("/conseiller/connexion")
+    no_token = app_client.post("/conseiller/connexion", data={
+        "identifiant": "conseil", "mot_de_passe": PASSWORD}, follow_redirects=False)
+    assert no_token.status_code == 403 and first_line("formulaire_expire") in no_token.text
+    other_site = app_client.post("/conseiller/connexion", data={
+        "csrf": csrf_of(page), "identifiant": "conseil", "mot_de_passe": PASSWORD},
+        headers={"origin": "https://evil.example"}, follow_redirects=False)
+    assert other_site.status_code == 403
+
+
+def test_forms_of_a_signed_in_adviser_need_the_csrf_token(app_client, db):
+    sign_in(app_client, "conseil")
+    refused = app_client.post("/conseiller/badges", data={
+        "email": "lea.martin@example.org", "accord": "oui", "csrf": "faux"})
+    assert refused.status_code == 403 and first_line("formulaire_expire") in refused.text
+    assert app_client.post("/conseiller/deconnexion", data={}).status_code == 403
+    with db() as s:
+        assert s.scalars(select(ConsoleAudit)).all() == []
+
+
+def test_bad_form_bodies_get_a_falc_message(app_client):
+    sign_in(app_client, "conseil")
+    response = app_client.post("/conseiller/badges", content=b"{}",
+                               headers={"content-type": "application/json"})
+    assert response.status_code == 422 and first_line("formulaire_incomplet") in response.text
+    empty = app_client.post("/conseiller/connexion", data={"csrf": "x"})
+    assert empty.status_code in (403, 422)
+
+
+def test_sign_out_ends_the_session_on_the_server(app_client, db):
+    sign_in(app_client, "conseil")
+    token = app_client.cookies.get("bagou_conseiller")
+    home = app_client.get("/conseiller")
+    out = app_client.post("/conseiller/deconnexion", data={"csrf": csrf_of(home)},
+                          follow_redirects=False)
+    assert out.status_code == 303 and "motif=deconnecte" in out.headers["location"]
+    with db() as s:
+        assert s.scalars(select(ConsoleSession)).all() == []
+    # The old cookie, replayed, opens nothing: back to the sign-in page with a message.
+    app_client.cookies.set("bagou_conseiller", token, domain="testserver.local", path="/conseiller")
+    again = app_client.get("/conseiller", cookies={"bagou_conseiller": token}, follow_redirects=False)
+    assert again.status_code == 303 and "motif=expiree" in again.headers["location"]
+    page = app_client.get(again.headers["location"])
+    assert first_line("connexion_expiree") in page.text
+
+
+def test_an_idle_session_expires(app_client, db):
+    sign_in(app_client, "conseil")
+    with db.begin() as s:
+        for row in s.scalars(select(ConsoleSession)):
+            row.last_seen_at = utcnow() - timedelta(hours=2)
+    response = app_client.get("/conseiller", follow_redirects=False)
+    assert response.status_code == 303 and "motif=expiree" in response.headers["location"]
+
+
+# --- roles ----------------------------------------------------------------------------
+
+ADVISER_PAGES = ["/conseiller/entretien", "/conseiller/badges", "/conseiller/montrer"]
+EDITOR_PAGES = ["/conseiller/tableau", "/conseiller/tableau/sujets.csv",
+                "/conseiller/tableau/incompris.csv", "/conseiller/tableau/pas-utiles.csv"]
+
+
+@pytest.mark.parametrize("login,allowed,refused", [
+    ("conseil", ADVISER_PAGES, EDITOR_PAGES),
+    ("redac", EDITOR_PAGES, ADVISER_PAGES),
+    ("chef", ADVISER_PAGES + EDITOR_PAGES, []),
+])
+def test_each_role_reaches_its_pages_only(app_client, login, allowed, refused):
+    sign_in(app_client, login)
+    for path in allowed:
+        assert app_client.get(path).status_code == 200, path
+    for path in refused:
+        response = app_client.get(path)
+        assert response.status_code == 403, path
+        assert first_line("interdit") in response.text
+
+
+def test_pages_need_a_sign_in(app_client):
+    for path in ADVISER_PAGES + EDITOR_PAGES + ["/conseiller"]:
+        response = app_client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith(
+            "/conseiller/connexion"), path
+
+
+# --- interview helper -----------------------------------------------------------------
+
+def test_the_interview_chat_is_bound_to_the_adviser(app_client, db):
+    sign_in(app_client, "conseil")
+    page = app_client.get("/conseiller/entretien")
+    chat_id = re.search(r'<bagou-chat session="([0-9a-f-]{36})" layout="page">', page.text).group(1)
+    with db() as s:
+        chat = s.get(ChatSession, chat_id)
+        assert (chat.identity_kind, chat.identity_email, chat.identity_source) == (
+            "adviser", None, "console:conseil")
+    for title in ("Comment décrire un badge ?", "C'est quoi un endossement ?"):
+        assert title.replace("'", "&#39;") in page.text
+    assert T["badge_point_info"] in page.text and T["badge_referent"] in page.text
+    # A turn in that chat, then « Montrer à la personne » shows the answer in large print.
+    answer = app_client.post("/api/chat", json={"text": "c'est quoi un badge", "session_id": chat_id})
+    assert answer.status_code == 200
+    shown = app_client.get("/conseiller/montrer")
+    assert "Un badge montre une compétence." in shown.text and "**" not in shown.text
+    # « Nouvel entretien »: a new conversation, bound the same way.
+    app_client.post("/conseiller/entretien/nouveau", data={"csrf": csrf_of(page)})
+    new_id = re.search(r'session="([0-9a-f-]{36})"', app_client.get("/conseiller/entretien").text).group(1)
+    assert new_id != chat_id
+    assert first_line("montrer_aucune") in app_client.get("/conseiller/montrer").text
+
+
+# --- a learner's badges: consent and audit --------------------------------------------
+
+def look_up(client, email, consent=True):
+    form = client.get("/conseiller/badges")
+    data = {"csrf": csrf_of(form), "email": email}
+    if consent:
+        data["accord"] = "oui"
+    return client.post("/conseiller/badges", data=data)
+
+
+def test_a_look_up_without_consent_is_refused_and_reads_nothing(app_client, db, monkeypatch):
+    import bot.console.routes as routes
+    called = []
+    monkeypatch.setattr(routes, "look_up", lambda *a: called.append(a))
+    sign_in(app_client, "conseil")
+    response = look_up(app_client, "lea.martin@example.org", consent=False)
+    assert response.status_code == 422 and first_line("accord_manquant") in response.text
+    assert called == []
+    with db() as s:
+        assert s.scalars(select(ConsoleAudit)).all() == []
+
+
+def test_a_look_up_shows_badges_next_steps_and_writes_a_pseudonymous_audit_line(app_client, db, caplog):
+    sign_in(app_client, "conseil")
+    response = look_up(app_client, "  Lea.Martin@Example.org ")
+    assert response.status_code == 200, response.text
+    assert "Point Info Badge" in response.text  # one of Léa's badges in the sandbox
+    assert first_line("faire_partager") in response.text
+    assert T["titre_suivants"] in response.text and T["titre_resume"] in response.text
+    assert "Conseil Badge" in response.text  # the next step after Point Info Badge
+    with db() as s:
+        line = s.scalars(select(ConsoleAudit)).one()
+    assert (line.user_login, line.consent, line.outcome) == ("conseil", True, "ok")
+    assert line.learner_ref == learner_ref(KEY.encode(), "lea.martin@example.org")
+    assert line.badge_count == 4
+    assert "lea.martin" not in line.learner_ref
+    assert "lea.martin@example.org" not in caplog.text
+
+
+def test_an_invalid_address_is_refused_with_a_falc_message(app_client):
+    sign_in(app_client, "conseil")
+    response = look_up(app_client, "pas une adresse")
+    assert response.status_code == 422 and first_line("adresse_invalide") in response.text
+
+
+def test_audit_lines_cannot_be_changed_nor_deleted_by_the_app(db):
+    with db.begin() as s:
+        user = s.scalar(select(accounts.ConsoleUser))
+        audit.write(s, user, "ref", True, "ok", 1)
+    with pytest.raises(audit.AuditIsAppendOnly):
+        with db.begin() as s:
+            s.scalars(select(ConsoleAudit)).one().outcome = "changé"
+    with pytest.raises(audit.AuditIsAppendOnly):
+        with db.begin() as s:
+            s.delete(s.scalars(select(ConsoleAudit)).one())
+
+
+# --- stored conversations, dashboard, CSV ----------------------------------------------
+
+def test_no_email_phone_or_name_in_stored_conversations(app_client, db):
+    chat = app_client.post("/api/chat", json={
+        "text": "Bonjour je m'appelle Léa Martin, lea.martin@example.org, 06 12 34 56 78"})
+    assert chat.status_code == 200
+    with db() as s:
+        texts_stored = [m.text for m in s.scalars(select(ChatMessage))]
+    joined = " ".join(texts_stored)
+    for secret in ("lea.martin@example.org", "Léa", "Martin", "06 12 34 56 78"):
+        assert secret not in joined
+    assert "[nom masqué]" in joined and "[e-mail masqué]" in joined
+
+
+def test_dashboard_counts_topics_groups_misunderstood_messages_and_lists_thumbs_down(app_client, db):
+    for text in ("blabla mon vélo est cassé", "blabla mon velo est cassé !",
+                 "blabla Mon vélo est cassé", "blabla la météo de demain", "c'est quoi un badge"):
+        reply = app_client.post("/api/chat", json={"text": text}).json()
+    app_client.post("/api/feedback", json={"session_id": reply["session_id"],
+                                           "message_id": reply["replies"][0]["id"], "value": "down"})
+    sign_in(app_client, "redac")
+    page = app_client.get("/conseiller/tableau")
+    assert page.status_code == 200
+    assert "badge_definition" in page.text and "incompris" in page.text
+    failed = app_client.get("/conseiller/tableau/incompris.csv")
+    assert failed.headers["content-type"].startswith("text/csv")
+    rows = failed.text.lstrip("\ufeff").splitlines()
+    assert rows[0] == "nombre;sujet;message;autres_formulations"
+    assert rows[1].startswith("3;incompris;") and "vélo" in rows[1]
+    assert rows[2].startswith("1;incompris;blabla la météo")
+    down = app_client.get("/conseiller/tableau/pas-utiles.csv").text
+    assert "c'est quoi un badge" in down and "Un **badge** montre" in down
+    topics = app_client.get("/conseiller/tableau/sujets.csv").text
+    assert "badge_definition" in topics and "incompris" in topics
+
+
+def test_similar_messages_are_grouped_whatever_accents_case_and_word_order():
+    groups = group_similar([("incompris", "mon vélo est cassé"), ("incompris", "Mon velo est cassé !"),
+                            ("hors_sujet", "cassé est mon vélo"), ("hors_sujet", "quel temps demain")])
+    assert [(g.count, g.text) for g in groups] == [(3, "mon vélo est cassé"), (1, "quel temps demain")]
+
+
+def test_csv_cells_cannot_run_as_formulas():
+    from bot.console.insights import to_csv
+    assert "'=HYPERLINK" in to_csv(["a"], [["=HYPERLINK(\"x\")"]])
+
+
+# --- purge ------------------------------------------------------------------------------
+
+def test_the_purge_deletes_what_is_older_than_the_retention_time_and_nothing_else(db):
+    now = utcnow()
+    old, recent = now - timedelta(days=91), now - timedelta(days=89)
+    with db.begin() as s:
+        s.add_all([ChatSession(id="00000000-0000-0000-0000-000000000001", created_at=old,
+                               last_active_at=old),
+                   ChatSession(id="00000000-0000-0000-0000-000000000002", created_at=old,
+                               last_active_at=recent)])
+        s.flush()
+        s.add_all([
+            ChatMessage(id=1, session_id="00000000-0000-0000-0000-000000000001", sender="user",
+                        text="vieux", created_at=old),
+            ChatMessage(id=2, session_id="00000000-0000-0000-0000-000000000002", sender="user",
+                        text="vieux aussi", created_at=old),
+            ChatMessage(id=3, session_id="00000000-0000-0000-0000-000000000002", sender="bot",
+                        text="récent", created_at=recent),
+        ])
+        s.flush()
+        s.add(ChatFeedback(session_id="00000000-0000-0000-0000-000000000002", message_id=3,
+                           value="down", created_at=recent))
+    with db.begin() as s:
+        done = purge(s, retention_days=90, audit_retention_days=365, now=now)
+    assert (done.messages, done.conversations) == (2, 1)
+    with db() as s:
+        assert [m.text for m in s.scalars(select(ChatMessage))] == ["récent"]
+        assert [c.id for c in s.scalars(select(ChatSession))] == ["00000000-0000-0000-0000-000000000002"]
+        assert len(s.scalars(select(ChatFeedback)).all()) == 1
+
+
+def test_bagou_user_add_and_purge_commands(tmp_path, monkeypatch, capsys):
+    import io
+
+    from bot.cli import main
+    monkeypatch.setenv("BAGOU_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BAGOU_SECRET_KEY", KEY)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["user", "add", "Alex", "--role", "editor", "--name", "Alex R", "--password-stdin"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("court\n"))
+    assert main(["user", "add", "bob", "--role", "adviser", "--password-stdin"]) == 1
+    assert main(["user", "list"]) == 0
+    assert "alex\teditor\tactif\tAlex R" in capsys.readouterr().out
+    assert main(["purge"]) == 0
+    assert "messages: 0" in capsys.readouterr().out

@@ -1,0 +1,204 @@
+"""The adviser console in Debian's Chromium (headless, Playwright), against the gateway
+alone (uvicorn with create_app and a temporary SQLite database): no Rasa, no actions.
+The chat turns of the interview page therefore get the FALC « assistant indisponible »
+answer here; the answers themselves need the stack (marked below).
+
+Signed in as each role, the pages are used as an adviser and an editor would; axe-core
+finds no WCAG 2.2 A or AA violation; the Secure session cookie works on http://127.0.0.1.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from bot.console.pages import texts
+from bot.settings import PROJECT_ROOT
+from bot.stack import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+PASSWORD = "un mot de passe assez long"
+T = texts()
+ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
+expect.set_options(timeout=15_000)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    work = tmp_path_factory.mktemp("console")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OBF_")}
+    env.update(BAGOU_DATABASE_URL=f"sqlite:///{work / 'bagou.db'}", BAGOU_PORT=str(port),
+               BAGOU_RASA_PORT=str(free_port()), BAGOU_ACTIONS_PORT=str(free_port()),
+               BAGOU_RASA_TOKEN="t", BAGOU_RASA_TIMEOUT="2",
+               BAGOU_SECRET_KEY_FILE=str(work / "secret.key"))
+    for login, role in (("conseil", "adviser"), ("redac", "editor"), ("chef", "admin")):
+        subprocess.run([sys.executable, "-m", "bot.cli", "user", "add", login, "--role", role,
+                        "--name", login.title(), "--password-stdin"], input=PASSWORD + "\n",
+                       text=True, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    log = (work / "uvicorn.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/conseiller/connexion", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        process.terminate()
+        pytest.fail((work / "uvicorn.log").read_text())
+    yield url
+    process.terminate()
+    process.wait(20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: run scripts/browser.sh (apt-get install chromium).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def axe_violations(page) -> list[str]:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
+
+
+def sign_in(page, url, login):
+    page.goto(f"{url}/conseiller")
+    expect(page.get_by_role("heading", name=T["titre_connexion"])).to_be_visible()
+    page.get_by_label(T["identifiant"]).fill(login)
+    page.get_by_label(T["mot_de_passe"]).fill(PASSWORD)
+    page.get_by_role("button", name=T["se_connecter"]).click()
+    expect(page.get_by_role("button", name=T["se_deconnecter"])).to_be_visible()
+
+
+def test_secure_httponly_cookie_works_on_127_0_0_1_and_sign_out_ends_it(gateway, page):
+    page.goto(f"{gateway}/conseiller")
+    assert axe_violations(page) == []
+    page.get_by_label(T["identifiant"]).fill("conseil")
+    page.get_by_label(T["mot_de_passe"]).fill("mauvais mot de passe")
+    page.get_by_role("button", name=T["se_connecter"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(T["connexion_refusee"].splitlines()[0])
+    sign_in(page, gateway, "conseil")
+    cookie = [c for c in page.context.cookies() if c["name"] == "bagou_conseiller"][0]
+    assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    # Chromium sent the Secure cookie back over http://127.0.0.1: the next page is open.
+    page.goto(f"{gateway}/conseiller/badges")
+    expect(page.get_by_role("heading", name=T["titre_recherche"], level=1)).to_be_visible()
+    page.get_by_role("button", name=T["se_deconnecter"]).click()
+    expect(page.get_by_text(T["deconnecte"])).to_be_visible()
+    page.goto(f"{gateway}/conseiller/badges")
+    expect(page.get_by_role("heading", name=T["titre_connexion"])).to_be_visible()
+
+
+def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summary(gateway, page):
+    sign_in(page, gateway, "conseil")
+    assert axe_violations(page) == []
+    page.get_by_role("link", name=T["titre_entretien"]).first.click()
+    for key in ("verbe_decrire", "verbe_recevoir", "verbe_partager", "verbe_enrichir",
+                "verbe_endosser", "verbe_rechercher", "badge_point_info", "badge_conseil",
+                "badge_referent"):
+        expect(page.get_by_role("button", name=T[key], exact=True)).to_be_visible()
+    chat = page.locator("bagou-chat")
+    page.wait_for_function("document.querySelector('bagou-chat').ready === true")
+    # The chat sits right of the quick questions, below the bar (wide layout).
+    panel = page.evaluate("""() => {const p = document.querySelector('bagou-chat').shadowRoot
+        .querySelector('.panel').getBoundingClientRect(); const s = document.querySelector('.side')
+        .getBoundingClientRect(); return [p.left, s.right, p.width];}""")
+    assert panel[0] >= panel[1] - 1 and panel[2] > 500
+    # A quick button asks its question in the chat. Without Rasa the answer is the FALC
+    # apology; with the stack (tests/test_widget.py's fixture) it is the FAQ answer.
+    page.get_by_role("button", name=T["verbe_partager"], exact=True).click()
+    expect(chat.get_by_role("log")).to_contain_text("Comment partager un badge ?")
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "console-entretien.png"))
+    page.get_by_role("link", name=T["montrer"]).click()
+    expect(page.get_by_role("heading", name=T["titre_montrer"])).to_be_visible()
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name=T["titre_recherche"]).first.click()
+    page.get_by_label(T["adresse_email"]).fill("lea.martin@example.org")
+    # The checkbox is required in the page; the server refuses without it as well.
+    page.evaluate("document.querySelector('#accord').removeAttribute('required')")
+    page.get_by_role("button", name=T["chercher"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(T["accord_manquant"].splitlines()[0])
+    page.get_by_label(T["accord"]).check()
+    page.get_by_role("button", name=T["chercher"]).click()
+    expect(page.get_by_role("heading", name="Point Info Badge").first).to_be_visible()
+    expect(page.get_by_role("heading", name=T["titre_suivants"])).to_be_visible()
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTEFACTS / "console-badges.png"), full_page=True)
+    # Printed, the page is the learner's FALC summary only.
+    page.emulate_media(media="print")
+    expect(page.get_by_role("heading", name=T["titre_resume"])).to_be_visible()
+    expect(page.get_by_role("heading", name=T["titre_aide"])).to_be_visible()
+    expect(page.get_by_label(T["adresse_email"])).to_be_hidden()
+    expect(page.get_by_role("button", name=T["se_deconnecter"])).to_be_hidden()
+    page.pdf(path=str(ARTEFACTS / "console-resume.pdf"))
+    page.emulate_media(media="screen")
+    # An adviser cannot open the editors' dashboard.
+    response = page.goto(f"{gateway}/conseiller/tableau")
+    assert response.status == 403
+    expect(page.get_by_text(T["interdit"].splitlines()[0])).to_be_visible()
+
+
+def test_an_editor_reads_the_dashboard_and_downloads_a_list(gateway, page):
+    for text in ("mon vélo est cassé", "mon velo est cassé"):
+        httpx.post(f"{gateway}/api/chat", json={"text": text}, timeout=10)  # 503: no Rasa
+    sign_in(page, gateway, "redac")
+    page.get_by_role("link", name=T["titre_tableau"]).first.click()
+    expect(page.get_by_role("heading", name=T["titre_par_sujet"])).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label(T["semaines"]).fill("4")
+    page.get_by_role("button", name=T["afficher"]).click()
+    expect(page).to_have_url(f"{gateway}/conseiller/tableau?semaines=4")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=f"{T['telecharger']} : {T['titre_par_sujet']}").click()
+    assert download.value.suggested_filename == "bagou-sujets.csv"
+    response = page.goto(f"{gateway}/conseiller/entretien")
+    assert response.status == 403
+
+
+def test_an_admin_reaches_both_and_the_pages_work_at_200_percent_zoom(gateway, browser):
+    context = browser.new_context(locale="fr-FR", viewport={"width": 640, "height": 400},
+                                  device_scale_factor=2)
+    page = context.new_page()
+    sign_in(page, gateway, "chef")
+    for path, heading in (("/conseiller/tableau", T["titre_tableau"]),
+                          ("/conseiller/badges", T["titre_recherche"])):
+        page.goto(gateway + path)
+        expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+        assert not overflow or path.endswith("tableau")  # the wide table scrolls in its region
+    # Keyboard: the skip link comes first and the focus is visible.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    context.close()

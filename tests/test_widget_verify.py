@@ -1,0 +1,89 @@
+"""« Vérifier un badge » in the widget, in Debian's Chromium (headless, Playwright), against
+the gateway alone (uvicorn with create_app, a temporary database): checking a badge
+needs no Rasa, so this test needs no trained model."""
+
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from playwright.sync_api import expect, sync_playwright
+
+from bot.app import create_app
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import free_port
+from bot.verify.answer import texts
+from tests import badges
+from tests.badges import BadgeServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+LABELS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))["labels"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    port = free_port()
+    settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('gw') / 'bagou.db'}",
+                        port=port, rasa_port=free_port(), actions_port=free_port(),
+                        rasa_token="t", rasa_timeout=2, verify_allow_loopback=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/widget/texts.json", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(gateway):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+        yield page
+        browser.close()
+
+
+def test_a_baked_badge_chosen_with_the_keyboard_is_checked(gateway, page, tmp_path):
+    with BadgeServer() as site:
+        image = tmp_path / "badge.png"
+        image.write_bytes(badges.png(badges.ob2_hosted(site)))
+        page.goto(gateway + "/")
+        page.get_by_role("button", name=LABELS["lanceur"]).click()
+        button = page.get_by_role("button", name=LABELS["verifier_badge"])
+        expect(button).to_be_visible()
+        with page.expect_file_chooser() as chooser:
+            button.press("Enter")  # the keyboard alone opens the file picker
+        chooser.value.set_files(str(image))
+        log = page.get_by_role("log")
+        expect(log).to_contain_text(LABELS["image_badge"])
+        expect(log).to_contain_text(texts()["statuts"]["valid"].splitlines()[0])
+        expect(log).to_contain_text("Donné par : Espace badges de Caen.")
+        expect(page.get_by_role("link", name="Voir le badge")).to_be_visible()
+        # After a reload, the conversation shows the check again, without the file.
+        page.reload()
+        expect(page.get_by_role("log")).to_contain_text("Donné par : Espace badges de Caen.")
+        expect(page.get_by_role("log")).to_contain_text(LABELS["image_badge"])
+
+
+def test_a_file_that_is_not_a_badge_gets_a_plain_answer(gateway, page, tmp_path):
+    other = tmp_path / "photo.png"
+    other.write_bytes(b"GIF89a\x01\x00\x01\x00")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=LABELS["verifier_badge"]).click()
+    chooser.value.set_files(str(other))
+    expect(page.get_by_role("log")).to_contain_text(texts()["raisons"]["format_inconnu"])
