@@ -1,6 +1,6 @@
 """A gate for questions that share no word with the badge topics.
 
-DIET tells the FAQ apart from the rest mostly by sentence shape, so an everyday request
+A classifier trained on examples can take sentence shape for meaning, so an everyday request
 phrased like a FAQ question (« comment faire un virement », « trouve-moi un appart »)
 can get a badge answer. This component learns, from the training data, the words that
 belong to the badge topics: words much more frequent in their examples than in the
@@ -13,7 +13,7 @@ another subject, and it becomes `nlu_fallback` (« Vous voulez parler de … ? �
 Measured on the held-out sets: no in-scope FAQ question lacks such a word, while half
 of the out-of-scope messages do (docs/nlu-experiments.md).
 
-Runs in Rasa's environment (Python 3.10); placed after FallbackClassifier in config.yml.
+Runs in Rasa's environment (Python 3.10); placed after the topic classifier in config.yml.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ STOP = {w for stop in STOP_WORDS for w in words(stop)}
 class DomainVocabularyGate(GraphComponent, IntentClassifier):
     @classmethod
     def required_components(cls) -> List[type]:
-        # It reads the intent that DIET (and FallbackClassifier) set, but its training
+        # It reads the intent that the topic classifier set, but its training
         # needs only the examples: Rasa checks requirements on the training graph too.
         return []
 
@@ -65,7 +65,7 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
     def get_default_config() -> Dict[Text, Any]:
         return {
             # Intents that need a domain word to be believed.
-            "gated_intents": ["faq", "mes_badges", "badges_suivants"],
+            "gated_intents": ["faq", "mes_badges", "badges_suivants", "verifier_badge"],
             # What a gated message becomes.
             "out_of_scope_intent": "hors_sujet",
             # A word is a domain word when its share of the gated examples is this many

@@ -329,8 +329,9 @@ def test_the_whole_conversation_with_the_keyboard_only(bagou, page):
         page.keyboard.press("Tab")
     names = [f.get("name") if f.get("role") != "log" else "log" for f in order]
     suggestions = TEXTS["suggestions"]
-    assert names[:4] == [LABELS["fermer"], LABELS["recommencer"], LABELS["reglages"], "log"], names
-    assert names[4:4 + len(suggestions)] == suggestions, names
+    assert names[:5] == [LABELS["fermer"], LABELS["recommencer"], LABELS["reglages"],
+                         LABELS["verifier_badge"], "log"], names
+    assert names[5:5 + len(suggestions)] == suggestions, names
     assert names[-1] == LABELS["question"], names
     page.keyboard.press("Tab")
     assert focused(page)["name"] == LABELS["envoyer"]

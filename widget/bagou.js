@@ -334,10 +334,11 @@
           prefStore.set("bagou:settings", settings.hidden ? "0" : "1");
         },
       }, icon("settings"), h("span", {}, t.reglages));
-      // « Vérifier un badge »: a real button opens the file picker (the file input itself
-      // stays out of the tab order, so the keyboard meets one control with a clear name).
+      // « Vérifier un badge »: a real button opens the file picker. The file input itself
+      // is hidden (not rendered): the keyboard and screen readers meet one control with a
+      // clear name, and no invisible 1-pixel target sits in the panel.
       this.fileInput = h("input", {
-        type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true",
+        type: "file", hidden: true,
         accept: BADGE_FILES,
         onchange: () => {
           const file = this.fileInput.files[0];
