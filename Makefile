@@ -6,6 +6,7 @@ run: setup
 
 test: setup
 	scripts/browser.sh
+	scripts/services.sh
 	.venv/bin/python -m pytest
 
 setup:

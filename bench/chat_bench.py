@@ -1,12 +1,23 @@
 """Benchmark: realistic conversations through the gateway and straight to Rasa.
 
-Starts its own Bagou (trained model, Rasa, action server, gateway) on free ports with
-a throw-away database, plays conversations of about 8 turns (a new session each time)
-at several concurrency levels, and prints latency percentiles, throughput, errors,
-the memory of each process, training and cold-start times, as a Markdown table.
-A CSV of the same rows goes to bench/results/.
+Starts its own Bagou on free ports with throw-away databases and plays conversations of
+8 turns (FAQ questions, follow-ups, a button, out of scope, typos, a learner looking at
+her badges in the OBF sandbox), a new session each time, at several concurrency levels,
+against these targets, all with the same trained model:
 
-    .venv/bin/python bench/chat_bench.py [--levels 1 4 16] [--turns 240]
+- `rasa run (default)`: one plain `rasa run` with Rasa's REST channel and in-memory
+  stores, the baseline a team would start with;
+- `rasa (our channel)`: one Rasa process as `bagou run` starts it, called directly;
+- `gateway, 1 Rasa`: the whole stack as `make run` starts it (SQLite, one Rasa);
+- `gateway, N Rasa`: the production topology (`--instances N`, default 2): N Rasa
+  processes sharing a PostgreSQL tracker store and a Redis lock store, the gateway on
+  PostgreSQL (Debian's servers on loopback, as in tests/test_topology.py).
+
+Prints p50/p95/p99 latency, throughput and errors per level, the memory of every
+process, training and cold-start times; writes bench/results/chat_bench.csv and .md
+and, with --docs, the plot docs/performance.png and the table in docs/performance.md.
+
+    .venv/bin/python bench/chat_bench.py [--levels 1 4 16 64] [--turns 320] [--docs]
 """
 
 import argparse
@@ -15,33 +26,51 @@ import csv
 import json
 import platform
 import statistics
+import sys
 import tempfile
 import time
 import uuid
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import jwt
 import psutil
 
-from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
-from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import Stack, throwaway_settings
-from bot.training import ensure_model
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-# Each conversation is what one person might type, about 8 turns, with follow-ups,
-# a button, an out-of-scope message and typos.
+from bot.identity import Identity  # noqa: E402
+from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH  # noqa: E402
+from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
+from bot.stack import Stack, free_port, throwaway_settings  # noqa: E402
+from bot.training import RASA_BIN, ensure_model, model_path, rasa_env  # noqa: E402
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+DOCS = PROJECT_ROOT / "docs" / "performance.md"
+PLOT = PROJECT_ROOT / "docs" / "performance.png"
+DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+BENCH_SITE, BENCH_SECRET = "bench", "bench-secret-not-for-production"
+LEARNER = "lea.martin@example.org"  # demo learner of the OBF sandbox (4 badges)
+
+# What people type, about 8 turns each: follow-ups, a button, out of scope, typos.
+# A conversation with `learner=True` is Léa, identified by the site: badge look-ups.
 CONVERSATIONS = [
-    ["Bonjour", "c koi un open badge", "Que contient un badge ?", "et ca sert a quoi",
-     "Comment obtenir un badge ?", "c'est payant ?", "merci", "au revoir"],
-    ["salut", "j'ai reçu un mail avec un badge", "Où ranger mes badges ?",
-     "comment je le met sur linkedin", "Mettre mes badges dans mon CV",
-     "il fait beau aujourd'hui ?", "ok merci bcp", "bye"],
-    ["Que sais-tu faire ?", "comment je partage mon badge", "Comment enrichir un badge ?",
-     "C'est quoi un endossement ?", "t'es un robot ?", "mon badge de cantine marche plus",
-     "Comment partager un badge ?", "merci"],
-    ["bjr", "comment j'explique les open badges a un jeune", "À quoi sert un badge ?",
-     "on peut en avoir gratuitement ?", "xkcd", "Autre chose", "super merci",
-     "à bientôt"],
+    (False, ["Bonjour", "c koi un open badge", "Que contient un badge ?", "et ca sert a quoi",
+             "Comment obtenir un badge ?", "c'est payant ?", "merci", "au revoir"]),
+    (True, ["Bonjour", "mes badges", "/voir_plus_badges", "quel badge je peux avoir ensuite ?",
+            "comment je partage mon badge", "et sur linkedin ?", "j'ai pas compris", "merci"]),
+    (False, ["salut", "j'ai reçu un mail avec un badge", "Où ranger mes badges ?",
+             "comment je le met sur linkedin", "Mettre mes badges dans mon CV",
+             "il fait beau aujourd'hui ?", "ok merci bcp", "bye"]),
+    (False, ["Que sais-tu faire ?", "comment je partage mon badge", "Comment enrichir un badge ?",
+             "C'est quoi un endossement ?", "t'es un robot ?", "mon badge de cantine marche plus",
+             "Comment partager un badge ?", "merci"]),
+    (False, ["bjr", "comment j'explique les open badges a un jeune", "À quoi sert un badge ?",
+             "on peut en avoir gratuitement ?", "xkcd", "Autre chose", "super merci",
+             "à bientôt"]),
 ]
 
 
@@ -52,25 +81,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
+def site_token() -> str:
+    exp = datetime.now(timezone.utc) + timedelta(hours=2)
+    return jwt.encode({"iss": BENCH_SITE, "email": LEARNER, "name": "Léa", "exp": exp},
+                      BENCH_SECRET, algorithm="HS256")
+
+
+@dataclass
 class Target:
-    """Where a turn is sent: the gateway's chat API, or Rasa's channel directly."""
+    """Where turns go: the gateway's chat API, our Rasa channel, or Rasa's REST channel."""
+    name: str
+    kind: str  # gateway | channel | rest
+    url: str
+    token: str = ""
+    processes: dict[str, int] = field(default_factory=dict)
 
-    def __init__(self, name: str, settings: Settings):
-        self.name, self.settings = name, settings
-
-    async def turn(self, client: httpx.AsyncClient, session: dict, text: str) -> bool:
-        if self.name == "gateway":
+    async def turn(self, client: httpx.AsyncClient, session: dict, text: str,
+                   learner: bool) -> bool:
+        if self.kind == "gateway":
             body = {"text": text, "session_id": session.get("id")}
-            response = await client.post(f"http://127.0.0.1:{self.settings.port}/api/chat", json=body)
+            if learner and "id" not in session:
+                body["site_token"] = site_token()
+            response = await client.post(f"{self.url}/api/chat", json=body)
             if response.status_code == 200:
                 session["id"] = response.json()["session_id"]
             return response.status_code == 200
         session.setdefault("id", str(uuid.uuid4()))
-        response = await client.post(
-            self.settings.rasa_url + WEBHOOK_PATH,
-            json={"sender": session["id"], "message": text, "metadata": {"identity": {"kind": "anonymous"}}},
-            headers={TOKEN_HEADER: self.settings.rasa_token},
-        )
+        body = {"sender": session["id"], "message": text}
+        if self.kind == "rest":
+            response = await client.post(f"{self.url}/webhooks/rest/webhook", json=body)
+        else:
+            identity = Identity("learner", LEARNER, "Léa", f"site:{BENCH_SITE}") if learner \
+                else Identity()
+            body["metadata"] = {"identity": identity.metadata()}
+            response = await client.post(self.url + WEBHOOK_PATH, json=body,
+                                         headers={TOKEN_HEADER: self.token})
         return response.status_code == 200 and bool(response.json())
 
 
@@ -83,7 +128,7 @@ async def play(target: Target, concurrency: int, total_turns: int) -> dict:
     async def worker(client: httpx.AsyncClient):
         nonlocal errors, next_conversation, turns_started
         while turns_started < total_turns:
-            script = CONVERSATIONS[next_conversation % len(CONVERSATIONS)]
+            learner, script = CONVERSATIONS[next_conversation % len(CONVERSATIONS)]
             next_conversation += 1
             session: dict = {}
             for text in script:
@@ -92,7 +137,7 @@ async def play(target: Target, concurrency: int, total_turns: int) -> dict:
                 turns_started += 1
                 started = time.perf_counter()
                 try:
-                    ok = await target.turn(client, session, text)
+                    ok = await target.turn(client, session, text, learner)
                 except httpx.HTTPError:
                     ok = False
                 if ok:
@@ -101,76 +146,216 @@ async def play(target: Target, concurrency: int, total_turns: int) -> dict:
                     errors += 1
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return {
         "target": target.name, "concurrency": concurrency, "turns": len(latencies) + errors,
         "errors": errors, "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
-        "p99_ms": percentile(latencies, 99), "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
+        "p99_ms": percentile(latencies, 99),
+        "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
         "throughput_per_s": len(latencies) / elapsed,
     }
 
 
 def rss_mb(pid: int) -> float:
-    process = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+    try:
+        process = psutil.Process(pid)
+        return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 2**20
+    except psutil.NoSuchProcess:
+        return float("nan")
 
 
 def machine() -> str:
-    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
-                if l.startswith("model name")), platform.processor())
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
     memory = psutil.virtual_memory().total / 2**30
-    return f"{psutil.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} {platform.release()}"
+    return (f"{psutil.cpu_count()} cores ({cpu}), {memory:.0f} GiB, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
+
+# --- the systems under test ----------------------------------------------------------
+
+def start_stack(resources: ExitStack, work: Path, **overrides) -> tuple[Stack, float]:
+    settings = throwaway_settings(work)
+    settings.site_secrets = {BENCH_SITE: BENCH_SECRET}
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    stack = Stack(settings)
+    started = time.perf_counter()
+    stack.start()
+    resources.callback(stack.stop)
+    stack.wait_ready()
+    return stack, time.perf_counter() - started
+
+
+def start_default_rasa(resources: ExitStack, work: Path, actions_url: str) -> tuple[Target, float]:
+    """One plain `rasa run`: Rasa's REST channel, in-memory stores, our action server."""
+    import subprocess
+
+    credentials = work / "credentials-rest.yml"
+    credentials.write_text("rest:\n")
+    port = free_port()
+    log = (work / "rasa-default.log").open("ab")
+    process = subprocess.Popen(
+        [str(RASA_BIN), "run", "--model", str(model_path(Settings().model_dir)),
+         "--interface", "127.0.0.1", "--port", str(port), "--credentials", str(credentials),
+         "--endpoints", "endpoints.yml"],
+        cwd=PROJECT_ROOT, env=rasa_env(BAGOU_ACTIONS_URL=actions_url),
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    resources.callback(lambda: (process.terminate(), process.wait(30)))
+    started = time.perf_counter()
+    url = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - started < 300:
+        if process.poll() is not None:
+            raise SystemExit(f"rasa run stopped; see {work / 'rasa-default.log'}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    return Target("rasa run (default)", "rest", url, processes={"rasa": process.pid}), \
+        time.perf_counter() - started
+
+
+def production_services(resources: ExitStack) -> dict:
+    """PostgreSQL and Redis on loopback (Debian's servers), as in the topology test."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from tests.services import postgres_server, redis_server
+
+    postgres = resources.enter_context(postgres_server())
+    redis = resources.enter_context(redis_server())
+    postgres.create_database("rasa")
+    postgres.create_database("bagou")
+    return {"rasa_tracker_url": postgres.url("rasa"), "rasa_lock_url": redis.url(),
+            "database_url": postgres.url("bagou", "postgresql+psycopg")}
+
+
+# --- reports -------------------------------------------------------------------------
+
+def markdown(rows: list[dict], memory: dict[str, dict[str, float]], cold: dict[str, float],
+             training: dict) -> str:
+    lines = [f"Machine: {machine()}.", "",
+             "| target | concurrent sessions | turns | errors | p50 ms | p95 ms | p99 ms | turns/s |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['target']} | {r['concurrency']} | {r['turns']} | {r['errors']} | "
+              f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | "
+              f"{r['throughput_per_s']:.1f} |" for r in rows]
+    lines += ["", "| target | process | RSS after the run (MB) |", "|---|---|---|"]
+    for target, processes in memory.items():
+        lines += [f"| {target} | {name} | {value:.0f} |" for name, value in processes.items()]
+        lines.append(f"| {target} | **all** | **{sum(processes.values()):.0f}** |")
+    lines += ["", "| target | cold start (s): start to ready |", "|---|---|"]
+    lines += [f"| {target} | {seconds:.1f} |" for target, seconds in cold.items()]
+    lines += ["", f"Training: {training['training_seconds']} s for {training['training_examples']} "
+              f"examples, peak RSS {training['training_peak_rss_mb']} MB (last training on this "
+              f"machine, `bagou train`)."]
+    return "\n".join(lines) + "\n"
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for target in dict.fromkeys(r["target"] for r in rows):
+        mine = [r for r in rows if r["target"] == target]
+        levels = [r["concurrency"] for r in mine]
+        left.plot(levels, [r["throughput_per_s"] for r in mine], marker="o", label=target)
+        right.plot(levels, [r["p95_ms"] for r in mine], marker="o", label=target)
+    for axis, title in ((left, "Throughput (turns/s)"), (right, "p95 latency (ms)")):
+        axis.set_xscale("log", base=2)
+        axis.set_xlabel("concurrent sessions")
+        axis.set_title(title)
+        axis.grid(True, alpha=0.3)
+    right.set_yscale("log")
+    right.axhline(150, color="grey", linestyle="--", linewidth=1)
+    left.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def write_docs(table: str) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    if DOCS_START not in text:
+        raise SystemExit(f"{DOCS} has no {DOCS_START} … {DOCS_END} section")
+    head, rest = text.split(DOCS_START, 1)
+    _, tail = rest.split(DOCS_END, 1)
+    stamp = f"Measured on {datetime.now():%Y-%m-%d} by `make bench`.\n\n"
+    DOCS.write_text(f"{head}{DOCS_START}\n{stamp}{table}\n![Throughput and p95 latency]"
+                    f"(performance.png)\n{DOCS_END}{tail}", encoding="utf-8")
+
+
+# --- main ----------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--turns", type=int, default=240, help="turns per level and target")
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--turns", type=int, default=320, help="turns per level and target")
+    parser.add_argument("--instances", type=int, default=2,
+                        help="Rasa processes of the production topology (0: skip it)")
     parser.add_argument("--train", action="store_true", help="retrain to measure training")
+    parser.add_argument("--docs", action="store_true", help="update docs/performance.md and the plot")
     args = parser.parse_args()
 
     base = Settings()
     ensure_model(base.model_dir, base.log_dir / "train.log", force=args.train)
     training = json.loads((base.model_dir / "bagou.json").read_text())
+    rows, memory, cold = [], {}, {}
 
+    def measure(target: Target) -> None:
+        asyncio.run(play(target, 2, 24))  # warm-up: the first spaCy calls are slow
+        for level in args.levels:
+            rows.append(asyncio.run(play(target, level, args.turns)))
+            print(f"{target.name:<24} {level:>3} sessions: p50 {rows[-1]['p50_ms']:.0f} ms, "
+                  f"p95 {rows[-1]['p95_ms']:.0f} ms, {rows[-1]['throughput_per_s']:.1f} turns/s, "
+                  f"{rows[-1]['errors']} errors", flush=True)
+        memory[target.name] = {name: rss_mb(pid) for name, pid in target.processes.items()}
+
+    # One system at a time: on 2 cores, two running Rasa processes share the CPU.
     work = Path(tempfile.mkdtemp(prefix="bagou-bench-"))
-    settings = throwaway_settings(work)
-    stack = Stack(settings)
-    started = time.perf_counter()
-    stack.start()
-    try:
-        stack.wait_ready()
-        cold_start = time.perf_counter() - started
-        rows = []
-        for target in (Target("rasa", settings), Target("gateway", settings)):
-            asyncio.run(play(target, 1, 16))  # warm-up: first spaCy and TF calls are slow
-            for level in args.levels:
-                rows.append(asyncio.run(play(target, level, args.turns)))
-        memory = {name: rss_mb(pid) for name, pid in stack.pids().items()}
-    finally:
-        stack.stop()
+    with ExitStack() as resources:
+        # The baseline uses our action server too (custom actions are part of the model).
+        actions = Stack(throwaway_settings(work / "baseline"))
+        actions.start("actions")
+        resources.callback(actions.stop)
+        default, cold["rasa run (default)"] = start_default_rasa(resources, work,
+                                                                 actions.settings.actions_url)
+        default.processes["actions"] = actions.pids()["actions"]
+        measure(default)
+    with ExitStack() as resources:
+        stack, cold["gateway, 1 Rasa"] = start_stack(resources, work / "one-again")
+        pids = stack.pids()
+        measure(Target("rasa (our channel)", "channel", stack.settings.rasa_url,
+                       stack.settings.rasa_token, {"rasa": pids["rasa"]}))
+        measure(Target("gateway, 1 Rasa", "gateway", f"http://127.0.0.1:{stack.settings.port}",
+                       processes=pids))
+    if args.instances > 1:
+        with ExitStack() as resources:
+            services = production_services(resources)
+            stack, seconds = start_stack(resources, work / "production",
+                                         rasa_instances=args.instances, **services)
+            name = f"gateway, {args.instances} Rasa"
+            cold[name] = seconds
+            measure(Target(name, "gateway", f"http://127.0.0.1:{stack.settings.port}",
+                           processes=stack.pids()))
 
-    results = PROJECT_ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    with (results / "chat_bench.csv").open("w", newline="") as file:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / "chat_bench.csv").open("w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-
-    print(f"Machine: {machine()}\n")
-    print("| target | concurrent sessions | turns | errors | p50 ms | p95 ms | p99 ms | turns/s |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['target']} | {r['concurrency']} | {r['turns']} | {r['errors']} | "
-              f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['throughput_per_s']:.1f} |")
-    print("\n| process | RSS after the run (MB) |\n|---|---|")
-    for name, value in memory.items():
-        print(f"| {name} | {value:.0f} |")
-    print(f"\nTraining: {training['training_seconds']} s, peak RSS {training['training_peak_rss_mb']} MB "
-          f"(last training on this machine). Cold start of the three processes: {cold_start:.1f} s.")
+    table = markdown(rows, memory, cold, training)
+    (RESULTS / "chat_bench.md").write_text(table, encoding="utf-8")
+    print("\n" + table)
+    if args.docs:
+        plot(rows, PLOT)
+        write_docs(table)
+        print(f"Wrote {PLOT.relative_to(PROJECT_ROOT)} and {DOCS.relative_to(PROJECT_ROOT)}")
 
 
 if __name__ == "__main__":

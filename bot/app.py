@@ -29,7 +29,7 @@ ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+    rasa = RasaClient(settings.rasa_base_urls, settings.rasa_token, settings.rasa_timeout)
     # Badges given as a link, text or image are checked by the gateway (bot/verify).
     verifier = Verifier(FetchPolicy(timeout=settings.verify_timeout,
                                     max_bytes=settings.verify_max_fetch_bytes,
@@ -61,16 +61,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/health", response_model=Health, responses={503: {"model": Health}}, tags=["ops"])
     async def health():
-        """Whether Rasa, the action server and the database answer."""
+        """Whether each Rasa instance, the action server and the database answer.
+
+        200 while Bagou can answer: `ok` when every part answers, `partial` when some
+        Rasa instances are down but another one answers (a load balancer keeps sending
+        people here); 503 `degraded` when Bagou cannot answer."""
+        instances = await rasa.instances()
         state = Health(
             status="ok",
-            rasa=await rasa.answers(),
+            rasa=any(instances.values()),
+            rasa_instances=instances,
             actions=await _answers(f"{settings.actions_url}/health"),
             database=await run_in_threadpool(database_answers, engine),
         )
-        healthy = state.rasa and state.actions and state.database
-        state.status = "ok" if healthy else "degraded"
-        return JSONResponse(state.model_dump(), status_code=200 if healthy else 503)
+        can_answer = state.rasa and state.actions and state.database
+        if not can_answer:
+            state.status = "degraded"
+        elif not all(instances.values()):
+            state.status = "partial"
+        return JSONResponse(state.model_dump(), status_code=200 if can_answer else 503)
 
     # Check a badge from a link, a pasted credential or an uploaded image (bot/verify).
     app.include_router(verify_router(chat, settings.verify_max_upload_bytes,

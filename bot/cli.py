@@ -41,8 +41,12 @@ class RestartBudget:
 
 
 def run(settings: Settings) -> int:
+    try:
+        stack = Stack(settings)  # checks the Rasa topology before a long training
+    except StackError as error:
+        print(f"Bagou ne peut pas démarrer. {error}", file=sys.stderr)
+        return 1
     train(settings)
-    stack = Stack(settings)
     restarts = RestartBudget()
     stopping = False
 

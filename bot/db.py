@@ -4,7 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -14,7 +14,15 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    parsed, connect_args = make_url(url), {}
+    if parsed.get_backend_name() == "postgresql":
+        # The driver the app environment ships (psycopg 3), also for a plain postgresql://.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        # Our times are UTC; the columns are `timestamp without time zone` (as on SQLite).
+        # PostgreSQL turns an aware time into the session's time zone when it stores it,
+        # so the session works in UTC whatever the server's TimeZone is.
+        connect_args["options"] = "-c timezone=UTC"
+    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         # WAL lets readers (health, history) go on while a chat turn writes. With WAL,
         # synchronous=NORMAL stays safe from corruption and saves an fsync per turn.

@@ -51,8 +51,11 @@ class ErrorResponse(BaseModel):
 
 
 class Health(BaseModel):
-    status: str = Field(..., description="ok when every part answers, else degraded.")
-    rasa: bool
+    status: str = Field(..., description="ok when every part answers; partial when some "
+                        "Rasa instances do not but Bagou can answer; else degraded.")
+    rasa: bool = Field(..., description="at least one Rasa instance answers")
+    rasa_instances: dict[str, bool] = Field(
+        default_factory=dict, description="whether each Rasa instance answers, by URL")
     actions: bool
     database: bool
 

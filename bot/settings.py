@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     # random one per run when it is not set.
     rasa_token: str = ""
     rasa_timeout: float = Field(10.0, gt=0)
+    # Several Rasa processes (`bagou run` starts them on BAGOU_RASA_PORT and the ports
+    # after it). More than one needs the shared stores below (bot/rasa_stores.py).
+    rasa_instances: int = Field(1, ge=1, le=16)
+    # Rasa's tracker store, postgresql://user:password@host:port/db; empty: in memory.
+    rasa_tracker_url: str = ""
+    # Rasa's lock store, redis://[:password@]host:port/0; empty: in memory.
+    rasa_lock_url: str = ""
+    # The Rasa instances the gateway talks to, comma-separated base URLs, when they are
+    # not the ones `bagou run` starts on loopback (e.g. in containers).
+    rasa_urls: str = ""
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bagou.db'}"
     max_message_chars: int = Field(1000, gt=0)
     # The person or service that answers when someone asks to talk to a human
@@ -85,8 +95,20 @@ class Settings(BaseSettings):
     log_dir: Path = PROJECT_ROOT / "var" / "log"
 
     @property
+    def rasa_ports(self) -> list[int]:
+        """The ports of the Rasa processes that `bagou run` starts on loopback."""
+        return [self.rasa_port + i for i in range(self.rasa_instances)]
+
+    @property
+    def rasa_base_urls(self) -> list[str]:
+        """The Rasa instances the gateway spreads the messages over."""
+        if urls := [u.strip().rstrip("/") for u in self.rasa_urls.split(",") if u.strip()]:
+            return urls
+        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+
+    @property
     def rasa_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
+        return self.rasa_base_urls[0]
 
     @property
     def actions_url(self) -> str:

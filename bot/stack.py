@@ -1,4 +1,5 @@
-"""Starts and stops the three processes of Bagou: Rasa, the action server, the gateway.
+"""Starts and stops the processes of Bagou: Rasa (one or more, BAGOU_RASA_INSTANCES),
+the action server, the gateway.
 
 `bagou run` and the integration tests both use this, so the tests start the product
 the way a person does.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.rasa_stores import rasa_endpoints, topology_error
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import RASA_BIN, model_path, rasa_env
 
@@ -31,6 +33,31 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_range(count: int) -> int:
+    """The first of `count` consecutive TCP ports free on loopback now."""
+    for _ in range(100):
+        first = free_port()
+        if all(_port_is_free(first + i) for i in range(1, count)):
+            return first
+    raise StackError(f"no {count} consecutive free ports")
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def rasa_names(settings: Settings) -> list[str]:
+    """The processes' names (and log files): `rasa`, or `rasa-1`, `rasa-2` …"""
+    if settings.rasa_instances == 1:
+        return ["rasa"]
+    return [f"rasa-{i + 1}" for i in range(settings.rasa_instances)]
+
+
 def throwaway_settings(work_dir: Path) -> Settings:
     """Settings for a private Bagou on free ports, with its own database and logs."""
     return Settings(port=free_port(), rasa_port=free_port(), actions_port=free_port(),
@@ -43,17 +70,26 @@ class Stack:
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self):
+        if error := topology_error(self.settings):
+            raise StackError(error)
         if not self.settings.rasa_token:
             self.settings.rasa_token = secrets.token_urlsafe(32)
+        # The in-memory stores (endpoints.yml), or Rasa's shared stores in a generated
+        # file next to the logs; store passwords go in the Rasa processes' environment.
+        self.endpoints, self._store_secrets = rasa_endpoints(self.settings,
+                                                             self.settings.log_dir)
 
-    def _env(self) -> dict[str, str]:
+    def _env(self, name: str) -> dict[str, str]:
         s = self.settings
+        extra = self._store_secrets if name.startswith("rasa") else {}
         return rasa_env(
+            **extra,
             BAGOU_RASA_TOKEN=s.rasa_token,
             BAGOU_ACTIONS_URL=s.actions_url,
             BAGOU_HOST=s.host,
             BAGOU_PORT=str(s.port),
             BAGOU_RASA_PORT=str(s.rasa_port),
+            BAGOU_RASA_INSTANCES=str(s.rasa_instances),
             BAGOU_ACTIONS_PORT=str(s.actions_port),
             BAGOU_DATABASE_URL=s.database_url,
             BAGOU_RASA_TIMEOUT=str(s.rasa_timeout),
@@ -64,13 +100,17 @@ class Stack:
 
     def commands(self) -> dict[str, list[str]]:
         s = self.settings
-        return {
-            "rasa": [
+        rasa = {
+            name: [
                 str(RASA_BIN), "run", "--model", str(model_path(s.model_dir)),
                 # Loopback only, and no --enable-api: the HTTP API stays off.
-                "--interface", "127.0.0.1", "--port", str(s.rasa_port),
-                "--credentials", "credentials.yml", "--endpoints", "endpoints.yml",
-            ],
+                "--interface", "127.0.0.1", "--port", str(port),
+                "--credentials", "credentials.yml", "--endpoints", str(self.endpoints),
+            ]
+            for name, port in zip(rasa_names(s), s.rasa_ports)
+        }
+        return {
+            **rasa,
             "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
                         "--port", str(s.actions_port)],
             "gateway": [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
@@ -83,22 +123,22 @@ class Stack:
         for name in names or commands:
             log = (self.settings.log_dir / f"{name}.log").open("ab")
             self.processes[name] = subprocess.Popen(
-                commands[name], cwd=PROJECT_ROOT, env=self._env(), stdout=log,
+                commands[name], cwd=PROJECT_ROOT, env=self._env(name), stdout=log,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
             log.close()
 
     def wait_ready(self, timeout: float = 300) -> None:
-        """Waits until the gateway says that every part answers."""
+        """Waits until the gateway says that every part answers (each Rasa instance)."""
         deadline = time.monotonic() + timeout
         url = f"http://{self.settings.host}:{self.settings.port}/health"
         while time.monotonic() < deadline:
             if dead := self.dead():
                 raise StackError(f"{dead} stopped while starting, see {self.settings.log_dir}")
             try:
-                if httpx.get(url, timeout=2).status_code == 200:
+                if httpx.get(url, timeout=2).json().get("status") == "ok":
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError):
                 pass
             time.sleep(0.5)
         raise StackError(f"Bagou was not ready after {timeout:.0f} s")

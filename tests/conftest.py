@@ -38,10 +38,10 @@ class RunningBagou:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.output.read_text()
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+            try:  # every part, each Rasa instance too (not `partial`)
+                if httpx.get(f"{self.url}/health", timeout=2).json()["status"] == "ok":
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError, KeyError):
                 pass
             time.sleep(1)
         raise TimeoutError(f"Bagou not healthy after {timeout} s")

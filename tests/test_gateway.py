@@ -5,7 +5,9 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
+import bot.app
 from bot.app import create_app
+from bot.rasa_client import RasaClient
 from bot.settings import Settings
 from bot.texts import all_texts, text
 from bot.stack import free_port
@@ -17,9 +19,13 @@ def database(tmp_path):
 
 
 @pytest.fixture
-def client(database):
-    settings = Settings(database_url=f"sqlite:///{database}", rasa_port=free_port(),
-                        actions_port=free_port(), rasa_token="t", rasa_timeout=2)
+def settings(database):
+    return Settings(database_url=f"sqlite:///{database}", rasa_port=free_port(),
+                    actions_port=free_port(), rasa_token="t", rasa_timeout=2)
+
+
+@pytest.fixture
+def client(settings):
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 
@@ -79,11 +85,32 @@ def test_rasa_down_gives_503_with_a_falc_apology_and_keeps_the_question(client, 
     assert rows == [("user", "Mon e-mail : [e-mail masqué]", None)]
 
 
-def test_health_reports_each_part(client):
+def test_health_reports_each_part(client, settings):
     response = client.get("/health")
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "rasa": False, "actions": False,
-                               "database": True}
+                               "database": True, "rasa_instances": {settings.rasa_url: False}}
+
+
+def test_health_with_one_rasa_instance_down_is_partial_but_still_serving(
+        database, monkeypatch):
+    settings = Settings(database_url=f"sqlite:///{database}", rasa_port=free_port(),
+                        rasa_instances=2, actions_port=free_port(), rasa_token="t")
+    up, down = settings.rasa_base_urls
+
+    async def answers(_self, base_url):
+        return base_url == up
+
+    async def actions_answer(_url):
+        return True
+
+    monkeypatch.setattr(RasaClient, "_answers", answers)
+    monkeypatch.setattr(bot.app, "_answers", actions_answer)
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/health")
+    assert response.status_code == 200  # a load balancer keeps sending people here
+    assert response.json() == {"status": "partial", "rasa": True, "actions": True,
+                               "database": True, "rasa_instances": {up: True, down: False}}
 
 
 def test_unknown_page_is_a_french_404(client):

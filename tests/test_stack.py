@@ -238,7 +238,8 @@ def test_rasa_http_api_is_off_and_engines_listen_on_loopback_only(running_bagou)
 def test_health_says_every_part_answers(running_bagou):
     health = httpx.get(running_bagou.url + "/health", timeout=10)
     assert health.status_code == 200
-    assert health.json() == {"status": "ok", "rasa": True, "actions": True, "database": True}
+    assert health.json() == {"status": "ok", "rasa": True, "actions": True, "database": True,
+                             "rasa_instances": {running_bagou.rasa_url: True}}
 
 
 def test_personal_data_is_masked_before_storage(running_bagou):

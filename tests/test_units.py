@@ -1,9 +1,17 @@
-"""Small pure pieces: personal-data masking, topic of a Rasa reply, closest topics."""
+"""Small pure pieces: personal-data masking, topic of a Rasa reply, closest topics,
+how the gateway spreads messages over several Rasa instances, Rasa's shared stores."""
 
+import asyncio
+
+import httpx
 import pytest
+import yaml
 
 from actions.incompris import closest_topics
 from bot.privacy import mask_personal_data
+from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_stores import rasa_endpoints, topology_error
+from bot.settings import PROJECT_ROOT, Settings
 from bot.topics import topic_of_turn
 
 
@@ -83,3 +91,90 @@ def test_dates_are_written_in_full_as_people_read_them():
     assert french_date(date(2026, 3, 1)) == "1er mars 2026"
     assert french_date(date(2024, 8, 14)) == "14 août 2024"
     assert french_date(date(2025, 12, 31)) == "31 décembre 2025"
+
+
+A, B = "http://127.0.0.1:5005", "http://127.0.0.1:5006"
+REPLY = [{"text": "Bonjour !", "utter_action": "utter_bonjour"}]
+
+
+def send_through(failures: dict, turns: int = 4) -> tuple[list, list[str]]:
+    """Sends `turns` messages through a RasaClient over instances A and B; `failures`
+    maps an instance to the error it raises. Returns the outcomes and the calls made."""
+    calls = []
+
+    def handler(request: httpx.Request):
+        base = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
+        calls.append(base)
+        if base in failures:
+            raise failures[base]("simulated", request=request)
+        return httpx.Response(200, json=REPLY)
+
+    async def scenario():
+        client = RasaClient([A, B], "t", 5, transport=httpx.MockTransport(handler))
+        outcomes = []
+        for _ in range(turns):
+            try:
+                outcomes.append(await client.send("s", "Bonjour", {}))
+            except RasaUnavailable:
+                outcomes.append("unavailable")
+        await client.aclose()
+        return outcomes
+
+    return asyncio.run(scenario()), calls
+
+
+def test_messages_take_turns_over_the_rasa_instances():
+    outcomes, calls = send_through({})
+    assert outcomes == [REPLY] * 4
+    assert calls == [A, B, A, B]
+
+
+@pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout])
+def test_a_message_that_never_reached_an_instance_goes_to_another(error):
+    outcomes, calls = send_through({A: error})
+    assert outcomes == [REPLY] * 4  # nothing lost
+    assert calls == [A, B, B, A, B, B]
+
+
+@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.RemoteProtocolError])
+def test_a_message_that_may_have_been_handled_is_never_sent_twice(error):
+    outcomes, calls = send_through({A: error})
+    assert outcomes == ["unavailable", [*REPLY], "unavailable", [*REPLY]]
+    assert calls == [A, B, A, B]
+
+
+def test_no_instance_reachable_is_unavailable():
+    outcomes, _ = send_through({A: httpx.ConnectError, B: httpx.ConnectError}, turns=1)
+    assert outcomes == ["unavailable"]
+
+
+def test_rasa_stores_are_written_without_their_passwords(tmp_path):
+    settings = Settings(rasa_instances=2,
+                        rasa_tracker_url="postgresql://bagou:p%40ss%2Fword@db.local:5433/rasa",
+                        rasa_lock_url="redis://:s3cret@cache.local:6380/2")
+    assert topology_error(settings) is None
+    path, env = rasa_endpoints(settings, tmp_path)
+    endpoints = yaml.safe_load(path.read_text())
+    assert endpoints["action_endpoint"] == {"url": "${BAGOU_ACTIONS_URL}/webhook"}
+    assert endpoints["tracker_store"] == {
+        "type": "SQL", "dialect": "postgresql", "url": "db.local", "port": 5433, "db": "rasa",
+        "username": "bagou", "password": "${BAGOU_RASA_TRACKER_PASSWORD}"}
+    assert endpoints["lock_store"]["url"] == "cache.local"
+    assert endpoints["lock_store"]["password"] == "${BAGOU_RASA_LOCK_PASSWORD}"
+    assert env == {"BAGOU_RASA_TRACKER_PASSWORD": "p@ss/word", "BAGOU_RASA_LOCK_PASSWORD": "s3cret"}
+    assert "s3cret" not in path.read_text() and "p@ss" not in path.read_text()
+
+
+def test_default_rasa_keeps_its_stores_in_memory(tmp_path):
+    assert rasa_endpoints(Settings(), tmp_path) == (PROJECT_ROOT / "endpoints.yml", {})
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("values, says", [
+    ({"rasa_instances": 2}, "BAGOU_RASA_TRACKER_URL (postgresql://…) et BAGOU_RASA_LOCK_URL"),
+    ({"rasa_instances": 2, "rasa_tracker_url": "postgresql://h/rasa"}, "BAGOU_RASA_LOCK_URL"),
+    ({"rasa_tracker_url": "mysql://h/rasa"}, "doit commencer par postgresql://"),
+    ({"rasa_lock_url": "redis://h/zero"}, "la base Redis est un nombre"),
+])
+def test_bagou_run_refuses_a_rasa_topology_that_cannot_work(values, says):
+    assert says in topology_error(Settings(**values))

@@ -1,14 +1,14 @@
 """Alembic environment: runs on the connection that bot.db.upgrade_schema gives."""
 
 from alembic import context
-from sqlalchemy import create_engine
 
+from bot.db import make_engine
 from bot.models import Base
 from bot.settings import get_settings
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` used from the command line
-    connection = create_engine(get_settings().database_url).connect()
+    connection = make_engine(get_settings().database_url).connect()
 
 context.configure(connection=connection, target_metadata=Base.metadata,
                   render_as_batch=True)

@@ -1,0 +1,224 @@
+"""The production topology on this machine: Debian's PostgreSQL (Rasa's tracker store
+and the gateway's database) and Redis (Rasa's lock store) on loopback, two Rasa
+processes sharing them behind the gateway, started by `bagou run` with
+BAGOU_RASA_INSTANCES=2. `make test` installs the servers with scripts/services.sh."""
+
+import json
+import signal
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.rasa_client import RasaClient
+from bot.settings import PROJECT_ROOT, Settings
+from bot.stack import free_port, free_port_range
+from tests.conftest import RunningBagou, start_bagou
+from tests.services import INSTALL_HINT, Postgres, Redis, postgres_bin, postgres_server, \
+    redis_bin, redis_server
+
+
+@pytest.fixture(scope="module")
+def services():
+    if postgres_bin() is None or redis_bin() is None:
+        pytest.fail(f"PostgreSQL and Redis are needed: {INSTALL_HINT}")
+    with postgres_server() as postgres, redis_server() as redis:
+        yield postgres, redis
+
+
+# --- the gateway's own database on PostgreSQL (no Rasa) ------------------------------
+
+FAQ_ANSWER = [{"utter_action": "utter_faq/badge_definition",
+               "text": "Un Open Badge est une image numérique.",
+               "buttons": [{"title": "Que contient un badge ?",
+                            "payload": "Que contient un badge ?"}]}]
+
+
+def test_the_gateway_keeps_conversations_in_postgresql(services, monkeypatch):
+    postgres, _ = services
+    postgres.create_database("gateway")
+
+    async def rasa(_self, _sender, _text, _metadata):
+        return FAQ_ANSWER
+
+    monkeypatch.setattr(RasaClient, "send", rasa)
+    # A plain postgresql:// URL works too: the gateway uses psycopg 3 for it.
+    settings = Settings(database_url=postgres.url("gateway"), rasa_port=free_port(),
+                        actions_port=free_port(), rasa_token="t")
+    with TestClient(create_app(settings)) as client:  # runs the migrations
+        first = client.post("/api/chat", json={"text": "C'est quoi un badge ? a@b.fr"}).json()
+        session = first["session_id"]
+        assert first["topic"] == "badge_definition"
+        client.post("/api/chat", json={"text": "Que contient un badge ?", "session_id": session})
+        thumb = client.post("/api/feedback", json={
+            "session_id": session, "message_id": first["replies"][0]["id"], "value": "up"})
+        assert thumb.status_code == 200
+        history = client.get(f"/api/chat/{session}/history").json()["messages"]
+    assert [(m["sender"], m["text"]) for m in history] == [
+        ("user", "C'est quoi un badge ? [e-mail masqué]"),
+        ("bot", "Un Open Badge est une image numérique."),
+        ("user", "Que contient un badge ?"),
+        ("bot", "Un Open Badge est une image numérique."),
+    ]
+    assert history[1]["buttons"] and history[1]["feedback"] == "up"
+    with postgres.connect("gateway") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0006"
+        (created,) = db.execute("SELECT created_at FROM chat_sessions WHERE id = %s",
+                                (session,)).fetchone()
+    # Stored in UTC, though the server's own time zone is Pacific/Auckland.
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert abs(now - created) < timedelta(minutes=5)
+
+
+# --- two Rasa processes behind the gateway --------------------------------------------
+
+@dataclass
+class Topology:
+    bagou: RunningBagou
+    postgres: Postgres
+    redis: Redis
+    rasa_ports: list[int]
+
+    @property
+    def log_dir(self) -> Path:
+        return self.bagou.output.parent / "log"
+
+    def rasa_process(self, port: int) -> psutil.Process:
+        (process,) = [p for p in psutil.Process(self.bagou.process.pid).children(recursive=True)
+                      if "rasa run" in " ".join(p.cmdline())
+                      and f"--port {port}" in " ".join(p.cmdline())]
+        return process
+
+    def health(self) -> httpx.Response:
+        return httpx.get(f"{self.bagou.url}/health", timeout=10)
+
+    def served(self, session: str) -> list[int]:
+        """How many turns of the conversation each Rasa process handled, from the
+        lock that each one takes in Redis for each message (in its debug log)."""
+        line = f"Acquired lock for conversation '{session}'"
+        return [sum(text.count(line) for text in self._logs(f"rasa-{i + 1}"))
+                for i in range(len(self.rasa_ports))]
+
+    def _logs(self, name: str) -> list[str]:
+        return [p.read_text(errors="replace") for p in self.log_dir.glob(f"{name}.log*")]
+
+    def tracker_user_turns(self, session: str) -> list[str]:
+        """The person's messages in Rasa's tracker store, in order."""
+        with self.postgres.connect("rasa") as db:
+            rows = db.execute("SELECT data FROM events WHERE sender_id = %s AND "
+                              "type_name = 'user' ORDER BY id", (session,)).fetchall()
+        return [json.loads(data)["text"] for (data,) in rows]
+
+    def stored_user_turns(self, session: str) -> list[str]:
+        """The person's messages in the gateway's database, in order."""
+        with self.postgres.connect("bagou") as db:
+            rows = db.execute("SELECT text FROM chat_messages WHERE session_id = %s AND "
+                              "sender = 'user' ORDER BY id", (session,)).fetchall()
+        return [text for (text,) in rows]
+
+
+@pytest.fixture(scope="module")
+def topology(trained_model, services, tmp_path_factory):
+    postgres, redis = services
+    postgres.create_database("rasa")
+    postgres.create_database("bagou")
+    first_port = free_port_range(2)
+    with start_bagou(
+        trained_model, tmp_path_factory.mktemp("topology"),
+        BAGOU_RASA_INSTANCES="2", BAGOU_RASA_PORT=str(first_port),
+        BAGOU_RASA_TRACKER_URL=postgres.url("rasa"), BAGOU_RASA_LOCK_URL=redis.url,
+        BAGOU_DATABASE_URL=postgres.url("bagou", "postgresql+psycopg"),
+        # Rasa's debug log says which process took the lock of each message.
+        LOG_LEVEL="DEBUG",
+    ) as bagou:
+        yield Topology(bagou, postgres, redis, [first_port, first_port + 1])
+
+
+def simple_version_of(topic: str) -> str:
+    variations = yaml.safe_load((PROJECT_ROOT / "faq" / f"{topic}.yml").read_text())[
+        "responses"][f"utter_faq/{topic}"]
+    return next(v["text"] for v in variations if v.get("condition"))
+
+
+def chat(topology: Topology, text: str, session: str | None, topic: str) -> dict:
+    answer = topology.bagou.chat(text, session)
+    assert answer.status_code == 200, answer.text
+    assert (text, answer.json()["topic"]) == (text, topic)
+    return answer.json()
+
+
+@pytest.mark.stack
+def test_health_reports_both_rasa_processes(topology):
+    health = topology.health()
+    assert health.status_code == 200
+    assert health.json()["status"] == "ok"
+    assert health.json()["rasa_instances"] == {
+        f"http://127.0.0.1:{port}": True for port in topology.rasa_ports}
+
+
+@pytest.mark.stack
+def test_a_conversation_served_by_both_processes_keeps_its_context(topology):
+    turns = [("comment je partage mon badge ?", "partager_badge"),
+             ("et sur linkedin ?", "partager_linkedin"),
+             ("j'ai pas compris", "plus_simple"),
+             ("et pour mon cv", "partager_cv")]
+    session, answers = None, []
+    for text, topic in turns:
+        answers.append(chat(topology, text, session, topic))
+        session = answers[-1]["session_id"]
+    # « j'ai pas compris » gets the simpler version of the answer just before.
+    assert answers[2]["replies"][0]["text"] == simple_version_of("partager_linkedin")
+
+    assert all(topology.served(session))  # each process handled some turns
+    assert sum(topology.served(session)) == len(turns)
+    assert topology.tracker_user_turns(session) == [text for text, _ in turns]
+    assert topology.stored_user_turns(session) == [text for text, _ in turns]
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize("index, stop", [(0, signal.SIGTERM), (1, signal.SIGKILL)],
+                         ids=["sigterm", "sigkill"])
+def test_stopping_a_rasa_process_loses_no_message(topology, index, stop):
+    topology.bagou.wait_healthy()  # both processes up (`bagou run` restarts a stopped one)
+    port = topology.rasa_ports[index]
+    session = chat(topology, "C'est quoi un open badge ?", None, "badge_definition")["session_id"]
+
+    rasa = topology.rasa_process(port)
+    rasa.send_signal(stop)
+    rasa.wait(60)
+    health = topology.health()
+    assert health.status_code == 200  # Bagou still answers
+    assert health.json()["status"] == "partial"
+    assert health.json()["rasa_instances"][f"http://127.0.0.1:{port}"] is False
+
+    # Each message in turn is first offered to the stopped process: none is lost.
+    after = [("j'ai pas compris", "plus_simple"),
+             ("comment je partage mon badge ?", "partager_badge"),
+             ("et sur linkedin ?", "partager_linkedin"),
+             ("merci !", "merci")]
+    answers = [chat(topology, text, session, topic) for text, topic in after]
+    assert answers[0]["replies"][0]["text"] == simple_version_of("badge_definition")
+
+    sent = ["C'est quoi un open badge ?", *(text for text, _ in after)]
+    assert topology.tracker_user_turns(session) == sent  # each turn once
+    assert topology.stored_user_turns(session) == sent
+    history = httpx.get(f"{topology.bagou.url}/api/chat/{session}/history", timeout=10).json()
+    assert [m["text"] for m in history["messages"] if m["sender"] == "user"] == sent
+    senders = [m["sender"] for m in history["messages"]]
+    assert all(senders[i + 1:i + 2] == ["bot"] for i, s in enumerate(senders) if s == "user")
+
+
+@pytest.mark.stack
+def test_no_password_is_written_to_a_log_or_a_file(topology):
+    secrets = [topology.postgres.password, topology.redis.password]
+    files = [*topology.log_dir.iterdir(), topology.bagou.output]
+    assert any(f.name == "rasa-endpoints.yml" for f in files)
+    for file in files:
+        content = file.read_text(errors="replace")
+        assert not [s for s in secrets if s in content], file.name
