@@ -24,7 +24,9 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -44,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.identity import Identity  # noqa: E402
 from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH  # noqa: E402
 from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from bot.stack import Stack, free_port, throwaway_settings  # noqa: E402
+from bot.stack import NO_RATE_LIMITS, Stack, free_port, throwaway_settings  # noqa: E402
 from bot.training import RASA_BIN, ensure_model, model_path, rasa_env  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -52,7 +54,7 @@ DOCS = PROJECT_ROOT / "docs" / "performance.md"
 PLOT = PROJECT_ROOT / "docs" / "performance.png"
 DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
-BENCH_SITE, BENCH_SECRET = "bench", "bench-secret-not-for-production"
+BENCH_SITE, BENCH_SECRET = "bench", "bench-secret-not-for-production-0123456789"
 LEARNER = "lea.martin@example.org"  # demo learner of the OBF sandbox (4 badges)
 
 # What people type, about 8 turns each: follow-ups, a button, out of scope, typos.
@@ -119,7 +121,12 @@ class Target:
         return response.status_code == 200 and bool(response.json())
 
 
-async def play(target: Target, concurrency: int, total_turns: int) -> dict:
+async def play(target: Target, concurrency: int, total_turns: int, think: float = 0.0) -> dict:
+    """`concurrency` people each play conversations one after the other. With `think`
+    (seconds, on average), each waits between an answer and the next message, as people
+    read and type (uniform between half and one and a half times `think`); without it
+    they send at once: the saturation throughput."""
+    rng = random.Random(concurrency)
     latencies: list[float] = []
     errors = 0
     next_conversation = 0
@@ -144,6 +151,8 @@ async def play(target: Target, concurrency: int, total_turns: int) -> dict:
                     latencies.append((time.perf_counter() - started) * 1000)
                 else:
                     errors += 1
+                if think:
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -151,7 +160,7 @@ async def play(target: Target, concurrency: int, total_turns: int) -> dict:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return {
-        "target": target.name, "concurrency": concurrency, "turns": len(latencies) + errors,
+        "target": target.name, "think_s": think, "concurrency": concurrency, "turns": len(latencies) + errors,
         "errors": errors, "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99),
         "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
@@ -180,7 +189,11 @@ def machine() -> str:
 
 def start_stack(resources: ExitStack, work: Path, **overrides) -> tuple[Stack, float]:
     settings = throwaway_settings(work)
-    settings.site_secrets = {BENCH_SITE: BENCH_SECRET}
+    # The processes read their settings from the environment (bot/stack.py).
+    os.environ["BAGOU_SITE_SECRETS"] = json.dumps({BENCH_SITE: BENCH_SECRET})
+    # All simulated people come from one address and play faster than people type:
+    # the gateway's rate limits (bot/rate_limit.py) are off for the measurement.
+    os.environ.update(NO_RATE_LIMITS)
     for name, value in overrides.items():
         setattr(settings, name, value)
     stack = Stack(settings)
@@ -230,7 +243,7 @@ def production_services(resources: ExitStack) -> dict:
     redis = resources.enter_context(redis_server())
     postgres.create_database("rasa")
     postgres.create_database("bagou")
-    return {"rasa_tracker_url": postgres.url("rasa"), "rasa_lock_url": redis.url(),
+    return {"rasa_tracker_url": postgres.url("rasa"), "rasa_lock_url": redis.url,
             "database_url": postgres.url("bagou", "postgresql+psycopg")}
 
 
@@ -239,9 +252,9 @@ def production_services(resources: ExitStack) -> dict:
 def markdown(rows: list[dict], memory: dict[str, dict[str, float]], cold: dict[str, float],
              training: dict) -> str:
     lines = [f"Machine: {machine()}.", "",
-             "| target | concurrent sessions | turns | errors | p50 ms | p95 ms | p99 ms | turns/s |",
-             "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['target']} | {r['concurrency']} | {r['turns']} | {r['errors']} | "
+             "| target | think time (s) | concurrent sessions | turns | errors | p50 ms | p95 ms | p99 ms | turns/s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['target']} | {r['think_s']:g} | {r['concurrency']} | {r['turns']} | {r['errors']} | "
               f"{r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | "
               f"{r['throughput_per_s']:.1f} |" for r in rows]
     lines += ["", "| target | process | RSS after the run (MB) |", "|---|---|---|"]
@@ -263,7 +276,7 @@ def plot(rows: list[dict], path: Path) -> None:
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for target in dict.fromkeys(r["target"] for r in rows):
-        mine = [r for r in rows if r["target"] == target]
+        mine = [r for r in rows if r["target"] == target and not r["think_s"]]
         levels = [r["concurrency"] for r in mine]
         left.plot(levels, [r["throughput_per_s"] for r in mine], marker="o", label=target)
         right.plot(levels, [r["p95_ms"] for r in mine], marker="o", label=target)
@@ -273,6 +286,7 @@ def plot(rows: list[dict], path: Path) -> None:
         axis.set_title(title)
         axis.grid(True, alpha=0.3)
     right.set_yscale("log")
+    figure.suptitle("People sending at once (no think time): the saturation of each set-up")
     right.axhline(150, color="grey", linestyle="--", linewidth=1)
     left.legend(fontsize=8)
     figure.tight_layout()
@@ -296,6 +310,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--turns", type=int, default=320, help="turns per level and target")
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="mean think time (s) of the paced runs (0: none)")
     parser.add_argument("--instances", type=int, default=2,
                         help="Rasa processes of the production topology (0: skip it)")
     parser.add_argument("--train", action="store_true", help="retrain to measure training")
@@ -307,13 +323,18 @@ def main() -> None:
     training = json.loads((base.model_dir / "bagou.json").read_text())
     rows, memory, cold = [], {}, {}
 
-    def measure(target: Target) -> None:
+    def measure(target: Target, paced: bool = True) -> None:
         asyncio.run(play(target, 2, 24))  # warm-up: the first spaCy calls are slow
-        for level in args.levels:
-            rows.append(asyncio.run(play(target, level, args.turns)))
-            print(f"{target.name:<24} {level:>3} sessions: p50 {rows[-1]['p50_ms']:.0f} ms, "
-                  f"p95 {rows[-1]['p95_ms']:.0f} ms, {rows[-1]['throughput_per_s']:.1f} turns/s, "
-                  f"{rows[-1]['errors']} errors", flush=True)
+        runs = [(level, args.turns, 0.0) for level in args.levels]
+        if paced and args.think:
+            # Paced people: every one of them plays at least one whole conversation.
+            runs += [(level, max(8 * level, 96), args.think) for level in args.levels if level > 1]
+        for level, turns, think in runs:
+            rows.append(asyncio.run(play(target, level, turns, think)))
+            print(f"{target.name:<24} think {think:g} s, {level:>3} sessions: "
+                  f"p50 {rows[-1]['p50_ms']:.0f} ms, p95 {rows[-1]['p95_ms']:.0f} ms, "
+                  f"{rows[-1]['throughput_per_s']:.1f} turns/s, {rows[-1]['errors']} errors",
+                  flush=True)
         memory[target.name] = {name: rss_mb(pid) for name, pid in target.processes.items()}
 
     # One system at a time: on 2 cores, two running Rasa processes share the CPU.
@@ -331,7 +352,7 @@ def main() -> None:
         stack, cold["gateway, 1 Rasa"] = start_stack(resources, work / "one-again")
         pids = stack.pids()
         measure(Target("rasa (our channel)", "channel", stack.settings.rasa_url,
-                       stack.settings.rasa_token, {"rasa": pids["rasa"]}))
+                       stack.settings.rasa_token, {"rasa": pids["rasa"]}), paced=False)
         measure(Target("gateway, 1 Rasa", "gateway", f"http://127.0.0.1:{stack.settings.port}",
                        processes=pids))
     if args.instances > 1:

@@ -7,16 +7,23 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from bot import log_safety
+from bot.body_limit import BodyLimitMiddleware
 from bot.chat import ChatService
 from bot.console import make_router as console_router
 from bot.console.learners import directory_factory
 from bot.db import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
 from bot.lti.routes import make_router as lti_router
+from bot.lti.config import platform_origins
 from bot.obf_sandbox import make_router as obf_sandbox_router
+from bot.openapi import install as install_openapi
 from bot.rasa_client import RasaClient
+from bot.rate_limit import RateLimitMiddleware, RateLimits
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
+from bot.security_headers import SecurityHeadersMiddleware
 from bot.settings import Settings, get_settings
 from bot.verify.fetch import FetchPolicy
 from bot.verify.routes import make_router as verify_router
@@ -28,6 +35,8 @@ ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # No secret and no e-mail address in any log line of this process (bot/log_safety.py).
+    log_safety.install(settings)
     engine = make_engine(settings.database_url)
     rasa = RasaClient(settings.rasa_base_urls, settings.rasa_token, settings.rasa_timeout)
     # Badges given as a link, text or image are checked by the gateway (bot/verify).
@@ -51,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # The OpenAPI document also lists the answers of the middlewares (413, 429).
+    install_openapi(app)
     if settings.obf_sandbox:
         app.include_router(obf_sandbox_router(engine))
 
@@ -92,12 +103,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The console of advisers and editors (bot/console), at /conseiller.
     app.include_router(console_router(make_sessionmaker(engine), settings, chat.start_session,
                                       directory_factory(app, engine)))
+    # Innermost first: rate limits (before any parsing, storage or Rasa), then the body
+    # size limit, so that the limiter reads only small bodies.
+    app.add_middleware(RateLimitMiddleware, limits=RateLimits(
+        settings.rate_limit_url, settings.rate_limit_session, settings.rate_limit_address))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.allowed_origin_list:
         # Only the sites listed in BAGOU_ALLOWED_ORIGINS may call the API from their
         # pages; the gateway's own pages need no CORS. No cookies: no credentials.
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list,
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
                            max_age=600)
+    if proxies := [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]:
+        # The client's address from X-Forwarded-For, only when the request comes from
+        # one of these proxies (uvicorn's middleware: the rightmost untrusted address).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+    # Outermost: every response gets its security headers, errors and refusals too.
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        frame_ancestors=lambda: [*platform_origins(settings.lti_config),
+                                 *settings.allowed_origin_list],
+        public_https=settings.public_base_url.startswith("https://"))
 
     return app
 

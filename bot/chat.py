@@ -102,7 +102,8 @@ class ChatService:
 
     def _clean_text(self, raw: str) -> str:
         message = raw.strip()
-        if not message:
+        # Nothing visible (spaces, zero-width signs): as empty.
+        if not any(c.isprintable() and not c.isspace() for c in message):
             raise ApiError(422, "texte_vide")
         if len(message) > self._max_chars:
             raise ApiError(422, "texte_trop_long", max=self._max_chars)

@@ -32,6 +32,13 @@ def _respond(status: int, code: str, message: str, session_id: str | None = None
     return JSONResponse(error_body(code, message, session_id), status_code=status)
 
 
+def error_response(status: int, code: str, session_id: str | None = None,
+                   headers: dict[str, str] | None = None, **values) -> JSONResponse:
+    """An error answered outside the routes (the gateway's middlewares), same shape."""
+    return JSONResponse(error_body(code, text(code, **values), session_id),
+                        status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, error: ApiError):

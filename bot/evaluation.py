@@ -7,6 +7,7 @@ recall, in-scope questions refused, and the most confused pairs.
 """
 
 import json
+import os
 import tempfile
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ import httpx
 import yaml
 
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import Stack, throwaway_settings
+from bot.stack import NO_RATE_LIMITS, Stack, throwaway_settings
 from bot.training import ensure_model
 
 # heldout.yml (2026-11-21) guided the last data round by its per-topic scores;
@@ -123,6 +124,7 @@ def evaluate(report_path: Path | None = None) -> dict:
     training = json.loads((base.model_dir / "bagou.json").read_text())
     cases = [(text, topic, path.name) for path in HELDOUT_FILES
              for text, topic in load_heldout(path)]
+    os.environ.update(NO_RATE_LIMITS)  # the processes read it (bot/stack.py)
     settings = throwaway_settings(Path(tempfile.mkdtemp(prefix="bagou-eval-")))
     stack = Stack(settings)
     stack.start()

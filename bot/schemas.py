@@ -1,16 +1,29 @@
 """Shapes of the chat API (documented in the OpenAPI page at /docs)."""
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+# Control characters (line breaks and tabs excepted) and lone surrogates (halves of a
+# UTF-16 pair, which JSON's « \ud800 » can carry but no database can store).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(value: str) -> str:
+    return _UNPRINTABLE.sub("", value)
+
+
+# A string as people and programs send it, cleaned once here for every route.
+Text = Annotated[str, AfterValidator(printable)]
 
 
 class ChatRequest(BaseModel):
-    session_id: str | None = Field(
+    session_id: Text | None = Field(
         None, description="Conversation id returned by an earlier answer; empty to start one."
     )
-    text: str = Field(..., description="The person's message, 1 to 1000 signs.")
-    site_token: str | None = Field(
+    text: Text = Field(..., description="The person's message, 1 to 1000 signs.")
+    site_token: Text | None = Field(
         None,
         description="Optional JWT (HS256) signed by the host site that identifies the "
         "learner (claims iss, email, exp, name). Binds the learner to the session.",
@@ -81,7 +94,7 @@ class History(BaseModel):
 
 
 class FeedbackRequest(BaseModel):
-    session_id: str
+    session_id: Text
     message_id: int = Field(..., description="`id` of a reply of the assistant.")
     value: Literal["up", "down"]
 

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     port: int = 8000
     rasa_port: int = 5005
     actions_port: int = 5055
+    # The action server's address when it does not run on this machine's loopback
+    # (containers); empty: http://127.0.0.1:<actions_port>, as `bagou run` starts it.
+    actions_base_url: str = Field("", validation_alias="BAGOU_ACTIONS_URL")
     # Shared secret between the gateway and Rasa's channel: Rasa trusts the identity
     # in a message's metadata only when this token comes with it. The launcher makes a
     # random one per run when it is not set.
@@ -91,6 +94,18 @@ class Settings(BaseSettings):
     verify_timeout: float = Field(5.0, gt=0)
     verify_max_fetch_bytes: int = Field(1_000_000, gt=0)
     verify_max_upload_bytes: int = Field(2_000_000, gt=0)
+    # Limits of the gateway (bot/body_limit.py, bot/rate_limit.py, docs/security.md).
+    # Largest request body, refused before it is parsed (the badge upload has its own).
+    max_body_bytes: int = Field(262_144, gt=0)
+    # Requests to the chat API per conversation and per client address (« 30/minute »,
+    # « 30/minute;500/hour »; empty: no limit of that kind), counted in memory or in
+    # Redis (redis://[:password@]host:6379/1) when several gateways share them.
+    rate_limit_session: str = "30/minute"
+    rate_limit_address: str = "300/minute"
+    rate_limit_url: str = "memory://"
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
+    # gives the client's address. Empty: the TCP peer is the client.
+    trusted_proxies: str = ""
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
 
@@ -112,7 +127,7 @@ class Settings(BaseSettings):
 
     @property
     def actions_url(self) -> str:
-        return f"http://127.0.0.1:{self.actions_port}"
+        return self.actions_base_url.rstrip("/") or f"http://127.0.0.1:{self.actions_port}"
 
     @property
     def allowed_origin_list(self) -> list[str]:

@@ -6,7 +6,8 @@
   page of the site (`GET /api/chat/{session_id}/history`);
 - a thumb up or down on an answer, stored with its topic (`POST /api/feedback`);
 - the demo site at `/`: the page of a fictional « lieu de la reconnaissance » that
-  embeds the widget as a real site would, under a strict Content-Security-Policy.
+  embeds the widget as a real site would, under a strict Content-Security-Policy
+  (bot/security_headers.py).
 """
 
 import hashlib
@@ -37,27 +38,9 @@ GATEWAY_TEXTS = ("serveur_injoignable", "texte_trop_long")
 HISTORY_LIMIT = 200
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 422)}
 
-# The demo page loads nothing but its own files: no inline script or style, so an
-# injected <script> cannot run. Host sites that embed Bagou need the same list plus the
-# gateway's address in script-src and connect-src (widget/README.md).
-DEMO_CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
-PAGE_HEADERS = {
-    "Content-Security-Policy": DEMO_CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
+# The demo pages' Content-Security-Policy (strict: nothing inline) and the other security
+# headers come from bot/security_headers.py (kind `site`).
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
 # Host sites keep the same <script src>: a short cache lets a new version reach them
 # within 10 minutes; the ETag makes the check cheap.
 ASSET_CACHE = "public, max-age=600"
@@ -84,7 +67,7 @@ class Asset:
 
     async def respond(self, request: Request) -> Response:
         await run_in_threadpool(self._load)
-        headers = {"ETag": self._etag, "X-Content-Type-Options": "nosniff", **self.headers}
+        headers = {"ETag": self._etag, **self.headers}
         if self._etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(self._body, media_type=self.media_type, headers=headers)

@@ -21,7 +21,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_ext import action_validation
+
 logger = logging.getLogger(__name__)
+# Bagou's Rasa checks the action server's answers with a validator built once.
+action_validation.install()
 
 TOKEN_HEADER = "X-Bagou-Token"
 KEPT_KEYS = ("utter_action", "topic")

@@ -287,6 +287,56 @@ def test_action_server_not_answering_gives_a_falc_apology_then_recovers(running_
     assert running_bagou.chat("Que sais-tu faire ?").json()["topic"] == "aide"
 
 
+def test_an_adviser_asks_bagou_from_the_console_interview_page(running_bagou):
+    """The console's interview page binds its chat to the signed-in adviser: the quick
+    buttons get their FAQ answers from the real model, and « what can you do » is told
+    to an adviser."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    password = "un mot de passe assez long"
+    env = dict(os.environ, BAGOU_DATABASE_URL=f"sqlite:///{running_bagou.output.parent / 'bagou.db'}")
+    subprocess.run([sys.executable, "-m", "bot.cli", "user", "add", "camille", "--role", "adviser",
+                    "--name", "Camille", "--password-stdin"], input=password + "\n", text=True,
+                   env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+
+    def cookies_of(response, jar: dict) -> dict:
+        for header in response.headers.get_list("set-cookie"):
+            name, _, value = header.split(";")[0].partition("=")
+            jar[name] = value
+        return jar
+
+    def cookie_header(jar: dict) -> dict:
+        return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+
+    # The session cookie is Secure: browsers send it to 127.0.0.1, httpx's jar does not,
+    # so the cookies are carried by hand.
+    url = running_bagou.url
+    with httpx.Client(base_url=url, headers={"Origin": url}, timeout=30) as client:
+        jar = cookies_of(page := client.get("/conseiller/connexion"), {})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        signed = client.post("/conseiller/connexion", headers=cookie_header(jar), data={
+            "csrf": csrf, "identifiant": "camille", "mot_de_passe": password})
+        assert signed.status_code in (302, 303), signed.text
+        interview = client.get("/conseiller/entretien", headers=cookie_header(cookies_of(signed, jar)))
+        assert interview.status_code == 200
+        chat_id = re.search(r'<bagou-chat session="([^"]+)"', interview.text).group(1)
+        quick = re.findall(r'data-question="([^"]+)"', interview.text)
+
+    assert len(quick) == 9  # the six verbs and the three accompanier badges
+    topics = [running_bagou.chat(q.replace("&#39;", "'"), session_id=chat_id).json()["topic"]
+              for q in quick]
+    assert topics[:6] == ["decrire_badge", "recevoir_badge", "partager_badge", "enrichir_badge",
+                          "endossement_definition", "rechercher_badges"], topics
+    assert set(topics[6:]) <= {"badges_accompagnateurs", "devenir_referent"}, topics
+    help_answer = running_bagou.chat("Que sais-tu faire ?", session_id=chat_id).json()
+    assert help_answer["topic"] == "aide"
+    domain = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
+    assert help_answer["replies"][0]["text"] == domain["responses"]["utter_aide_conseiller"][0]["text"]
+
+
 def test_sigterm_stops_all_three_processes(running_bagou):
     parts = psutil.Process(running_bagou.process.pid).children(recursive=True)
     assert len(parts) >= 3
@@ -295,3 +345,4 @@ def test_sigterm_stops_all_three_processes(running_bagou):
     gone, alive = psutil.wait_procs(parts, timeout=10)
     assert alive == []
     assert "Bagou est arrêté" in running_bagou.output.read_text()
+

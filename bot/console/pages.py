@@ -1,5 +1,8 @@
-"""Server-rendered pages of the console: Jinja2 templates, texts from texts.yml, and the
-same strict Content-Security-Policy as the demo site (no inline script or style)."""
+"""Server-rendered pages of the console: Jinja2 templates, texts from texts.yml. The
+security headers (bot/security_headers.py, kind `console`) give them the same strict
+Content-Security-Policy as the demo site (no inline script or style), `Referrer-Policy:
+same-origin` (with no-referrer, Chromium sends « Origin: null » with the forms, and the
+Origin check against CSRF would refuse them) and `X-Frame-Options: DENY`."""
 
 from datetime import date, datetime
 from functools import lru_cache
@@ -12,22 +15,8 @@ from starlette.responses import HTMLResponse
 HERE = Path(__file__).parent
 TEXTS_FILE = HERE / "texts.yml"
 
-CSP = "; ".join([
-    "default-src 'self'", "script-src 'self'", "style-src 'self'",
-    # Badge pictures may come from OBF itself.
-    "img-src 'self' data: https:", "connect-src 'self'", "font-src 'self'",
-    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-])
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    # Personal data (a learner's badges): never in a cache, never in a Referer.
-    "Cache-Control": "no-store",
-    # same-origin, not no-referrer: with no-referrer, Chromium sends « Origin: null » with
-    # the forms, and the Origin check (CSRF) would refuse them.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-}
+# Personal data (a learner's badges): never in a cache.
+HEADERS = {"Cache-Control": "no-store"}
 DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
 MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
           "septembre", "octobre", "novembre", "décembre"]

@@ -347,7 +347,6 @@ def make_router(db: sessionmaker, settings: Settings,
         if name not in STATIC:
             return Response(status_code=404)
         body = await run_in_threadpool((HERE / "static" / name).read_bytes)
-        return Response(body, media_type=STATIC[name], headers={
-            "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+        return Response(body, media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
 
     return router

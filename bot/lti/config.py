@@ -19,6 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -105,3 +106,24 @@ def _read(folder: Path, name: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as error:
         raise LtiConfigError(f"Cannot read the LTI key {path}: {error}") from error
+
+
+def platform_origins(config_file: Path | None) -> list[str]:
+    """The web origins (scheme://host[:port]) of the registered platforms, read from
+    the issuers of BAGOU_LTI_CONFIG: the pages that may show Bagou in a frame
+    (`frame-ancestors`, bot/security_headers.py). Moodle's issuer is its address
+    (https://moodle.example.org, or with a path: only the origin counts)."""
+    if config_file is None:
+        return []
+    try:
+        data = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    origins = []
+    for issuer in data if isinstance(data, dict) else []:
+        parts = urlsplit(str(issuer))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in origins:
+                origins.append(origin)
+    return origins

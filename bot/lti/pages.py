@@ -1,7 +1,8 @@
 """The HTML pages of the LTI tool: Bagou full page, and the FALC pages of refusals.
 
-No inline script or style (the same strict Content-Security-Policy as the demo site);
-`frame-ancestors` lets the registered platforms (Moodle) show the page in their frame.
+No inline script or style: the security headers (bot/security_headers.py, kind `lti`)
+give the same strict Content-Security-Policy as the demo site, with `frame-ancestors`
+that lets the registered platforms (Moodle) show the page in their frame.
 """
 
 from html import escape
@@ -11,21 +12,11 @@ from starlette.responses import HTMLResponse
 from bot.texts import text
 
 
-def _csp(frame_ancestors: list[str]) -> str:
-    ancestors = " ".join(["'self'", *frame_ancestors])
-    return "; ".join([
-        "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-        "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
-        "form-action 'self'", f"frame-ancestors {ancestors}",
-    ])
-
-
 def _paragraphs(message: str) -> str:
     return "\n".join(f"<p>{escape(line)}</p>" for line in message.splitlines() if line.strip())
 
 
-def _page(title: str, body: str, status: int, frame_ancestors: list[str],
-          data: str = "") -> HTMLResponse:
+def _page(title: str, body: str, status: int, data: str = "") -> HTMLResponse:
     html = f"""<!doctype html>
 <html lang="fr">
 <head>
@@ -40,16 +31,10 @@ def _page(title: str, body: str, status: int, frame_ancestors: list[str],
 </body>
 </html>
 """
-    return HTMLResponse(html, status_code=status, headers={
-        "Content-Security-Policy": _csp(frame_ancestors),
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def refusal_page(code: str, status: int, frame_ancestors: list[str],
-                 new_window_url: str | None = None) -> HTMLResponse:
+def refusal_page(code: str, status: int, new_window_url: str | None = None) -> HTMLResponse:
     body = f"""<main class="lti-message">
 <h1>{escape(text("lti_titre_refus"))}</h1>
 {_paragraphs(text(code))}
@@ -58,12 +43,11 @@ def refusal_page(code: str, status: int, frame_ancestors: list[str],
         body += (f'<p><a class="lti-button" href="{escape(new_window_url)}" target="_blank" '
                  f'rel="noopener">{escape(text("lti_nouvelle_fenetre"))}</a></p>\n')
     body += "</main>"
-    return _page(text("lti_titre_refus"), body, status, frame_ancestors,
-                 f' data-error="{escape(code)}"')
+    return _page(text("lti_titre_refus"), body, status, f' data-error="{escape(code)}"')
 
 
 def chat_page(session_id: str, course: str | None, new_window_url: str | None,
-              cookies_blocked: bool, frame_ancestors: list[str]) -> HTMLResponse:
+              cookies_blocked: bool) -> HTMLResponse:
     """Bagou opened on the whole page, in the session bound to the launched person."""
     notes = []
     if course:
@@ -78,7 +62,7 @@ def chat_page(session_id: str, course: str | None, new_window_url: str | None,
 </header>
 <bagou-chat session="{escape(session_id)}" layout="page"></bagou-chat>
 <script src="/widget/bagou.js" defer></script>"""
-    return _page(text("lti_titre_page"), body, 200, frame_ancestors,
+    return _page(text("lti_titre_page"), body, 200,
                  ' class="lti-page"' + (' data-cookies="blocked"' if cookies_blocked else ""))
 
 

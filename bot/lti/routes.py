@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -33,6 +33,14 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ADVISER_ROLES = {"Instructor", "Administrator", "TeachingAssistant", "ContentDeveloper"}
 TICKET_LIFETIME_S = 10 * 60
 MAX_FORM_BYTES = 64 * 1024
+# What the LTI routes answer, for the OpenAPI document: HTML pages, and FALC refusal
+# pages (HTML too: Moodle shows them in its frame) when a launch is refused.
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+PAGES = {"response_class": HTMLResponse, "responses": {
+    **{code: {"description": "A FALC page that says why Bagou cannot open.", "content": _HTML}
+       for code in (400, 401, 403, 503)},
+    302: {"description": "On to the platform (login) or to Bagou."},
+}}
 
 
 def is_adviser(roles: object) -> bool:
@@ -85,12 +93,6 @@ def make_router(db: sessionmaker, settings: Settings, start_session) -> APIRoute
                 raise LaunchRefused("lti_non_configure", 503, str(error)) from error
         return cache["conf"]
 
-    def ancestors() -> list[str]:
-        try:
-            return tool_config().issuers
-        except LaunchRefused:
-            return []
-
     def base_url(request: Request) -> str:
         return (settings.public_base_url or str(request.base_url)).rstrip("/")
 
@@ -112,7 +114,7 @@ def make_router(db: sessionmaker, settings: Settings, start_session) -> APIRoute
             log.warning("LTI refused: %s (%s)", refusal.code, refusal.detail)
         else:
             log.info("LTI refused: %s (%s)", refusal.code, refusal.detail)
-        return refusal_page(refusal.code, refusal.status, ancestors())
+        return refusal_page(refusal.code, refusal.status)
 
     # --- login -------------------------------------------------------------------------
 
@@ -127,7 +129,8 @@ def make_router(db: sessionmaker, settings: Settings, start_session) -> APIRoute
         login.set_launch_data_storage(storage)
         return login.redirect(launch_url)  # the deployment is checked at launch
 
-    @router.api_route("/login", methods=["GET", "POST"])
+    @router.get("/login", operation_id="lti_login_get", **PAGES)
+    @router.post("/login", operation_id="lti_login_post", **PAGES)
     async def login(request: Request) -> Response:
         """OIDC login initiation: redirects to the platform with a state and a nonce."""
         lti = await lti_request(request)
@@ -154,7 +157,7 @@ def make_router(db: sessionmaker, settings: Settings, start_session) -> APIRoute
         log.info("LTI launch: %s from %s", identity.kind, identity.source)
         return session_id, _course(claims), ticket, launch.cookie_missing, launch.state_params
 
-    @router.post("/launch")
+    @router.post("/launch", **PAGES)
     async def launch(request: Request) -> Response:
         """The launch: checks the id_token, binds the person to a chat session and opens
         Bagou full page."""
@@ -165,27 +168,27 @@ def make_router(db: sessionmaker, settings: Settings, start_session) -> APIRoute
         except Exception as error:
             return refuse(error)
         url = f"{base_url(request)}/lti/ouvrir?{urlencode({'ticket': ticket})}"
-        return chat_page(session_id, course, url, cookie_missing, ancestors())
+        return chat_page(session_id, course, url, cookie_missing)
 
-    @router.get("/ouvrir")
+    @router.get("/ouvrir", **PAGES)
     async def open_elsewhere(request: Request, ticket: str = "") -> Response:
         """Bagou in a new window (when the frame blocks it): a one-time ticket, made at
         launch, gives the same session."""
         found = await run_in_threadpool(storage.take, f"ticket-{ticket}") if ticket else None
         if not isinstance(found, dict):
-            return refusal_page("lti_lien_utilise", 403, ancestors())
-        return chat_page(found["session"], found.get("course"), None, False, ancestors())
+            return refusal_page("lti_lien_utilise", 403)
+        return chat_page(found["session"], found.get("course"), None, False)
 
     # --- keys, and what to paste in Moodle ----------------------------------------------
 
-    @router.get("/jwks")
+    @router.get("/jwks", responses={503: PAGES["responses"][503]})
     async def jwks() -> Response:
         """The tool's public keys (JWKS)."""
         try:
             keys = await run_in_threadpool(tool_jwks, settings.lti_key_dir)
         except LtiConfigError as error:
             log.error("%s", error)
-            return refusal_page("lti_non_configure", 503, [])
+            return refusal_page("lti_non_configure", 503)
         return JSONResponse(keys, headers={"Cache-Control": "public, max-age=300"})
 
     @router.get("/lti.css", include_in_schema=False)

@@ -22,7 +22,7 @@ from python_multipart.multipart import parse_options_header
 
 from bot.chat import ChatService
 from bot.errors import ApiError
-from bot.schemas import ChatResponse, ErrorResponse
+from bot.schemas import ChatResponse, ErrorResponse, Text
 from bot.verify.answer import history_text
 from bot.verify.inputs import DOCUMENT, URL, Candidate, InputError, from_text, from_upload, sniff
 
@@ -33,14 +33,14 @@ MAX_FIELD = 4096
 
 
 class VerifyRequest(BaseModel):
-    session_id: str | None = Field(None, description="Conversation to add this turn to; "
+    session_id: Text | None = Field(None, description="Conversation to add this turn to; "
                                    "empty to start one.")
-    url: str | None = Field(None, description="Link to a badge: an Open Badges 2.0 hosted "
+    url: Text | None = Field(None, description="Link to a badge: an Open Badges 2.0 hosted "
                             "assertion, an OBF assertion page, an Open Badges 3.0 credential, "
                             "or a baked image.")
-    credential: str | dict | None = Field(None, description="A badge as JSON (assertion or "
+    credential: Text | dict | None = Field(None, description="A badge as JSON (assertion or "
                                           "credential) or a compact JWS.")
-    site_token: str | None = Field(None, description="As in /api/chat: identifies the learner.")
+    site_token: Text | None = Field(None, description="As in /api/chat: identifies the learner.")
 
 
 def make_router(chat: ChatService, max_upload: int, trusted_origins: list[str]) -> APIRouter:

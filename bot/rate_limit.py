@@ -1,0 +1,161 @@
+"""Rate limits of the chat API, per conversation and per client address.
+
+Limited: `POST /api/chat`, `GET /api/chat/{id}/history`, `POST /api/feedback`,
+`POST /api/verify`, `POST /api/verify/upload` (one budget for all of them). Not limited:
+the widget's files, the demo site, `/health`, the console (it has its own lockouts)
+and LTI (a launch needs a signed token).
+
+- Per conversation (BAGOU_RATE_LIMIT_SESSION, default 30 a minute): one runaway
+  conversation (a script, a key held down) is stopped without touching the others,
+  even those of the same address. Checked first, so that its refused requests do not
+  use up its address's budget.
+- Per address (BAGOU_RATE_LIMIT_ADDRESS, default 300 a minute): a client that starts a
+  new conversation with each message. High on purpose: a school, a training centre or a
+  mission locale puts a whole room of people behind one address.
+
+A person types a message every few seconds at most; these numbers are several times
+what the fastest person does (docs/security.md). A refused request gets 429
+`trop_de_messages` in the API's error shape, with `Retry-After`, before anything is
+parsed, stored or sent to Rasa: refusing costs almost nothing, so an abusive client does
+not slow the others down.
+
+The address is the one the gateway sees (the TCP peer). Behind a reverse proxy, every
+request comes from the proxy: set BAGOU_TRUSTED_PROXIES to its address so that the
+client's address is read from X-Forwarded-For (bot/app.py); never trust that header
+from anybody else, or a client could pick a new address for each request.
+
+Counters live in memory (one gateway), or in Redis (BAGOU_RATE_LIMIT_URL=redis://…)
+when several gateways must share them. Keys are hashes: no conversation id or address
+in clear in Redis. When Redis does not answer, requests go through (logged): Bagou
+stays available rather than refuse everybody.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse_many
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.errors import error_response
+
+log = logging.getLogger(__name__)
+
+LIMITED_POSTS = ("/api/chat", "/api/feedback", "/api/verify", "/api/verify/upload")
+HISTORY_PATH = "/api/chat/{session_id}/history"
+HISTORY = re.compile(r"^/api/chat/([^/]{1,100})/history$")
+# Bodies whose session id the limiter reads (bot/body_limit.py bounds their size).
+JSON_POSTS = ("/api/chat", "/api/feedback", "/api/verify")
+LOG_EVERY_S = 60
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+
+
+class RateLimits:
+    def __init__(self, storage_url: str, per_session: str, per_address: str):
+        url = storage_url.strip() or "memory://"
+        options = {"implementation": "redispy"} if url.startswith(("redis", "rediss")) else {}
+        self.storage = storage_from_string("async+" + url, **options)
+        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        self.per_session = _parse(per_session)
+        self.per_address = _parse(per_address)
+        self._last_log = 0.0
+
+    async def check(self, session_id: str | None, address: str | None) -> Verdict:
+        try:
+            if session_id:
+                verdict = await self._hit(self.per_session, "session", session_id)
+                if not verdict.allowed:
+                    return verdict
+            if address:
+                return await self._hit(self.per_address, "address", address)
+            return Verdict(True)
+        except Exception as error:  # the storage (Redis) is down: let people through
+            now = time.monotonic()
+            if now - self._last_log > LOG_EVERY_S:
+                self._last_log = now
+                log.warning("Rate limits not applied: storage error %s", type(error).__name__)
+            return Verdict(True)
+
+    async def _hit(self, items: list[RateLimitItem], kind: str, value: str) -> Verdict:
+        key = hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:32]
+        for item in items:
+            if not await self.limiter.hit(item, "bagou", kind, key):
+                stats = await self.limiter.get_window_stats(item, "bagou", kind, key)
+                wait = math.ceil(stats.reset_time - time.time())
+                return Verdict(False, max(1, min(wait, item.get_expiry())))
+        return Verdict(True)
+
+
+def _parse(spec: str) -> list[RateLimitItem]:
+    """« 30/minute », « 30/minute;500/hour »; empty: no limit of that kind."""
+    return parse_many(spec) if spec.strip() else []
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, limits: RateLimits):
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, method = scope.get("path", ""), scope.get("method")
+        history = HISTORY.match(path) if method == "GET" else None
+        if scope["type"] != "http" or not (history or (method == "POST"
+                                                       and path in LIMITED_POSTS)):
+            await self.app(scope, receive, send)
+            return
+        session_id = history.group(1) if history else None
+        if method == "POST" and path in JSON_POSTS:
+            receive, session_id = await _session_in_body(receive)
+        client = scope.get("client")
+        verdict = await self.limits.check(session_id, client[0] if client else None)
+        if not verdict.allowed:
+            response = error_response(429, "trop_de_messages", _plain(session_id),
+                                      headers={"Retry-After": str(verdict.retry_after)})
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _session_in_body(receive: Receive) -> tuple[Receive, str | None]:
+    """The body's `session_id` (a small JSON body, bounded by bot/body_limit.py), and a
+    `receive` that gives the body again to the route."""
+    messages: list[Message] = []
+    body = b""
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        if not message.get("more_body", False):
+            break
+
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    session_id = None
+    try:
+        data = json.loads(body)
+        if isinstance(data, dict) and isinstance(data.get("session_id"), str):
+            session_id = data["session_id"][:100] or None
+    except (ValueError, RecursionError):
+        pass  # the route answers json_invalide
+    return replay, session_id
+
+
+def _plain(session_id: str | None) -> str | None:
+    """The session id given back in the error, only when it looks like one."""
+    if session_id and re.fullmatch(r"[0-9a-f-]{36}", session_id):
+        return session_id
+    return None

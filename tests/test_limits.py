@@ -1,0 +1,247 @@
+"""Bad input through the chat API (what the widget sends, and worse), the body size
+limit and the rate limits, in process, with Rasa replaced by a canned answer."""
+
+import json
+import sqlite3
+import subprocess
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.rasa_client import RasaClient
+from bot.rate_limit import RateLimits
+from bot.settings import Settings
+from bot.stack import free_port
+from bot.texts import text
+
+ANSWER = [{"recipient_id": "x", "utter_action": "utter_faq/badge_definition",
+           "text": "Un Open Badge est une image numérique."}]
+
+
+@pytest.fixture
+def database(tmp_path):
+    return tmp_path / "bagou.db"
+
+
+def make_client(database, client=("testclient", 50000), **values):
+    settings = dict(database_url=f"sqlite:///{database}", rasa_port=free_port(),
+                    actions_port=free_port(), rasa_token="t", rasa_timeout=2)
+    settings.update(values)
+    return TestClient(create_app(Settings(**settings)), raise_server_exceptions=False,
+                      client=client)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What reached Rasa."""
+    messages = []
+
+    async def rasa(_self, _sender, message, _metadata):
+        messages.append(message)
+        return ANSWER
+
+    monkeypatch.setattr(RasaClient, "send", rasa)
+    return messages
+
+
+@pytest.fixture
+def client(database, sent):
+    with make_client(database) as client:
+        yield client
+
+
+def assert_error(response, status, key, **values):
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"] == key
+    assert body["message"] == text(key, **values)
+    assert body["replies"] == [{"text": body["message"], "buttons": []}]
+    assert body["topic"] is None
+
+
+# --- bad input -----------------------------------------------------------------------
+
+def post_raw(client, body: bytes, content_type="application/json"):
+    return client.post("/api/chat", content=body, headers={"content-type": content_type})
+
+
+def test_empty_body_and_empty_text(client):
+    assert_error(post_raw(client, b""), 422, "demande_invalide")
+    assert_error(client.post("/api/chat", json={"text": ""}), 422, "texte_vide")
+    assert_error(client.post("/api/chat", json={"text": "\u200b \n\t\x00\x07"}), 422,
+                 "texte_vide")
+
+
+def test_a_10_kb_message_is_too_long_and_a_1_mb_body_is_refused_before_parsing(client, sent):
+    assert_error(client.post("/api/chat", json={"text": "a" * 10_000}), 422,
+                 "texte_trop_long", max=1000)
+    big = json.dumps({"text": "a" * 1_000_000}).encode()
+    assert_error(post_raw(client, big), 413, "demande_trop_grosse")
+    # Chunked (no Content-Length): counted while it comes in.
+    chunks = (big[i:i + 65536] for i in range(0, len(big), 65536))
+    assert_error(client.post("/api/chat", content=chunks,
+                             headers={"content-type": "application/json"}),
+                 413, "demande_trop_grosse")
+    assert not sent
+
+
+@pytest.mark.parametrize("raw", [b'{"text": "\xff\xfe bonjour"}', b"\xff\xfe", b"{bad json",
+                                 b'{"text": "bonjour"', b"[" * 5000 + b"]" * 5000,
+                                 b'"bonjour"', b"null"])
+def test_broken_json_and_invalid_utf8_get_a_french_error(client, raw):
+    response = post_raw(client, raw)
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["message"] in (text("json_invalide"), text("demande_invalide"))
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "multipart/form-data; boundary=x", "application/xml"])
+def test_wrong_content_type_is_refused(client, content_type, sent):
+    assert_error(post_raw(client, b'{"text": "bonjour"}', content_type), 422,
+                 "demande_invalide")
+    assert not sent
+
+
+@pytest.mark.parametrize("message, reaches_rasa", [
+    ("🎓🏅✨", "🎓🏅✨"),                                     # emoji only
+    ("<script>alert(1)</script><img src=x onerror=alert(2)>",
+     "<script>alert(1)</script><img src=x onerror=alert(2)>"),  # kept as text
+    ("badge" * 190, "badge" * 190),                           # one very long word
+    ("bon\x00jour\x1b[31m \x7f\u0085badge", "bonjour[31m badge"),  # control characters
+    ("\ud800 c'est quoi \udfff un badge", "c'est quoi  un badge"),  # lone surrogates
+])
+def test_odd_messages_get_an_answer_and_are_stored_cleaned(client, database, sent, message,
+                                                           reaches_rasa):
+    response = post_raw(client, json.dumps({"text": message}).encode())  # \ud800 escaped
+    assert response.status_code == 200, response.text
+    assert sent == [reaches_rasa]
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT text FROM chat_messages WHERE sender = 'user'").fetchone()
+    assert stored == (reaches_rasa,)
+    # The widget shows the history as text (textContent), never as markup.
+    history = client.get(f"/api/chat/{response.json()['session_id']}/history").json()
+    assert history["messages"][0]["text"] == reaches_rasa
+
+
+def test_odd_values_of_the_other_fields(client):
+    for body in ({"text": "bonjour", "session_id": "\x00" * 40},
+                 {"text": "bonjour", "session_id": "a" * 100_000},
+                 {"text": "bonjour", "site_token": "\ud800.\x00.☃"},
+                 {"text": {"nested": ["x"] * 1000}}):
+        response = post_raw(client, json.dumps(body).encode())
+        assert response.status_code in (401, 404, 422), response.text
+        assert response.json()["replies"][0]["text"] == response.json()["message"]
+    response = client.post("/api/verify", content=json.dumps(
+        {"url": "javascript:\x00\ud800alert(1)"}).encode(),
+        headers={"content-type": "application/json"})
+    assert response.status_code in (200, 422) and response.json()["replies"]
+
+
+# --- rate limits -----------------------------------------------------------------------
+
+def test_thousands_of_messages_from_one_address_get_429_while_another_address_is_served(
+        database, sent):
+    app = create_app(Settings(database_url=f"sqlite:///{database}", rasa_port=free_port(),
+                              actions_port=free_port(), rasa_token="t"))
+    # One gateway, two clients.
+    with TestClient(app, client=("203.0.113.7", 1000)) as abuser, \
+            TestClient(app, client=("198.51.100.9", 1000)) as other:
+        statuses = [abuser.post("/api/chat", json={"text": f"question {i}"}).status_code
+                    for i in range(2000)]  # a new conversation each time: the address counts
+        # 300 a minute, in a sliding window: when the test crosses the turn of a minute,
+        # the window lets a few more through, never hundreds.
+        served = statuses.count(200)
+        assert statuses[:300] == [200] * 300 and 300 <= served < 340, served
+        assert statuses.count(429) == 2000 - served
+        refused = abuser.post("/api/chat", json={"text": "encore"})
+        assert_error(refused, 429, "trop_de_messages")
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        # Another address is served at once, and the abuser cost Rasa nothing more.
+        assert len(sent) == served
+        assert other.post("/api/chat", json={"text": "bonjour"}).status_code == 200
+
+
+def test_one_runaway_conversation_is_stopped_without_stopping_its_neighbours(client, sent):
+    session = client.post("/api/chat", json={"text": "bonjour"}).json()["session_id"]
+    statuses = [client.post("/api/chat", json={"text": "encore", "session_id": session})
+                .status_code for _ in range(100)]
+    # The first message had no session id yet: 30 more in the conversation's minute.
+    assert statuses.count(200) == 30 and statuses[-1] == 429
+    refused = client.get(f"/api/chat/{session}/history")
+    assert_error(refused, 429, "trop_de_messages")
+    assert refused.json()["session_id"] == session and "retry-after" in refused.headers
+    # Same address, other conversations: still answered (refusals did not use its budget).
+    assert client.post("/api/chat", json={"text": "bonjour"}).status_code == 200
+
+
+def test_static_files_and_health_are_not_limited(database, sent):
+    with make_client(database, rate_limit_address="2/minute") as client:
+        for _ in range(20):
+            assert client.get("/widget/bagou.js").status_code == 200
+            assert client.get("/").status_code == 200
+            assert client.get("/health").status_code == 503  # no Rasa here, never 429
+        assert [client.post("/api/feedback", json={}).status_code for _ in range(3)] == [
+            422, 422, 429]
+
+
+def test_limits_can_be_turned_off_and_parsed(database, sent):
+    with make_client(database, rate_limit_session="", rate_limit_address="") as client:
+        assert {client.post("/api/chat", json={"text": "x"}).status_code
+                for _ in range(400)} == {200}
+    limits = RateLimits("memory://", "30/minute;500/hour", "300/minute")
+    assert [str(i) for i in limits.per_session] == ["30 per 1 minute", "500 per 1 hour"]
+
+
+def test_behind_a_trusted_proxy_the_address_comes_from_x_forwarded_for(database, sent):
+    with make_client(database, client=("10.0.0.2", 1000), rate_limit_address="3/minute",
+                     trusted_proxies="10.0.0.2") as proxy:
+        def ask(address):
+            return proxy.post("/api/chat", json={"text": "x"},
+                              headers={"X-Forwarded-For": address}).status_code
+        assert [ask("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+        assert ask("198.51.100.9") == 200
+    # Not trusted (the default): the header is ignored, the peer is the client.
+    with make_client(database, client=("203.0.113.7", 1000),
+                     rate_limit_address="3/minute") as direct:
+        statuses = [direct.post("/api/chat", json={"text": "x"},
+                                headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
+                    for i in range(4)]
+        assert statuses == [200, 200, 200, 429]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    server = subprocess.run(["which", "redis-server"], capture_output=True, text=True).stdout
+    if not server.strip():
+        pytest.skip("redis-server is not installed (scripts/services.sh installs it)")
+    port = free_port()
+    process = subprocess.Popen([server.strip(), "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                              text=True).stdout.strip() == "PONG":
+                break
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_two_gateways_share_their_counters_in_redis(database, sent, redis_url):
+    values = dict(rate_limit_url=redis_url, rate_limit_address="4/minute")
+    with make_client(database, **values) as first, make_client(database, **values) as second:
+        statuses = [(first if i % 2 else second).post("/api/chat", json={"text": "x"})
+                    .status_code for i in range(6)]
+    assert statuses == [200, 200, 200, 200, 429, 429]
+
+
+def test_redis_down_lets_people_through(database, sent):
+    with make_client(database, rate_limit_url=f"redis://127.0.0.1:{free_port()}/0",
+                     rate_limit_address="1/minute") as client:
+        assert [client.post("/api/chat", json={"text": "x"}).status_code
+                for _ in range(3)] == [200, 200, 200]
