@@ -1,5 +1,5 @@
 # Bagou: `make run` sets up and starts everything, `make test` runs every test.
-.PHONY: run test setup train bench eval lock clean
+.PHONY: run test setup train bench soak eval lock clean
 
 run: setup
 	.venv/bin/bagou run
@@ -20,7 +20,11 @@ eval: setup
 	.venv/bin/bagou eval --report docs/nlu-report.md
 
 bench: setup
-	.venv/bin/python bench/chat_bench.py
+	.venv/bin/python bench/chat_bench.py --docs
+
+# Ten minutes of 16 people on the whole stack: errors and memory (docs/reliability.md).
+soak: setup
+	.venv/bin/python bench/soak.py
 
 # Re-resolve both environments from requirements/rasa.in and pyproject.toml, then
 # write the locks. Run it on purpose, review the diff, commit.
