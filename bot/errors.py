@@ -5,6 +5,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.texts import text
@@ -56,6 +57,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 404:
             return _respond(404, "page_introuvable", text("page_introuvable"))
         return _respond(error.status_code, "demande_invalide", text("demande_invalide"))
+
+    # The database cannot be reached (server down, network, too many connections): say
+    # so in FALC with a 503, as when Rasa is down; nothing is half-written (each turn is
+    # one transaction) and the pool's pre-ping reconnects by itself when it is back.
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _database_down(_request: Request, error: Exception):
+        log.warning("Database unavailable: %s", type(error).__name__)
+        return error_response(503, "base_indisponible", headers={"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception):

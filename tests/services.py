@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +56,16 @@ class Postgres:
     def connect(self, database: str = "postgres") -> psycopg.Connection:
         return psycopg.connect(host="127.0.0.1", port=self.port, user=self.user,
                                password=self.password, dbname=database, autocommit=True)
+
+    # pg_ctl for this server (set by postgres_server): "stop" or "start".
+    control: "Callable[[str], None] | None" = None
+
+    def stop(self) -> None:
+        """A database outage: the server stops at once (fast shutdown)."""
+        self.control("stop")
+
+    def start(self) -> None:
+        self.control("start")
 
     def create_database(self, name: str) -> None:
         with self.connect() as db:
@@ -108,8 +118,15 @@ def postgres_server() -> Iterator[Postgres]:
         # Loopback only, the socket in our directory (not /var/run/postgresql), no fsync;
         # a time zone far from UTC, so that a time stored as local time would show.
         options = f"-h 127.0.0.1 -p {server.port} -k {base} -F -c TimeZone=Pacific/Auckland"
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(server.log),
-            "-w", "start")
+        def control(action: str) -> None:
+            if action == "stop":
+                run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
+            else:
+                run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+                    str(server.log), "-w", "start")
+
+        server.control = control
+        control("start")
         yield server
     finally:
         if (data / "postmaster.pid").exists():

@@ -19,6 +19,7 @@ from bot.app import create_app
 from bot.rasa_client import RasaClient
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import free_port, free_port_range
+from bot.texts import text
 from tests.conftest import RunningBagou, start_bagou
 from tests.services import INSTALL_HINT, Postgres, Redis, postgres_bin, postgres_server, \
     redis_bin, redis_server
@@ -222,3 +223,39 @@ def test_no_password_is_written_to_a_log_or_a_file(topology):
     for file in files:
         content = file.read_text(errors="replace")
         assert not [s for s in secrets if s in content], file.name
+
+
+def test_a_database_outage_gets_a_falc_answer_and_the_gateway_recovers_alone(services,
+                                                                               monkeypatch):
+    """PostgreSQL stops under the gateway: the person reads a short FALC message (503,
+    nothing half-stored); when it comes back, the same gateway answers again, with no
+    restart, and what was stored before is still there."""
+    postgres, _ = services
+    postgres.create_database("outage")
+
+    async def rasa(_self, _sender, _text, _metadata):
+        return FAQ_ANSWER
+
+    monkeypatch.setattr(RasaClient, "send", rasa)
+    settings = Settings(database_url=postgres.url("outage"), rasa_port=free_port(),
+                        actions_port=free_port(), rasa_token="t")
+    with TestClient(create_app(settings)) as client:
+        first = client.post("/api/chat", json={"text": "C'est quoi un badge ?"}).json()
+        session = first["session_id"]
+        postgres.stop()
+        try:
+            down = client.post("/api/chat", json={"text": "Et ensuite ?", "session_id": session})
+            assert down.status_code == 503 and down.json()["error"] == "base_indisponible"
+            assert down.json()["message"] == text("base_indisponible")
+            assert down.headers["retry-after"] == "30"
+            thumb = client.post("/api/feedback", json={
+                "session_id": session, "message_id": first["replies"][0]["id"], "value": "up"})
+            assert thumb.status_code == 503  # refused visibly: the widget can say so
+            assert client.get("/health").json()["database"] is False
+        finally:
+            postgres.start()
+        again = client.post("/api/chat", json={"text": "Et ensuite ?", "session_id": session})
+        assert again.status_code == 200, again.text
+        history = client.get(f"/api/chat/{session}/history").json()
+        assert [m["text"] for m in history["messages"] if m["sender"] == "user"] == [
+            "C'est quoi un badge ?", "Et ensuite ?"]
