@@ -41,15 +41,7 @@ class ChatService:
             return await self.verify_turn(badge, request.session_id, request.site_token,
                                           shown=self._shown(request.text, badge))
         message = self._clean_text(request.text)
-        signed_in = None
-        if request.site_token:
-            try:
-                signed_in = learner_from_site_token(request.site_token, self._site_secrets)
-            except ApiError as error:
-                error.session_id = request.session_id
-                raise
-        session_id, identity = await run_in_threadpool(
-            self._open_session, request.session_id, signed_in)
+        session_id, identity = await self._session_for(request.session_id, request.site_token)
         try:
             raw = await self._rasa.send(session_id, message, {"identity": identity.metadata()})
         except RasaUnavailable as error:
@@ -71,6 +63,17 @@ class ChatService:
                           site_token: str | None, shown: str) -> ChatResponse:
         """One turn that checks a badge (bot/verify): from the chat, /api/verify or an
         upload. Only `shown` is stored on the person's side, never a file or credential."""
+        session_id, identity = await self._session_for(session_id, site_token)
+        email = identity.email if identity.kind != "anonymous" else None
+        replies = replies_for(await self._verifier.verify(badge, email))
+        await run_in_threadpool(self._store_turn, session_id, shown, replies, VERIFY_TOPIC,
+                                identity.name)
+        return ChatResponse(session_id=session_id, replies=replies, topic=VERIFY_TOPIC)
+
+    async def _session_for(self, session_id: str | None,
+                           site_token: str | None) -> tuple[str, Identity]:
+        """The session of this turn (new or known) and who is talking: a learner signed
+        in by the site's token binds the session to them (bot/identity.py)."""
         signed_in = None
         if site_token:
             try:
@@ -78,12 +81,7 @@ class ChatService:
             except ApiError as error:
                 error.session_id = session_id
                 raise
-        session_id, identity = await run_in_threadpool(self._open_session, session_id, signed_in)
-        email = identity.email if identity.kind != "anonymous" else None
-        replies = replies_for(await self._verifier.verify(badge, email))
-        await run_in_threadpool(self._store_turn, session_id, shown, replies, VERIFY_TOPIC,
-                                identity.name)
-        return ChatResponse(session_id=session_id, replies=replies, topic=VERIFY_TOPIC)
+        return await run_in_threadpool(self._open_session, session_id, signed_in)
 
     def _badge_in(self, raw: str) -> Candidate | None:
         if self._verifier is None or not raw or len(raw) > MAX_PASTED_BADGE:

@@ -156,15 +156,19 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "lemmas": TfidfVectorizer(analyzer="word", sublinear_tf=True, token_pattern=token),
         }
 
-    def _features(self, messages: List[Message], vectorizers: Dict[Text, TfidfVectorizer]):
+    def _inputs(self, messages: List[Message]) -> Dict[Text, Any]:
+        """What the features are made of: the texts, their lemmas, their spaCy docs."""
         texts = [m.get(TEXT) or "" for m in messages]
         # Lowercase, as Rasa's SpacyNLP did (case_sensitive: false).
         docs = list(load_spacy(self.config["spacy_model"]).pipe(t.lower() for t in texts))
-        inputs = {"chars": texts, "words": texts, "lemmas": [lemmas(d) for d in docs]}
+        return {"chars": texts, "words": texts, "lemmas": [lemmas(d) for d in docs],
+                "docs": docs}
+
+    def _features(self, inputs: Dict[Text, Any], vectorizers: Dict[Text, TfidfVectorizer]):
         blocks = [vectorizers[name].transform(inputs[name]) for name in vectorizers]
         weight = self.config["vector_weight"]
         if weight:
-            vectors = np.array([d.vector for d in docs])
+            vectors = np.array([d.vector for d in inputs["docs"]])
             blocks.append(scipy.sparse.csr_matrix(weight * normalize(vectors)))
         return scipy.sparse.hstack(blocks).tocsr()
 
@@ -177,17 +181,14 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             logger.warning("Topic classifier: fewer than two labels, nothing to learn.")
             return self._resource
         vectorizers = self._vectorizers()
-        texts = [e.get(TEXT) or "" for e in examples]
-        nlp = load_spacy(self.config["spacy_model"])
-        inputs = {"chars": texts, "words": texts,
-                  "lemmas": [lemmas(d) for d in nlp.pipe(t.lower() for t in texts)]}
+        inputs = self._inputs(examples)
         for name, vectorizer in vectorizers.items():
             vectorizer.fit(inputs[name])
         # Balanced weights: conversation intents have 3 times more examples than a FAQ
         # topic, and should not win every doubtful message for that reason.
         classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
                                         class_weight="balanced")
-        classifier.fit(self._features(examples, vectorizers), labels)
+        classifier.fit(self._features(inputs, vectorizers), labels)
         self.model = {"vectorizers": vectorizers, "classifier": classifier}
         self._weights = None
         with self._storage.write_to(self._resource) as directory:
@@ -222,7 +223,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         if self._weights is None:
             self._weights = np.ascontiguousarray(classifier.coef_.T)
         rows = probabilities(self._weights, classifier.intercept_,
-                             self._features(messages, self.model["vectorizers"]))
+                             self._features(self._inputs(messages), self.model["vectorizers"]))
         for message, row in zip(messages, rows):
             self._write(message, dict(zip(classifier.classes_, row.tolist())))
         return messages

@@ -108,27 +108,23 @@ async def verify_jws(ctx: Context, token: str) -> Verdict:
 
 
 async def _badge_and_issuer(ctx: Context, assertion: dict) -> tuple[dict, dict]:
-    badge_ref = assertion.get("badge")
-    if isinstance(badge_ref, str):
-        badge = await ctx.get_json(badge_ref)
-        if badge.get("id") not in (None, badge_ref):
-            raise VerifyFailure(INVALID, "parties_differentes", "badge class id")
-        badge.setdefault("id", badge_ref)
-    elif isinstance(badge_ref, dict):
-        badge = badge_ref
-    else:
-        raise VerifyFailure(INVALID, "parties_manquantes", "no badge class")
-    issuer_ref = badge.get("issuer")
-    if isinstance(issuer_ref, str):
-        issuer = await ctx.get_json(issuer_ref)
-        if issuer.get("id") not in (None, issuer_ref):
-            raise VerifyFailure(INVALID, "parties_differentes", "issuer id")
-        issuer.setdefault("id", issuer_ref)
-    elif isinstance(issuer_ref, dict):
-        issuer = issuer_ref
-    else:
-        raise VerifyFailure(INVALID, "parties_manquantes", "no issuer")
+    badge = await _part(ctx, assertion.get("badge"), "badge class")
+    issuer = await _part(ctx, badge.get("issuer"), "issuer")
     return badge, issuer
+
+
+async def _part(ctx: Context, ref, what: str) -> dict:
+    """A linked part of the badge (badge class, issuer): embedded, or fetched from its
+    address, which must then be its own id."""
+    if isinstance(ref, dict):
+        return ref
+    if not isinstance(ref, str):
+        raise VerifyFailure(INVALID, "parties_manquantes", f"no {what}")
+    part = await ctx.get_json(ref)
+    if part.get("id") not in (None, ref):
+        raise VerifyFailure(INVALID, "parties_differentes", f"{what} id")
+    part.setdefault("id", ref)
+    return part
 
 
 def _check_hosted_origin(assertion_id: str, issuer: dict) -> None:
