@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,7 +66,9 @@ class RateLimits:
         url = storage_url.strip() or "memory://"
         options = {"implementation": "redispy"} if url.startswith(("redis", "rediss")) else {}
         self.storage = storage_from_string("async+" + url, **options)
-        self.limiter = SlidingWindowCounterRateLimiter(self.storage)
+        # Moving window: exact (never more than the limit in any minute), where a
+        # sliding window counter lets a burst through at the turn of each window.
+        self.limiter = MovingWindowRateLimiter(self.storage)
         self.per_session = _parse(per_session)
         self.per_address = _parse(per_address)
         self._last_log = 0.0
