@@ -16,6 +16,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.console import accounts
+from bot.db import make_engine, make_sessionmaker, upgrade_schema
 from bot.rasa_client import RasaClient
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import free_port, free_port_range
@@ -259,3 +261,100 @@ def test_a_database_outage_gets_a_falc_answer_and_the_gateway_recovers_alone(ser
         history = client.get(f"/api/chat/{session}/history").json()
         assert [m["text"] for m in history["messages"] if m["sender"] == "user"] == [
             "C'est quoi un badge ?", "Et ensuite ?"]
+
+
+def test_a_look_up_during_a_database_outage_shows_no_badges_and_the_console_recovers(
+        services, monkeypatch):
+    """An adviser's consented look-up while PostgreSQL stops: the audit line cannot be
+    written, so the badges are not shown and the adviser reads a FALC page (never the
+    API's JSON nor a stack trace). When PostgreSQL is back, the same gateway and the
+    same sign-in work again, and each look-up that showed badges has its audit line."""
+    import bot.console.routes as console_routes
+    from tests.test_console import KEY, T, csrf_of, first_line, look_up, sign_in
+
+    postgres, _ = services
+    postgres.create_database("console")
+    for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)  # the gateway's own OBF sandbox
+    settings = Settings(database_url=postgres.url("console"), rasa_port=free_port(),
+                        actions_port=free_port(), rasa_token="t", secret_key=KEY,
+                        obf_sandbox=True)
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    with make_sessionmaker(engine).begin() as s:
+        accounts.create_user(s, "conseil", "Camille", "adviser", "un mot de passe assez long")
+    engine.dispose()
+
+    reads = []
+    real_look_up = console_routes.look_up
+
+    async def look_up_then(obf, email):
+        result = await real_look_up(obf, email)
+        reads.append(email)
+        if outage_after_read:
+            postgres.stop()  # the outage starts after the OBF read, before the audit line
+        return result
+
+    monkeypatch.setattr(console_routes, "look_up", look_up_then)
+    outage_after_read = False
+    badge = "Point Info Badge"  # one of Léa's badges in the sandbox
+
+    def audit_lines() -> list[tuple]:
+        with postgres.connect("console") as db:
+            return db.execute("SELECT user_login, consent, outcome, badge_count "
+                              "FROM console_audit ORDER BY id").fetchall()
+
+    def is_falc_page(response, key: str) -> bool:
+        return (response.headers["content-type"].startswith("text/html")
+                and first_line(key) in response.text and "Traceback" not in response.text)
+
+    with TestClient(create_app(settings), base_url="https://testserver",
+                    raise_server_exceptions=False) as client:
+        assert sign_in(client, "conseil").status_code == 303
+        before = look_up(client, "lea.martin@example.org")
+        assert before.status_code == 200 and badge in before.text
+        assert audit_lines() == [("conseil", True, "ok", 4)]
+
+        outage_after_read = True
+        try:
+            during = look_up(client, "lea.martin@example.org")
+            assert during.status_code == 503, during.text
+            assert is_falc_page(during, "journal_indisponible")
+            assert badge not in during.text and T["titre_badges"] not in during.text
+            assert during.headers["retry-after"] == "30"
+            assert "Camille" in during.text  # still the adviser's page, the form kept
+            assert 'value="lea.martin@example.org"' in during.text
+            assert len(reads) == 2
+
+            # Still down: the console cannot read its sessions; every page says so in
+            # FALC, and no badge is read.
+            for page in (client.get("/conseiller/badges"), client.get("/conseiller"),
+                         look_up_again(client, csrf_of(during))):
+                assert page.status_code == 503, page.text
+                assert is_falc_page(page, "base_indisponible")
+            assert len(reads) == 2
+        finally:
+            outage_after_read = False
+            if not _postgres_answers(postgres):
+                postgres.start()
+
+        # The same gateway, the same sign-in: no restart, no new sign-in.
+        assert client.get("/conseiller/badges").status_code == 200
+        after = look_up(client, "lea.martin@example.org")
+        assert after.status_code == 200 and badge in after.text
+    # The look-up that showed nothing wrote nothing; each one that showed badges did.
+    assert audit_lines() == [("conseil", True, "ok", 4), ("conseil", True, "ok", 4)]
+
+
+def look_up_again(client, csrf: str) -> httpx.Response:
+    """The adviser clicks « Voir les badges » again on the page they have."""
+    return client.post("/conseiller/badges", data={
+        "csrf": csrf, "email": "lea.martin@example.org", "accord": "oui"})
+
+
+def _postgres_answers(postgres: Postgres) -> bool:
+    try:
+        postgres.connect().close()
+        return True
+    except Exception:
+        return False

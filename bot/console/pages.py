@@ -4,14 +4,21 @@ Content-Security-Policy as the demo site (no inline script or style), `Referrer-
 same-origin` (with no-referrer, Chromium sends « Origin: null » with the forms, and the
 Origin check against CSRF would refuse them) and `X-Frame-Options: DENY`."""
 
+import logging
+from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.responses import HTMLResponse
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEXTS_FILE = HERE / "texts.yml"
 
@@ -57,3 +64,34 @@ def render(template: str, status: int = 200, headers: dict | None = None,
            **values) -> HTMLResponse:
     html = ENV.get_template(template).render(t=texts(), **values)
     return HTMLResponse(html, status_code=status, headers={**HEADERS, **(headers or {})})
+
+
+# The database cannot be reached (as bot/errors.py answers the API, but as a page).
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER = {"Retry-After": "30"}
+
+
+def database_down_page() -> HTMLResponse:
+    """The console's page when the database cannot be reached: a FALC message, no
+    account name (the session could not be read), 503 with Retry-After."""
+    return render("message.html", 503, headers=RETRY_AFTER, user=None, csrf=None,
+                  message_key="base_indisponible", title_key="titre_console")
+
+
+class ConsoleRoute(APIRoute):
+    """Every console page: a database outage gives the FALC page above, never the API's
+    JSON error nor a stack trace. Console sessions live in the database, so during an
+    outage every page but the static files gives it; the pool's pre-ping reconnects by
+    itself when the database is back, and the session cookie works again."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DATABASE_DOWN as error:
+                log.warning("Console: database unavailable: %s", type(error).__name__)
+                return database_down_page()
+
+        return handle

@@ -32,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.console import accounts, audit, insights, sessions
 from bot.console.forms import FormError, read_form
 from bot.console.learners import DirectoryFactory, look_up
-from bot.console.pages import HEADERS, HERE, render
+from bot.console.pages import DATABASE_DOWN, HEADERS, HERE, RETRY_AFTER, ConsoleRoute, render
 from bot.console.pseudonym import learner_ref, load_key, normalise_email
 from bot.identity import Identity
 from bot.models import ChatMessage, ConsoleSession, ConsoleUser, utcnow
@@ -65,7 +65,7 @@ def make_router(db: sessionmaker, settings: Settings,
                 directory: DirectoryFactory) -> APIRouter:
     """`start_session` is ChatService.start_session; `directory` makes the OBF directory
     of a look-up (bot.console.learners.directory_factory)."""
-    router = APIRouter(prefix=BASE, include_in_schema=False)
+    router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
     secure_cookie = dict(httponly=True, secure=True, samesite="lax", path=sessions.COOKIE_PATH)
 
     @cache
@@ -284,8 +284,17 @@ def make_router(db: sessionmaker, settings: Settings,
             return again(422, "accord_manquant")
         async with directory() as obf:
             result = await look_up(obf, email)
-        await run_in_threadpool(_audit, user.id, learner_ref(key(), email), result.outcome,
-                                None if result.error else len(result.badges))
+        # The audit line comes after the read (it says what came of it) and before the
+        # page: when it cannot be written, the badges are not shown.
+        try:
+            await run_in_threadpool(_audit, user.id, learner_ref(key(), email),
+                                    result.outcome, None if result.error else len(result.badges))
+        except DATABASE_DOWN as error:
+            log.warning("Console: audit line not written, badges not shown: %s",
+                        type(error).__name__)
+            return render("badges.html", 503, headers=RETRY_AFTER, user=user,
+                          csrf=session.csrf_token, message_key="journal_indisponible",
+                          email=email, result=None)
         status = 503 if result.error else 200
         return render("badges.html", status, user=user, csrf=session.csrf_token,
                       message_key="badges_indisponibles" if result.error else None,
