@@ -523,6 +523,106 @@ def test_clear_messages_for_a_long_message_a_server_down_and_no_network(bagou, c
     expect(bot_messages(page).last).to_contain_text("Bagou")
 
 
+def stored_thumbs(database, message_id: int) -> list[tuple]:
+    with sqlite3.connect(database) as db:
+        return list(db.execute("SELECT value, topic FROM chat_feedback WHERE message_id = ?",
+                               (message_id,)))
+
+
+def refuse_feedback(page, status: int, code: str, headers: dict | None = None) -> list:
+    """The gateway refuses every thumb with its real error; returns the refused requests."""
+    refused = []
+
+    def handle(route):
+        refused.append(route.request.post_data_json)
+        route.fulfill(status=status, content_type="application/json", headers=headers or {},
+                      body=json.dumps(error_body(code, text(code))))
+
+    page.route("**/api/feedback", handle)
+    return refused
+
+
+def wait_until(page, condition, seconds: float = 10):
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    assert condition()
+
+
+def test_a_thumb_refused_during_an_outage_is_kept_and_sent_later(sites, page):
+    bagou, database = sites[0], sites[3]
+    stored_answers = []
+    page.on("response", lambda r: stored_answers.append(r.url)
+            if r.url.endswith("/api/feedback") and r.status == 200 else None)
+    open_widget(page, bagou.url)
+    answer = ask(page, "C'est quoi un open badge ?")
+    message_id = answer["replies"][-1]["id"]
+    useful = bot_messages(page).last.get_by_role("button", name=LABELS["utile"], exact=True)
+    status = page.get_by_role("status")
+
+    # The database is down: the gateway answers 503 base_indisponible, Retry-After 1.
+    refused = refuse_feedback(page, 503, "base_indisponible", {"Retry-After": "1"})
+    record_status(page)
+    useful.click()
+    expect(status).to_have_text(MESSAGES["avis_garde"].replace("\n", " "))
+    expect(useful).to_have_attribute("aria-pressed", "true")  # the thumb stays pressed
+    wait_until(page, lambda: len(refused) >= 2)  # tried again, without a click
+    assert refused[-1] == {"session_id": answer["session_id"], "message_id": message_id, "value": "up"}
+    expect(useful).to_have_attribute("aria-pressed", "true")
+    assert stored_thumbs(database, message_id) == []
+    assert text("serveur_injoignable").split("\n")[0] not in " ".join(page.evaluate("window.__status"))
+
+    # The database is back: the thumb arrives by itself, once.
+    page.unroute("**/api/feedback")
+    expect(status).to_have_text(MESSAGES["merci_avis"])
+    assert stored_thumbs(database, message_id) == [("up", answer["topic"])]
+    page.wait_for_timeout(2500)  # longer than the next try would wait
+    assert len(stored_answers) == 1, stored_answers
+    expect(useful).to_have_attribute("aria-pressed", "true")
+
+    # A reload while the thumb waits: the tab keeps it, still pressed, and sends it.
+    refused = refuse_feedback(page, 503, "base_indisponible", {"Retry-After": "1"})
+    not_useful = bot_messages(page).last.get_by_role("button", name=LABELS["pas_utile"], exact=True)
+    not_useful.click()
+    expect(status).to_have_text(MESSAGES["avis_garde"].replace("\n", " "))
+    refused_before_reload = len(refused)
+    page.reload()
+    not_useful = bot_messages(page).last.get_by_role("button", name=LABELS["pas_utile"], exact=True)
+    expect(not_useful).to_have_attribute("aria-pressed", "true")
+    wait_until(page, lambda: len(refused) > refused_before_reload)  # the reloaded page tries
+    assert stored_thumbs(database, message_id) == [("up", answer["topic"])]
+    page.unroute("**/api/feedback")
+    expect(status).to_have_text(MESSAGES["merci_avis"])
+    assert stored_thumbs(database, message_id) == [("down", answer["topic"])]
+    assert len(stored_answers) == 2, stored_answers
+    page.reload()
+    expect(bot_messages(page).last.get_by_role("button", name=LABELS["pas_utile"], exact=True)
+           ).to_have_attribute("aria-pressed", "true")
+
+
+def test_a_thumb_refused_for_good_goes_back_and_is_not_sent_again(sites, page):
+    bagou, database = sites[0], sites[3]
+    open_widget(page, bagou.url)
+    answer = ask(page, "comment obtenir un badge ?")
+    message_id = answer["replies"][-1]["id"]
+    useful = bot_messages(page).last.get_by_role("button", name=LABELS["utile"], exact=True)
+
+    # The gateway does not know this answer (its database was reset): 404, no retry.
+    refused = refuse_feedback(page, 404, "message_inconnu")
+    useful.click()
+    expect(page.get_by_role("status")).to_have_text(text("message_inconnu").replace("\n", " "))
+    expect(useful).to_have_attribute("aria-pressed", "false")
+    page.wait_for_timeout(1500)
+    assert len(refused) == 1
+    page.unroute("**/api/feedback")
+    page.reload()  # nothing is kept: the thumb is not pressed and not sent
+    expect(bot_messages(page).last.get_by_role("button", name=LABELS["utile"], exact=True)
+           ).to_have_attribute("aria-pressed", "false")
+    page.wait_for_timeout(1000)
+    assert stored_thumbs(database, message_id) == []
+
+
 SPEECH_SPY = """
 window.__spoken = []; window.__cancelled = 0;
 if (window.speechSynthesis) {

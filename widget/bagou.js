@@ -39,6 +39,9 @@
   const DEFAULT_SIZE = 1;
   const SPEECH_RATES = { vitesse_lente: 0.75, vitesse_normale: 1, vitesse_rapide: 1.3 };
   const REQUEST_TIMEOUT_MS = 30000;
+  // A thumb that the gateway refused for a while is sent again after its Retry-After
+  // (kept within these bounds) or after 5, 10, 20 … seconds, 2 minutes at most.
+  const FEEDBACK_RETRY_S = { min: 1, first: 5, max: 120 };
   // Badge files that the gateway checks (bot/verify): baked images and JSON. The gateway
   // reads the kind from the bytes; this list only helps the file picker.
   const BADGE_FILES = ".png,.svg,.json,image/png,image/svg+xml,application/json";
@@ -206,12 +209,14 @@
       this.speaking = null;
       this.ready = false;
       this.onOffline = () => this.setOffline(true);
-      this.onOnline = () => this.setOffline(false);
+      this.onOnline = () => { this.setOffline(false); this.flushFeedback(); };
+      this.pending = {}; // thumbs not stored yet: { message id: { session, value, before } }
+      this.feedbackDelay = FEEDBACK_RETRY_S.first;
     }
 
     connectedCallback() {
       if (this.started) { // moved elsewhere in the page: it is already drawn
-        if (this.ready) this.listen(true);
+        if (this.ready) { this.listen(true); this.flushFeedback(); }
         return;
       }
       this.started = true;
@@ -222,6 +227,7 @@
       if (!this.ready) return;
       this.listen(false);
       this.stopSpeaking();
+      clearTimeout(this.flushTimer);
     }
 
     /** Network changes (offline, online) are said in the window. */
@@ -253,7 +259,10 @@
         console.error(`Bagou: cannot load the widget from ${this.server} (is this site in BAGOU_ALLOWED_ORIGINS?)`, error);
         return;
       }
-      this.keys = { session: `bagou:${this.server}:session`, open: `bagou:${this.server}:open` };
+      this.keys = {
+        session: `bagou:${this.server}:session`, open: `bagou:${this.server}:open`,
+        feedback: `bagou:${this.server}:feedback`,
+      };
       // A page that has already bound a conversation to the person (Moodle's LTI launch)
       // gives its id; layout="page" fills the whole page and opens at once.
       const given = this.getAttribute("session");
@@ -265,6 +274,7 @@
       this.listen(true);
       if (!navigator.onLine) this.setOffline(true);
       await this.restore();
+      this.flushFeedback(); // thumbs kept before a reload or on another page of the site
       // Open again on the next page if it was open: the person goes on where they were,
       // but the focus stays where the page puts it.
       if (tabStore.get(this.keys.open) === "1" || this.root.dataset.layout === "page") {
@@ -560,24 +570,109 @@
     thumbButtons(id, thumb) {
       const make = (value, iconName, text) => h("button", {
         type: "button", class: "small thumb", "aria-pressed": String(thumb === value),
-        "data-value": value, onclick: () => this.sendFeedback(id, value, [up, down]),
+        "data-id": id, "data-value": value, onclick: () => this.queueFeedback(id, value),
       }, icon(iconName), h("span", {}, text));
-      const up = make("up", "up", this.t.utile);
-      const down = make("down", "down", this.t.pas_utile);
-      return [up, down];
+      return [make("up", "up", this.t.utile), make("down", "down", this.t.pas_utile)];
     }
 
-    async sendFeedback(id, value, buttons) {
-      const before = buttons.map((b) => b.getAttribute("aria-pressed"));
+    /** Presses the thumb `value` (or none) of an answer, if it is on the screen. */
+    showThumb(id, value) {
+      const buttons = this.log.querySelectorAll(`.thumb[data-id="${id}"]`);
       buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.value === value)));
-      try {
-        const response = await this.post("api/feedback", { session_id: this.sessionId, message_id: id, value });
-        if (!response.ok) throw new Error(`feedback: ${response.status}`);
-        this.say(this.t.merci_avis);
-      } catch (_error) {
-        buttons.forEach((b, i) => b.setAttribute("aria-pressed", before[i]));
-        this.say(navigator.onLine ? this.t.serveur_injoignable : this.t.hors_ligne);
+      return buttons.length > 0;
+    }
+
+    /**
+     * A thumb is kept in the tab until the gateway stores it: a person's opinion is not
+     * lost when the network or the database fails for a while. One entry per answer,
+     * the newest value wins; sending it twice is harmless (a new thumb replaces the old).
+     */
+    queueFeedback(id, value) {
+      const pressed = this.log.querySelector(`.thumb[data-id="${id}"][aria-pressed="true"]`);
+      // `before` is what the gateway has: the thumb goes back to it if it is refused.
+      const before = id in this.pending ? this.pending[id].before : (pressed ? pressed.dataset.value : null);
+      this.pending[id] = { session: this.sessionId, value, before };
+      this.savePending();
+      this.showThumb(id, value);
+      this.flushFeedback({ clicked: true });
+    }
+
+    savePending() {
+      if (Object.keys(this.pending).length) tabStore.set(this.keys.feedback, JSON.stringify(this.pending));
+      else tabStore.remove(this.keys.feedback);
+    }
+
+    /** Drops a thumb, unless the person changed it while it was on its way. */
+    dropFeedback(id, value) {
+      const same = Boolean(this.pending[id]) && this.pending[id].value === value;
+      if (same) delete this.pending[id];
+      this.savePending();
+      return same;
+    }
+
+    /**
+     * Sends the kept thumbs, one at a time. A transient failure (no network, 429, 5xx)
+     * keeps them and plans the next try; a refusal (4xx: unknown session or answer)
+     * drops the thumb, since sending it again cannot work.
+     */
+    async flushFeedback({ clicked = false } = {}) {
+      this.feedbackClicked = this.feedbackClicked || clicked;
+      if (this.flushing) { this.flushAgain = true; return; } // one sender at a time
+      clearTimeout(this.flushTimer);
+      if (!Object.keys(this.pending).length) return;
+      this.flushing = true;
+      // Only a click is answered when the thumb must wait: later tries stay silent.
+      const announce = this.feedbackClicked;
+      this.feedbackClicked = false;
+      let thanked = false;
+      let wait = null;
+      for (const [id, entry] of Object.entries(this.pending)) {
+        let response = null;
+        try {
+          response = await this.post("api/feedback", { session_id: entry.session, message_id: Number(id), value: entry.value });
+        } catch (_error) { /* no network, or no answer in time */ }
+        if (response && response.ok) {
+          this.dropFeedback(id, entry.value);
+          thanked = true;
+        } else if (response && response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status)) {
+          const message = await response.json().then((body) => body.message, () => null);
+          // A thumb of an old conversation, not on the screen, goes without a word.
+          if (this.dropFeedback(id, entry.value) && this.showThumb(id, entry.before)) {
+            this.say(typeof message === "string" ? message : this.t.serveur_injoignable);
+          }
+        } else {
+          wait = this.retryDelay(response);
+          break;
+        }
       }
+      this.flushing = false;
+      if (wait !== null) {
+        this.scheduleFlush(wait);
+        if (announce) this.say(this.t.avis_garde);
+      } else {
+        this.feedbackDelay = FEEDBACK_RETRY_S.first;
+        if (thanked) this.say(this.t.merci_avis);
+      }
+      if (this.flushAgain) { // asked again while sending (a click, an answer, online)
+        this.flushAgain = false;
+        this.flushFeedback();
+      }
+    }
+
+    /** Seconds before the next try: the gateway's Retry-After, else 5, 10, 20 … 120. */
+    retryDelay(response) {
+      // Cross-origin pages see Retry-After only if the gateway exposes it (CORS).
+      const header = response && response.headers.get("Retry-After");
+      const asked = header && /^\d+$/.test(header.trim()) ? Number(header) : null;
+      if (asked !== null) return Math.min(FEEDBACK_RETRY_S.max, Math.max(FEEDBACK_RETRY_S.min, asked));
+      const delay = this.feedbackDelay;
+      this.feedbackDelay = Math.min(FEEDBACK_RETRY_S.max, delay * 2);
+      return delay;
+    }
+
+    scheduleFlush(seconds) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = setTimeout(() => this.flushFeedback(), seconds * 1000);
     }
 
     /** Puts the start of a new answer in view (the log or, when short, the window scrolls). */
@@ -638,6 +733,7 @@
     /** The replies of a turn (chat or badge check), the last one with the thumbs. */
     showAnswer(answer) {
       if (answer.session_id) this.remember(answer.session_id);
+      if (!answer.error) this.flushFeedback(); // the gateway works again: send the kept thumbs
       const messages = answer.replies.map((reply, index) => this.addMessage({
         sender: "bot", text: reply.text, buttons: reply.buttons || [], links: reply.links || [],
         id: reply.id ?? null, feedback: index === answer.replies.length - 1, error: Boolean(answer.error),
@@ -714,6 +810,12 @@
     /** The conversation of this tab, fetched again from the gateway after a reload. */
     async restore() {
       this.showWelcome();
+      try {
+        const kept = JSON.parse(tabStore.get(this.keys.feedback));
+        this.pending = kept && typeof kept === "object" ? kept : {};
+      } catch (_error) {
+        this.pending = {};
+      }
       // sessionStorage may be blocked in a frame: the given session still counts.
       const sessionId = tabStore.get(this.keys.session) || this.getAttribute("session");
       if (!sessionId) return;
@@ -732,7 +834,9 @@
           const next = messages[index + 1];
           this.addMessage({
             sender: message.sender, text: message.text, buttons: message.buttons || [],
-            links: message.links || [], id: message.id, thumb: message.feedback,
+            // A thumb still waiting to be sent shows as pressed.
+            links: message.links || [], id: message.id,
+            thumb: message.id in this.pending ? this.pending[message.id].value : message.feedback,
             feedback: message.sender === "bot" && (!next || next.sender !== "bot"),
           });
         });
