@@ -113,7 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # pages; the gateway's own pages need no CORS. No cookies: no credentials.
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list,
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
-                           max_age=600)
+                           # The widget waits as long as a 429 or 503 asks before it
+                           # sends a kept thumb again (widget/bagou.js).
+                           expose_headers=["Retry-After"], max_age=600)
     if proxies := [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]:
         # The client's address from X-Forwarded-For, only when the request comes from
         # one of these proxies (uvicorn's middleware: the rightmost untrusted address).

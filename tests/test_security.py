@@ -118,6 +118,8 @@ def test_refusals_of_the_limits_have_the_headers_too(client):
     assert refused.status_code == 413
     assert refused.headers["x-frame-options"] == "DENY"
     assert refused.headers["access-control-allow-origin"] == SITE  # the widget reads it
+    # ... and how long to wait before it sends a kept thumb again.
+    assert "retry-after" in refused.headers["access-control-expose-headers"].lower()
 
 
 # --- logs --------------------------------------------------------------------------------
