@@ -2,7 +2,10 @@
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timezone
+
+from sqlalchemy import update
 
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +28,16 @@ log = logging.getLogger(__name__)
 MAX_PASTED_BADGE = 100_000
 
 
+@dataclass
+class Turn:
+    """The session of a turn and who is talking. A new session, or a new sign-in, is
+    written with the turn itself: one database transaction per turn."""
+    session_id: str
+    identity: Identity
+    new: bool = False
+    sign_in: Identity | None = None
+
+
 class ChatService:
     def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int,
                  site_secrets: dict[str, str] | None = None, verifier: Verifier | None = None):
@@ -41,37 +54,34 @@ class ChatService:
             return await self.verify_turn(badge, request.session_id, request.site_token,
                                           shown=self._shown(request.text, badge))
         message = self._clean_text(request.text)
-        session_id, identity = await self._session_for(request.session_id, request.site_token)
+        turn = await self._session_for(request.session_id, request.site_token)
         try:
-            raw = await self._rasa.send(session_id, message, {"identity": identity.metadata()})
+            raw = await self._rasa.send(turn.session_id, message,
+                                        {"identity": turn.identity.metadata()})
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for a chat turn: %s", error)
             # Keep the question: what people asked while Bagou was down matters too.
-            await run_in_threadpool(self._store_turn, session_id, message, [], None,
-                                    identity.name)
-            raise ApiError(503, "assistant_indisponible", session_id) from error
+            await run_in_threadpool(self._store_turn, turn, message, [], None)
+            raise ApiError(503, "assistant_indisponible", turn.session_id) from error
         replies = [to_reply(m) for m in raw if m.get("text")]
         if not replies:
             log.warning("Rasa gave no text reply")
             replies = [Reply(text=text("reponse_vide"))]
         topic = topic_of_turn(raw)
-        await run_in_threadpool(self._store_turn, session_id, message, replies, topic,
-                                identity.name)
-        return ChatResponse(session_id=session_id, replies=replies, topic=topic)
+        await run_in_threadpool(self._store_turn, turn, message, replies, topic)
+        return ChatResponse(session_id=turn.session_id, replies=replies, topic=topic)
 
     async def verify_turn(self, badge: Candidate, session_id: str | None,
                           site_token: str | None, shown: str) -> ChatResponse:
         """One turn that checks a badge (bot/verify): from the chat, /api/verify or an
         upload. Only `shown` is stored on the person's side, never a file or credential."""
-        session_id, identity = await self._session_for(session_id, site_token)
-        email = identity.email if identity.kind != "anonymous" else None
+        turn = await self._session_for(session_id, site_token)
+        email = turn.identity.email if turn.identity.kind != "anonymous" else None
         replies = replies_for(await self._verifier.verify(badge, email))
-        await run_in_threadpool(self._store_turn, session_id, shown, replies, VERIFY_TOPIC,
-                                identity.name)
-        return ChatResponse(session_id=session_id, replies=replies, topic=VERIFY_TOPIC)
+        await run_in_threadpool(self._store_turn, turn, shown, replies, VERIFY_TOPIC)
+        return ChatResponse(session_id=turn.session_id, replies=replies, topic=VERIFY_TOPIC)
 
-    async def _session_for(self, session_id: str | None,
-                           site_token: str | None) -> tuple[str, Identity]:
+    async def _session_for(self, session_id: str | None, site_token: str | None) -> Turn:
         """The session of this turn (new or known) and who is talking: a learner signed
         in by the site's token binds the session to them (bot/identity.py)."""
         signed_in = None
@@ -81,7 +91,10 @@ class ChatService:
             except ApiError as error:
                 error.session_id = session_id
                 raise
-        return await run_in_threadpool(self._open_session, session_id, signed_in)
+        if session_id is None:  # nothing to read: the session is written with the turn
+            identity = signed_in.active() if signed_in else ANONYMOUS
+            return Turn(str(uuid.uuid4()), identity, new=True, sign_in=signed_in)
+        return await run_in_threadpool(self._known_session, session_id, signed_in)
 
     def _badge_in(self, raw: str) -> Candidate | None:
         if self._verifier is None or not raw or len(raw) > MAX_PASTED_BADGE:
@@ -95,8 +108,13 @@ class ChatService:
         return history_text("texte")
 
     def start_session(self, identity: Identity) -> str:
-        """A new session bound to a person signed in elsewhere (an LTI launch)."""
-        return self._open_session(None, identity)[0]
+        """A new session bound to a person signed in elsewhere (an LTI launch, the
+        console): written at once, its id goes to the widget before any turn."""
+        with self._db.begin() as db:
+            session = ChatSession(id=str(uuid.uuid4()))
+            bind_identity(session, identity)
+            db.add(session)
+            return session.id
 
     def _clean_text(self, raw: str) -> str:
         message = raw.strip()
@@ -107,35 +125,41 @@ class ChatService:
             raise ApiError(422, "texte_trop_long", max=self._max_chars)
         return message
 
-    def _open_session(self, session_id: str | None,
-                      signed_in: Identity | None) -> tuple[str, Identity]:
-        """The session and who talks in it. A new sign-in replaces the session's identity;
-        otherwise the identity bound earlier holds until it expires."""
-        with self._db.begin() as db:
-            if session_id is None:
-                session = ChatSession(id=str(uuid.uuid4()))
-                db.add(session)
-            else:
-                if not _is_uuid(session_id):
-                    raise ApiError(422, "session_invalide")
-                session = db.get(ChatSession, session_id)
-                if session is None:
-                    raise ApiError(404, "session_inconnue")
-                session.last_active_at = utcnow()
-            if signed_in is not None:
-                bind_identity(session, signed_in)
-            return session.id, stored_identity(session).active()
+    def _known_session(self, session_id: str, signed_in: Identity | None) -> Turn:
+        """A session given by the client, and who talks in it: a new sign-in replaces
+        the session's identity; otherwise the identity bound earlier holds until it
+        expires. Read only: the turn writes."""
+        if not _is_uuid(session_id):
+            raise ApiError(422, "session_invalide")
+        with self._db() as db:
+            session = db.get(ChatSession, session_id)
+            if session is None:
+                raise ApiError(404, "session_inconnue")
+            identity = signed_in if signed_in is not None else stored_identity(session)
+        return Turn(session_id, identity.active(), sign_in=signed_in)
 
-    def _store_turn(self, session_id: str, message: str, replies: list[Reply], topic: str | None,
-                    name: str | None = None):
+    def _store_turn(self, turn: Turn, message: str, replies: list[Reply], topic: str | None):
         # Stored pseudonymised (bot.privacy): e-mails, phone numbers, a name the person
         # gives and the identified person's own name are masked (only names in answers).
+        name = turn.identity.name
         with self._db.begin() as db:
-            db.add(ChatMessage(session_id=session_id, sender="user",
+            if turn.new:
+                session = ChatSession(id=turn.session_id)
+                if turn.sign_in is not None:
+                    bind_identity(session, turn.sign_in)
+                db.add(session)
+                db.flush()  # before its messages (foreign key)
+            else:
+                values = {"last_active_at": utcnow()}
+                if turn.sign_in is not None:
+                    values.update(identity_columns(turn.sign_in))
+                db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
+                           .values(**values))
+            db.add(ChatMessage(session_id=turn.session_id, sender="user",
                                text=mask_personal_data(message, [name]), topic=topic))
             # Buttons and links are kept so that the widget can show them again after a
             # reload; the ids let the person give a thumb up or down on each answer.
-            rows = [ChatMessage(session_id=session_id, sender="bot",
+            rows = [ChatMessage(session_id=turn.session_id, sender="bot",
                                 text=mask_names(r.text, [name]), topic=topic,
                                 buttons=[b.model_dump() for b in r.buttons] or None,
                                 links=[link.model_dump() for link in r.links] or None)
@@ -146,12 +170,16 @@ class ChatService:
                 reply.id = row.id
 
 
+def identity_columns(identity: Identity) -> dict:
+    """The session's columns that say who is talking."""
+    return {"identity_kind": identity.kind, "identity_email": identity.email,
+            "identity_name": identity.name, "identity_source": identity.source,
+            "identity_expires_at": identity.expires_at}
+
+
 def bind_identity(session: ChatSession, identity: Identity) -> None:
-    session.identity_kind = identity.kind
-    session.identity_email = identity.email
-    session.identity_name = identity.name
-    session.identity_source = identity.source
-    session.identity_expires_at = identity.expires_at
+    for column, value in identity_columns(identity).items():
+        setattr(session, column, value)
 
 
 def stored_identity(session: ChatSession) -> Identity:
