@@ -16,6 +16,7 @@ dependencies) can import this module to write the same file.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -30,6 +31,31 @@ GENERATED_NAME = "rasa-endpoints.yml"
 # Environment variables of the Rasa processes only, referenced by the generated file.
 TRACKER_PASSWORD_VAR = "BAGOU_RASA_TRACKER_PASSWORD"
 LOCK_PASSWORD_VAR = "BAGOU_RASA_LOCK_PASSWORD"
+
+# Rasa's lock store (rasa/core/lock_store.py) reads its lock lifetime from this variable
+# once, at import: each turn of a conversation takes a ticket that expires this many
+# seconds after it was issued, whatever happens to the process that holds it.
+LOCK_LIFETIME_VAR = "TICKET_LOCK_LIFETIME"
+# What a resend needs once it has the lock: a turn on a warm Rasa, and Rasa's polling
+# of the lock (once a second).
+RESEND_BUDGET_S = 2
+
+
+def lock_lifetime(rasa_timeout: float) -> int:
+    """Seconds a Rasa process may keep a conversation's lock (Rasa's default is 60),
+    from the gateway's Rasa timeout (BAGOU_RASA_TIMEOUT, 10 s → 8 s).
+
+    Why: a Rasa process that dies in the middle of a turn keeps its ticket in Redis
+    until the ticket expires, and every message of that conversation waits behind it,
+    on any instance. With 60 s the person got « indisponible » again and again for a
+    minute. The gateway gives up on a turn after its timeout anyway, and the widget
+    sends a conversation's next message only after the answer (or the apology) came:
+    a lock kept longer than the gateway waits only blocks the resend. Shorter than the
+    timeout by RESEND_BUDGET_S, a message sent right after such a death is answered by
+    another instance before the gateway gives up. The slowest legitimate turn (a badge
+    action whose OBF request runs into OBF_TIMEOUT, 5 s) still fits in 8 s.
+    Whole seconds: Rasa reads the variable with int()."""
+    return max(1, math.ceil(rasa_timeout) - RESEND_BUDGET_S)
 
 
 class StoreConfigError(ValueError):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.rasa_stores import rasa_endpoints, topology_error
+from bot.rasa_stores import LOCK_LIFETIME_VAR, lock_lifetime, rasa_endpoints, topology_error
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import RASA_BIN, model_path, rasa_env
 
@@ -86,7 +86,11 @@ class Stack:
 
     def _env(self, name: str) -> dict[str, str]:
         s = self.settings
-        extra = self._store_secrets if name.startswith("rasa") else {}
+        extra = {}
+        if name.startswith("rasa"):
+            # Rasa's lock lifetime follows the gateway's timeout (bot/rasa_stores.py).
+            extra = {**self._store_secrets,
+                     LOCK_LIFETIME_VAR: str(lock_lifetime(s.rasa_timeout))}
         return rasa_env(
             **extra,
             BAGOU_RASA_TOKEN=s.rasa_token,

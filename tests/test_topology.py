@@ -4,7 +4,11 @@ processes sharing them behind the gateway, started by `bagou run` with
 BAGOU_RASA_INSTANCES=2. `make test` installs the servers with scripts/services.sh."""
 
 import json
+import os
 import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +22,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.console import accounts
 from bot.db import make_engine, make_sessionmaker, upgrade_schema
-from bot.rasa_client import RasaClient
+from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH, RasaClient
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import free_port, free_port_range
 from bot.texts import text
@@ -97,6 +101,29 @@ class Topology:
                       if "rasa run" in " ".join(p.cmdline())
                       and f"--port {port}" in " ".join(p.cmdline())]
         return process
+
+    @contextmanager
+    def actions_paused(self):
+        """The action server stops answering (SIGSTOP to its process group: Sanic serves
+        from worker processes that the main one spawned), and answers again after."""
+        (main,) = [p for p in psutil.Process(self.bagou.process.pid).children(recursive=True)
+                   if "rasa_sdk" in " ".join(p.cmdline())]
+        group = os.getpgid(main.pid)  # its own group: `bagou run` starts a new session
+        os.killpg(group, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(group, signal.SIGCONT)
+
+    def warm_up(self) -> None:
+        """One message straight to each Rasa process, without the gateway's timeout: the
+        first turn of a fresh process loads what its components load lazily, and took
+        5 to 9 s here, over the tests' 5-s gateway timeout."""
+        for port in self.rasa_ports:
+            answer = httpx.post(f"http://127.0.0.1:{port}{WEBHOOK_PATH}", timeout=120,
+                                headers={TOKEN_HEADER: self.bagou.token},
+                                json={"sender": f"warm-up-{port}", "message": "bonjour"})
+            assert answer.status_code == 200, answer.text
 
     def health(self) -> httpx.Response:
         return httpx.get(f"{self.bagou.url}/health", timeout=10)
@@ -215,6 +242,56 @@ def test_stopping_a_rasa_process_loses_no_message(topology, index, stop):
     assert [m["text"] for m in history["messages"] if m["sender"] == "user"] == sent
     senders = [m["sender"] for m in history["messages"]]
     assert all(senders[i + 1:i + 2] == ["bot"] for i, s in enumerate(senders) if s == "user")
+
+
+@pytest.mark.stack
+def test_a_rasa_killed_while_holding_a_conversations_lock_blocks_it_only_briefly(topology):
+    """A Rasa process dies in the middle of a turn, holding the conversation's lock in
+    Redis: the person reads the FALC apology for that turn, sends the message again and
+    gets the answer from the other process within a bounded time (the lock lifetime that
+    `bagou run` sets, shorter than the gateway's timeout; with Rasa's default of 60 s
+    every resend got the apology for a minute), with the conversation's context."""
+    topology.bagou.wait_healthy()  # both processes up
+    topology.warm_up()
+    first = "comment je partage mon badge ?"
+    session = chat(topology, first, None, "partager_badge")["session_id"]
+    before = topology.served(session)
+
+    # « j'ai pas compris » runs a custom action: with the action server paused, the
+    # Rasa process that takes the turn holds the lock until we kill it.
+    with topology.actions_paused(), ThreadPoolExecutor(1) as pool:
+        lost = pool.submit(topology.bagou.chat, "j'ai pas compris", session)
+        deadline = time.monotonic() + 30
+        while topology.served(session) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        holders = [i for i, (a, b) in enumerate(zip(before, topology.served(session)))
+                   if b > a]
+        assert len(holders) == 1, "no Rasa process took the turn"
+        rasa = topology.rasa_process(topology.rasa_ports[holders[0]])
+        rasa.kill()
+        rasa.wait(60)
+        lost = lost.result()
+    assert lost.status_code == 503, lost.text
+    assert (lost.json()["error"], lost.json()["message"]) == (
+        "assistant_indisponible", text("assistant_indisponible"))
+
+    # The person sends it again, as soon as the apology shows, until it is answered.
+    # (A resend whose Rasa ticket was issued less than Rasa's 1-s polling after the lost
+    # one can miss its turn: its own ticket expires in the same poll as the dead one, and
+    # Rasa then waits for ever; the gateway gives up, the apology shows again, and the
+    # next resend is answered.)
+    resent, deadline = [], time.monotonic() + 20
+    while not resent or (resent[-1].status_code != 200 and time.monotonic() < deadline):
+        resent.append(topology.bagou.chat("j'ai pas compris", session))
+    assert resent[-1].status_code == 200, [r.status_code for r in resent]
+    assert all(r.status_code == 503 and r.json()["error"] == "assistant_indisponible"
+               for r in resent[:-1])
+    # The context is kept: the simpler version of the answer before.
+    assert resent[-1].json()["replies"][0]["text"] == simple_version_of("partager_badge")
+    # The lost turn left nothing in Rasa's tracker; the answered one is there once.
+    assert topology.tracker_user_turns(session) == [first, "j'ai pas compris"]
+    history = httpx.get(f"{topology.bagou.url}/api/chat/{session}/history", timeout=10).json()
+    assert [m["sender"] for m in history["messages"]][-2:] == ["user", "bot"]
 
 
 @pytest.mark.stack

@@ -7,7 +7,9 @@
    rediss:// for TLS), in the same shape as bot/rasa_stores.py writes for `bagou run`.
    Passwords are never written: the file says `password: ${BAGOU_RASA_…_PASSWORD}` and
    Rasa substitutes the variable, which this script puts in Rasa's environment.
-2. Replaces itself with `rasa run` (PID 1 stays Rasa, so SIGTERM reaches it): the
+2. Sets Rasa's lock lifetime (TICKET_LOCK_LIFETIME) from BAGOU_RASA_TIMEOUT, as
+   `bagou run` does.
+3. Replaces itself with `rasa run` (PID 1 stays Rasa, so SIGTERM reaches it): the
    trained model, our channel (credentials.yml), all interfaces of the container (only
    the gateway can reach it: docker-compose networks, Kubernetes NetworkPolicy), and
    no --enable-api: Rasa's HTTP API stays off.
@@ -23,7 +25,8 @@ from pathlib import Path
 APP = "/app"
 sys.path.insert(0, APP)
 
-from bot.rasa_stores import StoreConfigError, endpoints_file  # noqa: E402
+from bot.rasa_stores import (LOCK_LIFETIME_VAR, StoreConfigError, endpoints_file,  # noqa: E402
+                             lock_lifetime)
 
 ENDPOINTS_DIR = Path("/tmp")
 
@@ -51,6 +54,14 @@ def main() -> None:
     except StoreConfigError as error:
         fail(str(error))
     env.update(secrets)
+    # Rasa's lock lifetime follows the gateway's BAGOU_RASA_TIMEOUT (bot/rasa_stores.py,
+    # lock_lifetime): a Rasa that dies in the middle of a turn blocks its conversation
+    # for 8 s, not Rasa's default 60 s. 10 is the gateway's default timeout.
+    try:
+        timeout = float(env.get("BAGOU_RASA_TIMEOUT") or 10)
+    except ValueError:
+        fail("BAGOU_RASA_TIMEOUT must be a number of seconds, as for the gateway.")
+    env[LOCK_LIFETIME_VAR] = str(lock_lifetime(timeout))
     command = [
         "rasa", "run", "--model", env.get("BAGOU_RASA_MODEL", f"{APP}/models/bagou.tar.gz"),
         "--interface", "0.0.0.0", "--port", env.get("BAGOU_RASA_PORT", "5005"),
