@@ -47,7 +47,8 @@ from bot.identity import Identity  # noqa: E402
 from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH  # noqa: E402
 from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
 from bot.stack import NO_RATE_LIMITS, Stack, free_port, throwaway_settings  # noqa: E402
-from bot.training import RASA_BIN, ensure_model, model_path, rasa_env  # noqa: E402
+from bot.training import (ONE_MATH_THREAD, RASA_BIN, ensure_model, model_path,  # noqa: E402
+                          rasa_env)
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 DOCS = PROJECT_ROOT / "docs" / "performance.md"
@@ -216,7 +217,10 @@ def start_default_rasa(resources: ExitStack, work: Path, actions_url: str) -> tu
         [str(RASA_BIN), "run", "--model", str(model_path(Settings().model_dir)),
          "--interface", "127.0.0.1", "--port", str(port), "--credentials", str(credentials),
          "--endpoints", "endpoints.yml"],
-        cwd=PROJECT_ROOT, env=rasa_env(BAGOU_ACTIONS_URL=actions_url),
+        # As a team would first run it: without our one-thread setting of the numeric
+        # libraries (bot/training.py), which is one of the ideas measured.
+        cwd=PROJECT_ROOT, env={k: v for k, v in rasa_env(BAGOU_ACTIONS_URL=actions_url).items()
+                               if k not in ONE_MATH_THREAD},
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     resources.callback(lambda: (process.terminate(), process.wait(30)))
     started = time.perf_counter()

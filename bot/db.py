@@ -22,7 +22,10 @@ def make_engine(url: str) -> Engine:
         # PostgreSQL turns an aware time into the session's time zone when it stores it,
         # so the session works in UTC whatever the server's TimeZone is.
         connect_args["options"] = "-c timezone=UTC"
-    engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    # A server database may restart under us: each checked-out connection is tested
+    # first (recovery without a restart). A SQLite file needs no such round trip.
+    engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite",
+                           connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         # WAL lets readers (health, history) go on while a chat turn writes. With WAL,
         # synchronous=NORMAL stays safe from corruption and saves an fsync per turn.
