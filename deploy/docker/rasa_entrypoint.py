@@ -7,8 +7,8 @@
    rediss:// for TLS), in the same shape as bot/rasa_stores.py writes for `bagou run`.
    Passwords are never written: the file says `password: ${BAGOU_RASA_…_PASSWORD}` and
    Rasa substitutes the variable, which this script puts in Rasa's environment.
-2. Sets Rasa's lock lifetime (TICKET_LOCK_LIFETIME) from BAGOU_RASA_TIMEOUT, as
-   `bagou run` does.
+2. Sets Rasa's lock lifetime (TICKET_LOCK_LIFETIME) from BAGOU_RASA_TIMEOUT, and one
+   thread for the numeric libraries, as `bagou run` does.
 3. Replaces itself with `rasa run` (PID 1 stays Rasa, so SIGTERM reaches it): the
    trained model, our channel (credentials.yml), all interfaces of the container (only
    the gateway can reach it: docker-compose networks, Kubernetes NetworkPolicy), and
@@ -62,6 +62,10 @@ def main() -> None:
     except ValueError:
         fail("BAGOU_RASA_TIMEOUT must be a number of seconds, as for the gateway.")
     env[LOCK_LIFETIME_VAR] = str(lock_lifetime(timeout))
+    # One thread for the numeric libraries, as `bagou run` does (bot/training.py,
+    # ONE_MATH_THREAD): Rasa's CPU per message halved. Scale with replicas instead.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(name, "1")
     command = [
         "rasa", "run", "--model", env.get("BAGOU_RASA_MODEL", f"{APP}/models/bagou.tar.gz"),
         "--interface", "0.0.0.0", "--port", env.get("BAGOU_RASA_PORT", "5005"),
