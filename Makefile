@@ -1,5 +1,5 @@
 # Bagou: `make run` sets up and starts everything, `make test` runs every test.
-.PHONY: run test setup train bench soak eval lock clean
+.PHONY: run test setup train bench soak faults eval lock clean
 
 run: setup
 	.venv/bin/bagou run
@@ -25,6 +25,12 @@ bench: setup
 # Ten minutes of 16 people on the whole stack: errors and memory (docs/reliability.md).
 soak: setup
 	.venv/bin/python bench/soak.py
+
+# Faults injected one after the other while 16 people talk, on the production topology
+# (PostgreSQL and Redis from scripts/services.sh): recovery and no loss (docs/reliability.md).
+faults: setup
+	scripts/services.sh
+	.venv/bin/python bench/faults.py
 
 # Re-resolve both environments from requirements/rasa.in and pyproject.toml, then
 # write the locks. Run it on purpose, review the diff, commit.
