@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timezone
 
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -132,42 +132,50 @@ class ChatService:
         if not _is_uuid(session_id):
             raise ApiError(422, "session_invalide")
         with self._db() as db:
-            session = db.get(ChatSession, session_id)
-            if session is None:
-                raise ApiError(404, "session_inconnue")
-            identity = signed_in if signed_in is not None else stored_identity(session)
+            session = db.execute(select(*IDENTITY_COLUMNS)
+                                 .where(ChatSession.id == session_id)).first()
+        if session is None:
+            raise ApiError(404, "session_inconnue")
+        identity = signed_in if signed_in is not None else stored_identity(session)
         return Turn(session_id, identity.active(), sign_in=signed_in)
 
     def _store_turn(self, turn: Turn, message: str, replies: list[Reply], topic: str | None):
         # Stored pseudonymised (bot.privacy): e-mails, phone numbers, a name the person
         # gives and the identified person's own name are masked (only names in answers).
+        # SQLAlchemy Core rather than the ORM on this path, run at every turn: the ORM's
+        # unit of work was most of the gateway's database time (docs/performance.md).
         name = turn.identity.name
+        now = utcnow()
+        session_values = {"last_active_at": now}
+        if turn.sign_in is not None:
+            session_values.update(identity_columns(turn.sign_in))
+        rows = [{"session_id": turn.session_id, "sender": "user", "topic": topic,
+                 "text": mask_personal_data(message, [name]), "created_at": now,
+                 "buttons": None, "links": None}]
+        # Buttons and links are kept so that the widget can show them again after a
+        # reload; the ids let the person give a thumb up or down on each answer.
+        rows += [{"session_id": turn.session_id, "sender": "bot", "topic": topic,
+                  "text": mask_names(r.text, [name]), "created_at": now,
+                  "buttons": [b.model_dump() for b in r.buttons] or None,
+                  "links": [link.model_dump() for link in r.links] or None}
+                 for r in replies]
         with self._db.begin() as db:
             if turn.new:
-                session = ChatSession(id=turn.session_id)
-                if turn.sign_in is not None:
-                    bind_identity(session, turn.sign_in)
-                db.add(session)
-                db.flush()  # before its messages (foreign key)
+                db.execute(insert(ChatSession.__table__).values(
+                    id=turn.session_id, created_at=now, **session_values))
             else:
-                values = {"last_active_at": utcnow()}
-                if turn.sign_in is not None:
-                    values.update(identity_columns(turn.sign_in))
                 db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
-                           .values(**values))
-            db.add(ChatMessage(session_id=turn.session_id, sender="user",
-                               text=mask_personal_data(message, [name]), topic=topic))
-            # Buttons and links are kept so that the widget can show them again after a
-            # reload; the ids let the person give a thumb up or down on each answer.
-            rows = [ChatMessage(session_id=turn.session_id, sender="bot",
-                                text=mask_names(r.text, [name]), topic=topic,
-                                buttons=[b.model_dump() for b in r.buttons] or None,
-                                links=[link.model_dump() for link in r.links] or None)
-                    for r in replies]
-            db.add_all(rows)
-            db.flush()
-            for reply, row in zip(replies, rows):
-                reply.id = row.id
+                           .values(**session_values))
+            messages = ChatMessage.__table__
+            ids = db.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
+                             rows).scalars().all()
+        for reply, message_id in zip(replies, ids[1:]):
+            reply.id = message_id
+
+
+IDENTITY_COLUMNS = (ChatSession.identity_kind, ChatSession.identity_email,
+                    ChatSession.identity_name, ChatSession.identity_source,
+                    ChatSession.identity_expires_at)
 
 
 def identity_columns(identity: Identity) -> dict:
@@ -182,7 +190,8 @@ def bind_identity(session: ChatSession, identity: Identity) -> None:
         setattr(session, column, value)
 
 
-def stored_identity(session: ChatSession) -> Identity:
+def stored_identity(session) -> Identity:
+    """Who talks in a session: a ChatSession, or a row of its IDENTITY_COLUMNS."""
     if session.identity_kind in (None, "anonymous"):
         return ANONYMOUS
     expires_at = session.identity_expires_at

@@ -244,7 +244,12 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError):
             logger.warning("Topic classifier: no trained model; every message is doubt.")
             model = None
-        return cls(config, model_storage, resource, model)
+        component = cls(config, model_storage, resource, model)
+        if model is not None:
+            # spaCy and the scorer are ready before Rasa says it is: loaded on the first
+            # message instead, they made it wait 3 s (9 s on a busy machine).
+            component.probabilities([Message.build(text="bonjour")])
+        return component
 
     # --- prediction -------------------------------------------------------------
 
