@@ -124,6 +124,10 @@ class Stack:
                         "--port", str(s.actions_port)],
             "gateway": [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
                         "--host", s.host, "--port", str(s.port), "--no-access-log",
+                        # Idle connections kept 75 s, longer than clients and proxies
+                        # keep theirs: with uvicorn's 5 s, a client that reused an idle
+                        # connection as the gateway closed it got a reset (make soak).
+                        "--timeout-keep-alive", "75",
                         # X-Forwarded-For is read only from BAGOU_TRUSTED_PROXIES
                         # (bot/rate_limit.py), not from any local process.
                         "--no-proxy-headers"],

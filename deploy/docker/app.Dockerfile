@@ -87,4 +87,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # X-Forwarded-For, trusted only from FORWARDED_ALLOW_IPS (uvicorn's variable, default
 # 127.0.0.1): the console's per-address lockout needs the real address.
 CMD ["uvicorn", "bot.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--no-access-log", "--proxy-headers"]
+     "--no-access-log", "--proxy-headers", "--timeout-keep-alive", "75"]
