@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import timezone
 
 from sqlalchemy import insert, select, update
-
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -110,11 +109,10 @@ class ChatService:
     def start_session(self, identity: Identity) -> str:
         """A new session bound to a person signed in elsewhere (an LTI launch, the
         console): written at once, its id goes to the widget before any turn."""
+        session_id = str(uuid.uuid4())
         with self._db.begin() as db:
-            session = ChatSession(id=str(uuid.uuid4()))
-            bind_identity(session, identity)
-            db.add(session)
-            return session.id
+            db.execute(new_session(session_id, identity))
+        return session_id
 
     def _clean_text(self, raw: str) -> str:
         message = raw.strip()
@@ -146,9 +144,6 @@ class ChatService:
         # unit of work was most of the gateway's database time (docs/performance.md).
         name = turn.identity.name
         now = utcnow()
-        session_values = {"last_active_at": now}
-        if turn.sign_in is not None:
-            session_values.update(identity_columns(turn.sign_in))
         rows = [{"session_id": turn.session_id, "sender": "user", "topic": topic,
                  "text": mask_personal_data(message, [name]), "created_at": now,
                  "buttons": None, "links": None}]
@@ -161,13 +156,14 @@ class ChatService:
                  for r in replies]
         with self._db.begin() as db:
             if turn.new:
-                db.execute(insert(ChatSession.__table__).values(
-                    id=turn.session_id, created_at=now, **session_values))
+                db.execute(new_session(turn.session_id, turn.sign_in, now))
             else:
+                values = identity_columns(turn.sign_in) if turn.sign_in else {}
                 db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
-                           .values(**session_values))
+                           .values(last_active_at=now, **values))
             messages = ChatMessage.__table__
-            ids = db.execute(insert(messages).returning(messages.c.id, sort_by_parameter_order=True),
+            ids = db.execute(insert(messages).returning(messages.c.id,
+                                                        sort_by_parameter_order=True),
                              rows).scalars().all()
         for reply, message_id in zip(replies, ids[1:]):
             reply.id = message_id
@@ -185,9 +181,12 @@ def identity_columns(identity: Identity) -> dict:
             "identity_expires_at": identity.expires_at}
 
 
-def bind_identity(session: ChatSession, identity: Identity) -> None:
-    for column, value in identity_columns(identity).items():
-        setattr(session, column, value)
+def new_session(session_id: str, identity: Identity | None, now=None):
+    """The statement that writes a new session, bound to `identity` when given."""
+    now = now or utcnow()
+    return insert(ChatSession.__table__).values(
+        id=session_id, created_at=now, last_active_at=now,
+        **(identity_columns(identity) if identity else {}))
 
 
 def stored_identity(session) -> Identity:

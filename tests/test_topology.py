@@ -47,17 +47,22 @@ FAQ_ANSWER = [{"utter_action": "utter_faq/badge_definition",
                             "payload": "Que contient un badge ?"}]}]
 
 
-def test_the_gateway_keeps_conversations_in_postgresql(services, monkeypatch):
-    postgres, _ = services
-    postgres.create_database("gateway")
+def gateway_settings(postgres, database: str, monkeypatch, **values) -> Settings:
+    """A gateway on its own PostgreSQL database, Rasa answering FAQ_ANSWER."""
+    postgres.create_database(database)
 
     async def rasa(_self, _sender, _text, _metadata):
         return FAQ_ANSWER
 
     monkeypatch.setattr(RasaClient, "send", rasa)
     # A plain postgresql:// URL works too: the gateway uses psycopg 3 for it.
-    settings = Settings(database_url=postgres.url("gateway"), rasa_port=free_port(),
-                        actions_port=free_port(), rasa_token="t")
+    return Settings(database_url=postgres.url(database), rasa_port=free_port(),
+                    actions_port=free_port(), rasa_token="t", **values)
+
+
+def test_the_gateway_keeps_conversations_in_postgresql(services, monkeypatch):
+    postgres, _ = services
+    settings = gateway_settings(postgres, "gateway", monkeypatch)
     with TestClient(create_app(settings)) as client:  # runs the migrations
         first = client.post("/api/chat", json={"text": "C'est quoi un badge ? a@b.fr"}).json()
         session = first["session_id"]
@@ -310,14 +315,7 @@ def test_a_database_outage_gets_a_falc_answer_and_the_gateway_recovers_alone(ser
     nothing half-stored); when it comes back, the same gateway answers again, with no
     restart, and what was stored before is still there."""
     postgres, _ = services
-    postgres.create_database("outage")
-
-    async def rasa(_self, _sender, _text, _metadata):
-        return FAQ_ANSWER
-
-    monkeypatch.setattr(RasaClient, "send", rasa)
-    settings = Settings(database_url=postgres.url("outage"), rasa_port=free_port(),
-                        actions_port=free_port(), rasa_token="t")
+    settings = gateway_settings(postgres, "outage", monkeypatch)
     with TestClient(create_app(settings)) as client:
         first = client.post("/api/chat", json={"text": "C'est quoi un badge ?"}).json()
         session = first["session_id"]
@@ -350,12 +348,10 @@ def test_a_look_up_during_a_database_outage_shows_no_badges_and_the_console_reco
     from tests.test_console import KEY, T, csrf_of, first_line, look_up, sign_in
 
     postgres, _ = services
-    postgres.create_database("console")
     for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)  # the gateway's own OBF sandbox
-    settings = Settings(database_url=postgres.url("console"), rasa_port=free_port(),
-                        actions_port=free_port(), rasa_token="t", secret_key=KEY,
-                        obf_sandbox=True)
+    settings = gateway_settings(postgres, "console", monkeypatch, secret_key=KEY,
+                                obf_sandbox=True)
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     with make_sessionmaker(engine).begin() as s:
