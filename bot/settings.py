@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     contact_phone: str = ""
     contact_email: str = ""
     contact_url: str = ""
+    # The lieux de la reconnaissance that Bagou gives when a person names a town or a
+    # postcode (a data file the structure keeps up to date; read when the actions start).
+    lieux_file: Path = PROJECT_ROOT / "lieux.yml"
     # Sites allowed to identify their learners, as JSON {"<site id>": "<secret>"}: the
     # site signs a JWT (HS256, `iss` = site id) that the widget passes on.
     site_secrets: dict[str, str] = {}

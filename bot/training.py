@@ -14,10 +14,11 @@ from bot.settings import PROJECT_ROOT
 
 MODEL_NAME = "bagou"
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
-# Our own pipeline component is trained with the model; the channel (rasa_ext/bagou_channel.py)
+# Our own pipeline components are part of the model; the channel (rasa_ext/bagou_channel.py)
 # is not, so it is left out.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "faq", "requirements/rasa.lock",
-                   "rasa_ext/domain_gate.py", "rasa_ext/topic_classifier.py")
+                   "rasa_ext/domain_gate.py", "rasa_ext/topic_classifier.py",
+                   "rasa_ext/faq_actions.py")
 
 
 def model_path(model_dir: Path) -> Path:

@@ -10,6 +10,8 @@
 - the answers of the badge check: bot/verify/texts.yml (`statuts`, `raisons`,
   `details` as answers; `liens`, `boutons`, `historique` as button titles);
 - topic titles: topics.yml, used as button titles by the custom actions;
+- the lieux de la reconnaissance of lieux.yml (opening hours, what each place helps
+  with), said by actions/lieux.py;
 - the explanations of the glossary, which answers reuse.
 """
 
@@ -31,6 +33,8 @@ WIDGET_TEXTS = "widget/texts.yml"
 CONSOLE_TEXTS = "bot/console/texts.yml"
 # What Bagou says after checking a badge (bot/verify/answer.py).
 VERIFY_TEXTS = "bot/verify/texts.yml"
+# The places that actions/lieux.py gives (a data file the structure keeps).
+PLACES = "lieux.yml"
 # Placeholders ({max} in bot/texts.yml, {telephone} in domain.yml) get this sample.
 SAMPLE_NUMBER = "1000"
 
@@ -104,6 +108,14 @@ def _verify_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
     return answers, titles
 
 
+def _place_texts(path: Path) -> list[Text]:
+    """lieux.yml: each place's hours and help lines are said as an answer."""
+    origin = _relative(path)
+    return [Text(f"{origin} › {place.get('nom')} › {key}", ANSWER, str(place[key]).strip())
+            for place in _load(path).get("lieux") or []
+            for key in ("horaires", "aide") if place.get(key)]
+
+
 def _topic_titles(path: Path) -> list[tuple[str, str]]:
     return [(f"{_relative(path)} › {t['id']} › title", str(t["title"]))
             for t in _load(path).get("topics", [])]
@@ -139,6 +151,8 @@ def gather(root: Path = PROJECT_ROOT) -> list[Text]:
         answers += verify_answers
         for origin, title in verify_titles:
             titles[title].append(origin)
+    if (root / PLACES).exists():
+        answers += _place_texts(root / PLACES)
     glossary_file = root / GLOSSARY_FILE.name
     if glossary_file.exists():
         answers += [Text(f"{glossary_file.name} › {t['mot']}", EXPLANATION, str(t["explication"]).strip())
