@@ -152,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         help="texte à essayer avant de l'enregistrer ; une phrase par ligne (\\n sépare les lignes)")
     check_parser.add_argument("--bouton", action="store_true",
                               help="vérifier le texte comme un titre de bouton")
+    content_parser = commands.add_parser("content", help="liens et sources des réponses")
+    content_commands = content_parser.add_subparsers(dest="content_command", required=True)
+    content_commands.add_parser("links", help="lister chaque lien à essayer dans un navigateur")
+    content_commands.add_parser("check", help="sources manquantes ou vérifiées il y a plus d'un an")
     lti_parser = commands.add_parser("lti", help="Bagou dans Moodle (LTI 1.3)")
     lti_commands = lti_parser.add_subparsers(dest="lti_command", required=True)
     keys_parser = lti_commands.add_parser(
@@ -182,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.text is not None and not args.text.strip():
             parser.error("le texte à vérifier est vide")
         return falc_check(args.text, title=args.bouton)
+    if args.command == "content":
+        from bot import content
+
+        return content.print_links() if args.content_command == "links" else content.print_check()
     if args.command == "eval":
         evaluate(Path(args.report) if args.report else None)
         return 0

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from actions.plus_simple import SIMPLE_CONDITION
+from bot import content
 from bot.settings import PROJECT_ROOT
 from bot.topics import all_topics
 
@@ -46,7 +47,7 @@ def test_faq_file_is_complete(path):
     (intent,) = data["nlu"]
     assert intent["intent"] == f"faq/{topic.id}"
     examples = [e for e in intent["examples"].splitlines() if e.strip()]
-    assert len(examples) >= 15
+    assert len(examples) >= 25
     assert f"- {topic.title}" in examples  # buttons send the title
     variations = data["responses"][f"utter_faq/{topic.id}"]
     (answer,) = [v for v in variations if not v.get("condition")]
@@ -73,8 +74,10 @@ def test_every_button_names_a_topic_that_has_an_answer():
 
 
 def test_dialog_intents_are_topics():
-    # voir_plus_badges is no topic: only the « Voir plus » button of mes_badges sends it.
-    intents = set(DOMAIN["intents"]) - {"faq", "voir_plus_badges"}
+    # voir_plus_badges is no topic: only the « Voir plus » button of mes_badges sends it;
+    # lieux_proches is the FAQ topic lieux_reconnaissance sent to its action
+    # (rasa_ext/faq_actions.py).
+    intents = set(DOMAIN["intents"]) - {"faq", "voir_plus_badges", "lieux_proches"}
     assert intents <= set(all_topics())
 
 
@@ -92,3 +95,62 @@ def test_held_out_messages_are_never_training_examples():
         held_out = load(path)["topics"]
         assert set(held_out) <= set(all_topics()), path.name
         assert [m for ms in held_out.values() for m in ms if normalised(m) in training] == []
+
+
+def every_answer_text() -> list[tuple[str, str]]:
+    texts = [(name, v.get("text", "")) for name, vs in DOMAIN["responses"].items() for v in vs]
+    for path in FAQ_FILES:
+        texts += [(name, v.get("text", "")) for name, vs in load(path)["responses"].items()
+                  for v in vs]
+    return texts
+
+
+def test_no_answer_starts_with_yes_or_no():
+    # Said after a wrong topic, « Oui, » or « Non, » asserts nonsense.
+    starts = [name for name, text in every_answer_text()
+              if re.match(r"\s*(oui|non)\b", text, re.IGNORECASE)]
+    assert starts == []
+
+
+@pytest.mark.parametrize("path", FAQ_FILES, ids=lambda p: p.stem)
+def test_faq_file_keeps_its_dated_sources_and_who_to_ask(path):
+    data = load(path)
+    assert data.get("sources"), "at least one public source"
+    for source in data["sources"]:
+        assert content.well_formed(source["url"]), source
+        assert source["title"].strip()
+        assert content.sources(PROJECT_ROOT)  # the same reader as `bagou content check`
+        assert source["checked"] is not None
+    assert str(data.get("ask") or "").strip()
+
+
+def test_every_link_of_the_content_is_a_well_formed_https_address():
+    links = content.link_buttons(PROJECT_ROOT)
+    assert len(links) >= len(FAQ_FILES) // 2  # most answers lead to a page
+    assert [link for link in links if not content.well_formed(link.url)] == []
+
+
+@pytest.mark.parametrize("url, ok", [
+    ("https://support.openbadgepassport.com/fr/support/solutions/articles/80001139839", True),
+    ("https://www.cnil.fr/fr/le-droit-leffacement-supprimer-vos-donnees-en-ligne", True),
+    ("http://www.linkedin.com/", False),
+    ("https://linkedin", False),
+    ("https://www.linkedin .com/", False),
+    ("https://user@www.example.org/", False),
+    ("www.linkedin.com", False),
+])
+def test_a_link_is_well_formed_only_when_a_browser_can_open_it_as_is(url, ok):
+    assert content.well_formed(url) is ok
+
+
+def test_content_check_reports_sources_older_than_a_year(tmp_path):
+    (tmp_path / "faq").mkdir()
+    (tmp_path / "faq" / "vieux.yml").write_text(
+        "sources:\n- url: https://www.example.org/page\n  title: Page\n  checked: 2024-01-10\n"
+        "ask: Équipe contenu\n", encoding="utf-8")
+    (tmp_path / "faq" / "sans.yml").write_text("ask: Équipe contenu\n", encoding="utf-8")
+    lines = content.problems(tmp_path, today=__import__("datetime").date(2026, 12, 1))
+    assert any("vieux.yml" in line and "plus d'un an" in line for line in lines)
+    assert any("sans.yml" in line and "aucune source" in line for line in lines)
+    assert content.problems(tmp_path, today=__import__("datetime").date(2024, 6, 1)) == [
+        line for line in lines if "sans.yml" in line]
