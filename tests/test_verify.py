@@ -223,8 +223,19 @@ def test_vc_jwt_with_key_published_by_the_issuer(server):
     key = badges.ec_key()
     jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
     server.json("/keys/1", jwk)
+    # The issuer's Profile, at the issuer's id, lists the key: it is the issuer's.
+    server.json("/issuer", {"id": f"{server.url}/issuer", "type": ["Profile"],
+                            "verificationMethod": [f"{server.url}/keys/1"]})
     token = badges.ob3_jwt(key, "ES256", kid=f"{server.url}/keys/1", issuer=f"{server.url}/issuer")
     assert pasted(token).status == "valid"
+
+
+def test_vc_jwt_with_a_key_on_the_issuers_site_that_its_profile_does_not_list(server):
+    key = badges.ec_key()
+    server.json("/keys/1", json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())))
+    server.json("/issuer", {"id": f"{server.url}/issuer", "type": ["Profile"]})
+    token = badges.ob3_jwt(key, "ES256", kid=f"{server.url}/keys/1", issuer=f"{server.url}/issuer")
+    assert (pasted(token).status, pasted(token).reason) == ("invalid", "cle_pas_publiee")
 
 
 def test_vc_jwt_with_only_its_own_key_proves_nothing_about_the_issuer():

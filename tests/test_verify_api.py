@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.settings import Settings
 from bot.stack import free_port
+from bot.texts import text
 from bot.verify.answer import texts
 from tests import badges
 from tests.badges import LEARNER, BadgeServer
@@ -55,12 +56,16 @@ def test_verify_a_link_answers_like_the_chat(client, server):
     assert response.status_code == 200
     body = response.json()
     assert body["topic"] == "verifier_badge"
-    assert body["replies"][0]["text"].startswith(statuses()["valid"])
+    # What the check proves: the site it comes from, unchanged, valid today; never
+    # « ce badge est vrai ».
+    assert body["replies"][0]["text"] == (
+        f"Ce badge vient bien du site 127.0.0.1.\n{statuses()['valid']}")
     details = body["replies"][1]
     assert "Badge : Accueil du public." in details["text"]
     assert "Donné par : Espace badges de Caen." in details["text"]
     assert "Date : lundi 7 juillet 2025." in details["text"]
     assert "Donné à" not in details["text"]  # anonymous: nothing said about the recipient
+    assert details["text"].endswith(texts()["details"]["conseil"])
     assert {"title": "Voir le badge", "url": url} in details["links"]
     assert details["buttons"][0]["title"] == texts()["boutons"]["autre_badge"]
 
@@ -77,12 +82,12 @@ def test_identified_learner_hears_that_the_badge_is_hers(client, server):
 def test_a_pasted_credential_and_a_jws(client):
     credential = badges.ob3_signed(badges.ed25519_key(), valid_until=badges.past())
     body = client.post("/api/verify", json={"credential": credential}).json()
-    assert body["replies"][0]["text"].startswith(statuses()["expired"])
+    assert statuses()["expired"] in body["replies"][0]["text"]
     token = badges.ob3_jwt(badges.ed25519_key())
     body = client.post("/api/verify", json={"credential": token}).json()
-    assert body["replies"][0]["text"].startswith(statuses()["valid"])
+    assert statuses()["valid"] in body["replies"][0]["text"]
     body = client.post("/api/verify", json={"credential": "n'importe quoi"}).json()
-    assert body["replies"][0]["text"].startswith(statuses()["not_a_badge"])
+    assert statuses()["not_a_badge"] in body["replies"][0]["text"]
 
 
 def test_bad_requests(client):
@@ -99,7 +104,7 @@ def test_upload_a_baked_png_is_checked_and_not_kept(client, server, database):
     assert response.status_code == 200
     body = response.json()
     assert body["topic"] == "verifier_badge"
-    assert body["replies"][0]["text"].startswith(statuses()["revoked"])
+    assert statuses()["revoked"] in body["replies"][0]["text"]
     history = client.get(f"/api/chat/{body['session_id']}/history").json()["messages"]
     assert history[0] == {**history[0], "sender": "user", "text": "Une image de badge"}
     assert [m["sender"] for m in history] == ["user", "bot", "bot"]
@@ -119,7 +124,7 @@ def test_upload_continues_a_conversation(client):
                            files={"file": ("b.svg", badges.svg(json.dumps(credential), version=3),
                                            "image/svg+xml")})
     assert response.json()["session_id"] == first["session_id"]
-    assert response.json()["replies"][0]["text"].startswith(statuses()["valid"])
+    assert statuses()["valid"] in response.json()["replies"][0]["text"]
     history = client.get(f"/api/chat/{first['session_id']}/history").json()["messages"]
     assert [m["text"] for m in history if m["sender"] == "user"] == [
         "Un badge en texte", "Une image de badge"]
@@ -148,6 +153,10 @@ def test_upload_from_another_site_is_refused(client):
     refused = client.post("/api/verify/upload", files={"file": ("b.png", image, "image/png")},
                           headers={"Origin": "https://pirate.example"})
     assert refused.status_code == 403
+    # Said so in FALC, not « Cette demande est incomplète ».
+    assert refused.json()["error"] == "site_non_autorise"
+    assert refused.json()["message"] == text("site_non_autorise")
+    assert "accord" in refused.json()["replies"][0]["text"]
     own = client.post("/api/verify/upload", files={"file": ("b.png", badges.png(), "image/png")},
                       headers={"Origin": "http://testserver"})
     assert own.status_code == 200
@@ -166,7 +175,7 @@ def test_a_link_typed_in_the_chat_is_checked_without_rasa(client, server):
     assert response.status_code == 200
     body = response.json()
     assert body["topic"] == "verifier_badge"
-    assert body["replies"][0]["text"].startswith(statuses()["expired"])
+    assert statuses()["expired"] in body["replies"][0]["text"]
     assert client.post("/api/chat", json={"text": "Bonjour"}).status_code == 503
 
 
@@ -175,6 +184,6 @@ def test_a_long_credential_pasted_in_the_chat_is_checked(client):
     assert len(credential) > 1000
     response = client.post("/api/chat", json={"text": credential})
     assert response.status_code == 200
-    assert response.json()["replies"][0]["text"].startswith(statuses()["valid"])
+    assert statuses()["valid"] in response.json()["replies"][0]["text"]
     history = client.get(f"/api/chat/{response.json()['session_id']}/history").json()
     assert history["messages"][0]["text"] == "Un badge en texte"

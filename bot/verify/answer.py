@@ -1,7 +1,12 @@
 """A verdict as Bagou says it: FALC texts from bot/verify/texts.yml.
 
-Two messages: first whether the badge can be trusted and why (one sentence), then what
-the badge says (its name, who gave it, for what, to whom, when), each on its own line.
+Two messages: first what the check proves, then what the badge says (its name, who gave
+it, for what, to whom, when), each on its own line.
+
+What a check proves, no more: the badge comes from the issuer's site (its host name is
+said) or key, nobody changed it, and it is or is not valid today. It cannot prove that
+the issuer deserves trust (anyone can make badges, under any name), so the answer never
+says « ce badge est vrai » and asks the reader to look at who gave it.
 
 To whom: a badge carries its recipient as an e-mail address, usually hashed with a salt.
 Bagou says « Donné à : vous » only when the person is identified (Moodle, the host
@@ -18,7 +23,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.schemas import Button, Link, Reply
+import unicodedata
+
+from bot.privacy import EMAIL, EMAIL_MASK
+from bot.schemas import Button, Link, Reply, printable
 from bot.verify.result import EXPIRED, INVALID, NOT_A_BADGE, REVOKED, VALID, Verdict
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
@@ -41,58 +49,91 @@ def french_date(moment: datetime) -> str:
     return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def _clean(value) -> str:
+    """A text from a badge as it may be shown: printable (no control signs, no lone
+    surrogates, which no database nor JSON encoder takes), and without any e-mail
+    address (an answer never shows one, whoever wrote it in the badge)."""
+    text = printable(unicodedata.normalize("NFKC", str(value)))
+    return EMAIL.sub(EMAIL_MASK, text)
+
+
 def _short(value: str | None) -> str | None:
     if not value:
         return None
-    text = " ".join(value.split())
+    text = " ".join(_clean(value[:2000]).split())
     # Markup of the bot's own messages must not come from a badge.
     text = text.replace("**", "")
     first = text.split(". ")[0].rstrip(".")
     if len(first) > MAX_FIELD:
         first = first[:MAX_FIELD].rsplit(" ", 1)[0]
-    return first
+    return first or None
 
 
-def reason_text(code: str) -> str:
+def _link(url: str | None) -> str | None:
+    """A web address from a badge, offered only when it is clean and shows no e-mail."""
+    if not isinstance(url, str) or len(url) > 2000 or not url.startswith(("https://", "http://")):
+        return None
+    if printable(url) != url or any(c.isspace() for c in url) or EMAIL.search(url) \
+            or "@" in url.split("?")[0]:
+        return None
+    return url
+
+
+def reason_text(code: str, **values: str) -> str:
     reasons = texts()["raisons"]
-    return reasons.get(code) or reasons["document_illisible"]
+    return (reasons.get(code) or reasons["document_illisible"]).format(**values)
+
+
+# What the proof of a valid (or expired) badge shows, by kind of proof.
+ORIGINS = ("heberge_ok", "signature_site_ok", "preuve_ok")
+
+
+def _first_text(verdict: Verdict) -> str:
+    t = texts()
+    status = t["statuts"][verdict.status]
+    if verdict.status in (VALID, EXPIRED):
+        origin = verdict.origin if verdict.origin in ORIGINS else "preuve_ok"
+        site = _short(verdict.issuer_site)
+        if origin != "preuve_ok" and not site:
+            origin = "preuve_ok"
+        return f"{reason_text(origin, site=site or '')}\n{status}"
+    return f"{status}\n{reason_text(verdict.reason)}"
 
 
 def replies_for(verdict: Verdict) -> list[Reply]:
     t = texts()
-    reason = verdict.reason
-    if verdict.status == VALID and reason == "preuve_ok" and verdict.version == "2.0" \
-            and verdict.url:
-        reason = "heberge_ok"
-    first = f"{t['statuts'][verdict.status]}\n{reason_text(reason)}"
-    replies = [Reply(text=first)]
+    replies = [Reply(text=_first_text(verdict))]
 
     lines = []
     d = t["details"]
     if verdict.status in (VALID, EXPIRED, REVOKED):
-        if verdict.badge_name:
-            lines.append(d["badge"].format(badge=_short(verdict.badge_name)))
-        if verdict.issuer_name:
-            lines.append(d["structure"].format(structure=_short(verdict.issuer_name)))
+        badge, structure = _short(verdict.badge_name), _short(verdict.issuer_name)
+        if badge:
+            lines.append(d["badge"].format(badge=badge))
+        if structure:
+            lines.append(d["structure"].format(structure=structure))
         what = _short(verdict.criteria) or _short(verdict.description)
         if what:
             lines.append(d["pour"].format(pour=what))
+        name = _short(verdict.recipient_public_name)
         if verdict.recipient_match is True:
             lines.append(d["a_vous"])
         elif verdict.recipient_match is False:
             lines.append(d["pas_a_vous"])
-        elif verdict.recipient_public_name:
-            lines.append(d["a_nom"].format(nom=_short(verdict.recipient_public_name)))
+        elif name:
+            lines.append(d["a_nom"].format(nom=name))
         if verdict.issued_on:
             lines.append(d["date"].format(date=french_date(verdict.issued_on)))
         if verdict.expires:
             lines.append(d["fin"].format(date=french_date(verdict.expires)))
+    if verdict.status in (VALID, EXPIRED):
+        lines.append(d["conseil"])
 
     links = []
     if verdict.status not in (INVALID, NOT_A_BADGE):
         for key, url in (("voir_badge", verdict.url), ("site_structure", verdict.issuer_url),
                          ("criteres", verdict.criteria_url)):
-            if url and url.startswith(("https://", "http://")):
+            if _link(url):
                 links.append(Link(title=t["liens"][key], url=url))
     buttons = [Button(title=t["boutons"]["autre_badge"], payload=t["boutons"]["autre_badge"])]
     if lines:

@@ -11,8 +11,11 @@ a way to read its own neighbours (server-side request forgery). For every hop:
   the name (DNS rebinding): the URL carries the IP, the Host header and the TLS server
   name (SNI, and so the certificate check) carry the name;
 - redirects are followed by hand, at most MAX_REDIRECTS, each new hop checked again;
-- a short timeout for the whole fetch, and a size limit counted while the body streams
-  in (a lying or missing Content-Length changes nothing);
+- a short timeout for each hop (`timeout`), at most twice that for the whole fetch,
+  and never more than what is left of the whole check (`budget`: a check has one
+  deadline, bot/verify/service.py); a size limit counted while the body streams in (a
+  lying or missing Content-Length changes nothing, a body that drips in slowly is cut
+  by the deadline);
 - no proxy from the environment, no cookies, no keep-alive between hops.
 
 `allow_loopback` (BAGOU_VERIFY_ALLOW_LOOPBACK, off by default) lets tests serve badges
@@ -106,14 +109,15 @@ async def _checked_address(url: httpx.URL, policy: FetchPolicy) -> str:
     return addresses[0]
 
 
-async def _one_hop(url: httpx.URL, policy: FetchPolicy) -> tuple[httpx.Response, bytes]:
+async def _one_hop(url: httpx.URL, policy: FetchPolicy,
+                   timeout: float) -> tuple[httpx.Response, bytes]:
     ip = await _checked_address(url, policy)
     pinned = url.copy_with(host=ip)
     host_header = url.host if url.port is None else f"{url.host}:{url.port}"
     headers = {"Host": host_header, "Accept": ACCEPT, "User-Agent": USER_AGENT}
     extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
     async with httpx.AsyncClient(
-        timeout=policy.timeout, follow_redirects=False, trust_env=False,
+        timeout=timeout, follow_redirects=False, trust_env=False,
         limits=httpx.Limits(max_keepalive_connections=0),
     ) as client:
         request = client.build_request("GET", pinned, headers=headers, extensions=extensions)
@@ -134,25 +138,34 @@ async def _one_hop(url: httpx.URL, policy: FetchPolicy) -> tuple[httpx.Response,
             await response.aclose()
 
 
-async def fetch(url: str, policy: FetchPolicy) -> Fetched:
-    """GET a link under the rules above. Raises FetchError."""
+async def fetch(url: str, policy: FetchPolicy, budget: float | None = None) -> Fetched:
+    """GET a link under the rules above, within `budget` seconds when given (what is
+    left of the whole check). Raises FetchError."""
+    total = policy.timeout * 2 if budget is None else min(policy.timeout * 2, budget)
+    if total <= 0:
+        raise FetchError("lien_lent", url)
     try:
-        return await asyncio.wait_for(_fetch(url, policy), timeout=policy.timeout * 2)
+        return await asyncio.wait_for(_fetch(url, policy, min(policy.timeout, total)),
+                                      timeout=total)
     except asyncio.TimeoutError as error:
         raise FetchError("lien_lent", url) from error
 
 
-async def _fetch(url: str, policy: FetchPolicy) -> Fetched:
+async def _fetch(url: str, policy: FetchPolicy, timeout: float) -> Fetched:
     try:
         current = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as error:
+    except (httpx.InvalidURL, TypeError, ValueError, UnicodeError) as error:
         raise FetchError("lien_invalide", url) from error
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            response, body = await _one_hop(current, policy)
+            response, body = await _one_hop(current, policy, timeout)
         except httpx.TimeoutException as error:
             raise FetchError("lien_lent", str(current)) from error
-        except (httpx.HTTPError, OSError) as error:
+        except httpx.InvalidURL as error:
+            raise FetchError("lien_invalide", str(current)) from error
+        except (httpx.HTTPError, OSError, ValueError, UnicodeError) as error:
+            # OSError: refused, reset; ValueError, UnicodeError: a name that no resolver
+            # or socket takes (a NUL, a label of over 63 signs …).
             raise FetchError("lien_injoignable", f"{current}: {type(error).__name__}") from error
         if response.status_code in (301, 302, 303, 307, 308):
             location = response.headers.get("location")
@@ -160,7 +173,7 @@ async def _fetch(url: str, policy: FetchPolicy) -> Fetched:
                 raise FetchError("lien_injoignable", "redirect without Location")
             try:
                 current = current.join(location)
-            except httpx.InvalidURL as error:
+            except (httpx.InvalidURL, ValueError, UnicodeError) as error:
                 raise FetchError("lien_invalide", location) from error
             continue
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()

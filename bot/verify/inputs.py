@@ -7,6 +7,7 @@ bytes, never from its name or declared type alone.
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.verify.baked import PNG_SIGNATURE, BakedError, from_png, from_svg
@@ -41,7 +42,7 @@ def from_text(text: str, source: str = "texte") -> Candidate:
     if text.startswith("{"):
         try:
             document = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise InputError("format_inconnu") from error
         if not isinstance(document, dict):
             raise InputError("format_inconnu")
@@ -81,14 +82,46 @@ def from_upload(data: bytes) -> Candidate:
         raise InputError("format_inconnu") from error
 
 
+# Words that people write around a link they give to be checked (« voici mon badge : »,
+# « bonjour, le lien de mon badge, merci »), accents left out. A message made of a link
+# and these words only is a badge link.
+FILLER = set("""
+voici voila ci la le les l un une mon ma mes ce cet cette badge badges open openbadge lien
+liens url adresse de du d des c est j ai recu obtenu gagne tiens tenez regarde regardez
+bonjour salut hello merci svp stp s il vous te plait et ici mien
+""".split())
+# Words that ask to check a badge: a message with a link and one of these is checked.
+CHECK_WORDS = re.compile(
+    r"\b(?:verifi\w*|verifie\w*|controle\w*|controler|authenti\w*|fiab\w*|vraie?s?|faux|"
+    r"fausses?|valides?|valable\w*|legitime\w*|arnaque\w*|confiance|truque\w*|falsifi\w*|"
+    r"check\w*|teste[rz]?)\b")
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def asks_to_check(message: str, link: str) -> bool:
+    """Whether a message with `link` in it gives that link to be checked: the message is
+    the link (with a few words such as « voici mon badge »), or it asks to check a
+    badge (« est-ce que ce badge est vrai ? »). « Comment je partage mon badge sur
+    https://www.linkedin.com ? » is a question about LinkedIn, not a badge to check."""
+    rest = _plain(message.replace(link, " "))
+    if CHECK_WORDS.search(rest):
+        return True
+    return all(word in FILLER for word in re.findall(r"\w+", rest))
+
+
 def find_in_message(message: str) -> Candidate | None:
-    """A badge in a chat message: a JSON credential or assertion, a compact JWS, or a
-    web link. None when the message has none (it then goes to Rasa as usual)."""
+    """A badge to check in a chat message: a JSON credential or assertion, a compact
+    JWS, or a web link given to be checked (asks_to_check). None otherwise: the message
+    then goes to Rasa as usual, link included."""
     stripped = message.strip()
     if stripped.startswith("{") and stripped.endswith("}"):
         try:
             document = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         if isinstance(document, dict) and ("@context" in document or "badge" in document):
             return Candidate(DOCUMENT, document, "texte")
@@ -97,5 +130,7 @@ def find_in_message(message: str) -> Candidate | None:
         return Candidate(JWS, jws.group(0), "texte")
     link = LINK.search(message)
     if link:
-        return Candidate(URL, link.group(0).rstrip(".,;:!?)]}»"), "lien")
+        url = link.group(0).rstrip(".,;:!?)]}»")
+        if asks_to_check(message, link.group(0)):
+            return Candidate(URL, url, "lien")
     return None

@@ -21,6 +21,9 @@ class Verdict:
     version: str | None = None  # "2.0" or "3.0"
     issuer_name: str | None = None
     issuer_url: str | None = None
+    # What the check proves the badge comes from: the host name of the issuer's id
+    # (its site) for a hosted or web-published badge; None for a key alone (did:key).
+    issuer_site: str | None = None
     badge_name: str | None = None
     description: str | None = None
     criteria: str | None = None
@@ -32,6 +35,10 @@ class Verdict:
     recipient_public_name: str | None = None
     issued_on: datetime | None = None
     expires: datetime | None = None
+    # What the proof shows, for a valid or expired badge (texts.yml › raisons):
+    # heberge_ok (found on the issuer's site), signature_site_ok (signed with a key that
+    # the issuer's site publishes), preuve_ok (signed with the issuer's own key, a DID).
+    origin: str | None = None
     # Where the person can see the badge (the hosted assertion or credential page).
     url: str | None = None
     notes: list[str] = field(default_factory=list)  # technical details, for logs

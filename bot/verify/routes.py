@@ -78,7 +78,7 @@ def make_router(chat: ChatService, max_upload: int, trusted_origins: list[str]) 
         form field `file` (at most BAGOU_VERIFY_MAX_UPLOAD_BYTES); nothing is kept."""
         origin = request.headers.get("origin")
         if origin and origin.rstrip("/") not in trusted | {str(request.base_url).rstrip("/")}:
-            raise ApiError(403, "demande_invalide")
+            raise ApiError(403, "site_non_autorise")
         fields, data = await _read_form(request, max_upload)
         session_id = fields.get("session_id") or None
         if data is None:

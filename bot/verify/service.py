@@ -1,14 +1,26 @@
-"""From what a person gave (a link, a pasted badge, an uploaded image) to a verdict."""
+"""From what a person gave (a link, a pasted badge, an uploaded image) to a verdict.
 
+One deadline for the whole check: whatever each server does (a slow chain of
+documents, redirects, a body that drips in), a check ends within twice
+BAGOU_VERIFY_TIMEOUT (`FetchPolicy.timeout`). Each fetch gets its own timeout and never
+more than what is left; past the deadline the answer says the sites are too slow.
+
+Nothing that a badge holds may end a check with an error of the gateway: what the
+verifiers do not expect is logged and said « je ne peux pas vérifier ce badge »
+(reason `erreur_verification`); the tests make sure that no input of theirs gets there.
+"""
+
+import asyncio
 import logging
 import re
+import time
 
 import httpx
 
 from bot.verify import ob2, ob3
-from bot.verify.common import Context, jws_parts
-from bot.verify.fetch import FetchPolicy
 from bot.verify.baked import BakedError, from_png, from_svg
+from bot.verify.common import Context, check_limits, jws_parts, parse_json
+from bot.verify.fetch import FetchPolicy
 from bot.verify.inputs import DOCUMENT, JWS, URL, Candidate, InputError, from_text, sniff
 from bot.verify.result import NOT_A_BADGE, REVOKED, UNVERIFIABLE, Verdict, VerifyFailure
 
@@ -19,6 +31,13 @@ OBF_ASSERTION_PAGE = re.compile(r"^(https?://[^/]+/v1/assertion/[A-Za-z0-9_-]+)(
 ALTERNATE_JSON = re.compile(
     r"<link\b[^>]*\btype=[\"']application/(?:ld\+)?json[\"'][^>]*>", re.IGNORECASE)
 HREF = re.compile(r"\bhref=[\"']([^\"']+)[\"']", re.IGNORECASE)
+# Room left under the deadline for writing the answer and the turn.
+ANSWER_MARGIN = 0.05
+
+
+def check_budget(policy: FetchPolicy) -> float:
+    """Seconds that a whole check may take: twice the timeout of one address."""
+    return policy.timeout * 2
 
 
 class Verifier:
@@ -26,16 +45,27 @@ class Verifier:
         self.policy = policy
 
     async def verify(self, candidate: Candidate, email: str | None = None) -> Verdict:
-        ctx = Context(self.policy, email=email.strip().lower() if email else None)
+        started = time.monotonic()
+        budget = check_budget(self.policy) * (1 - ANSWER_MARGIN)
+        ctx = Context(self.policy, email=email.strip().lower() if email else None,
+                      deadline=started + budget)
         try:
-            verdict = await _dispatch(ctx, candidate, depth=0)
+            verdict = await asyncio.wait_for(_dispatch(ctx, candidate, depth=0), budget)
         except VerifyFailure as failure:
             verdict = Verdict(status=failure.status, reason=failure.reason,
                               notes=[failure.detail])
         except InputError as error:
             verdict = Verdict(status=NOT_A_BADGE, reason=error.code)
-        log.info("badge check: %s/%s (%s, %s fetches) %s", verdict.status, verdict.reason,
-                 candidate.source, ctx.fetches, "; ".join(verdict.notes))
+        except asyncio.TimeoutError:
+            verdict = Verdict(status=UNVERIFIABLE, reason="verification_trop_longue",
+                              notes=[f"over {budget:.1f} s"])
+        except Exception as error:  # noqa: BLE001 - no badge may become an error 500
+            log.exception("badge check failed unexpectedly (%s)", type(error).__name__)
+            verdict = Verdict(status=UNVERIFIABLE, reason="erreur_verification",
+                              notes=[type(error).__name__])
+        log.info("badge check: %s/%s (%s, %s fetches, %.2f s) %s", verdict.status,
+                 verdict.reason, candidate.source, ctx.fetches, time.monotonic() - started,
+                 "; ".join(verdict.notes))
         return verdict
 
 
@@ -53,6 +83,7 @@ async def _dispatch(ctx: Context, candidate: Candidate, depth: int) -> Verdict:
 async def _from_document(ctx: Context, document, url: str | None = None) -> Verdict:
     if not isinstance(document, dict):
         raise VerifyFailure(NOT_A_BADGE, "pas_un_badge")
+    check_limits(document, "document")
     if ob3.looks_like_ob3(document):
         return await ob3.verify_document(ctx, document, url)
     if ob2.looks_like_ob2(document):
@@ -90,11 +121,16 @@ async def _from_url(ctx: Context, url: str, depth: int) -> Verdict:
         return await _dispatch(ctx, candidate, depth + 1)
     if kind == "json":
         try:
-            document = found.json()
-        except ValueError as error:
+            document = parse_json(found.body, url)
+        except VerifyFailure as error:
+            if error.reason == "document_trop_complexe":
+                raise
             raise VerifyFailure(NOT_A_BADGE, "document_illisible", url) from error
-        if isinstance(document, dict) and ob2.looks_like_ob2(document) \
-                and not ob3.looks_like_ob3(document):
+        if ob2.says_revoked(document) and not ob3.looks_like_ob3(document) \
+                and document.get("id") in (None, url, found.url):
+            # A hosted assertion may answer only {"id", "revoked": true, "revocationReason"}.
+            raise VerifyFailure(REVOKED, "retire", url)
+        if ob2.looks_like_ob2(document) and not ob3.looks_like_ob3(document):
             # The hosted original at the assertion's own id is the one that counts (the
             # link may be a copy, or reach it through redirects).
             return await ob2.verify_document(ctx, document)
@@ -109,8 +145,10 @@ async def _from_url(ctx: Context, url: str, depth: int) -> Verdict:
         for tag in ALTERNATE_JSON.findall(text):
             href = HREF.search(tag)
             if href:
-                target = str(httpx.URL(found.url).join(href.group(1)))
+                try:
+                    target = str(httpx.URL(found.url).join(href.group(1)))
+                except (httpx.InvalidURL, ValueError, UnicodeError):
+                    continue
                 return await _from_url(ctx, target, depth + 1)
         raise VerifyFailure(NOT_A_BADGE, "page_sans_badge", url)
     raise VerifyFailure(NOT_A_BADGE, "pas_un_badge", found.content_type)
-
