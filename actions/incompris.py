@@ -1,7 +1,11 @@
-"""Topic `incompris`: the engine is not sure. Offer the closest topics as buttons.
+"""Topic `incompris`: the engine is not sure. Offer the closest topics as buttons,
+and « Parler à une personne ».
 
 Like Rasa's two-stage fallback, but in one step: a person who reads with difficulty
-gets choices at once rather than a request to rephrase.
+gets choices at once rather than a request to rephrase. No button leads to an answer
+that would be wrong here: « Autre chose » (hors_sujet) tells the person that their
+question is not about badges, « Je n'ai pas compris » (plus_simple) simplifies the
+previous answer, not the question just asked.
 """
 
 from rasa_sdk import Action, Tracker
@@ -12,8 +16,11 @@ from bot.topics import all_topics
 MAX_CHOICES = 3
 # Below this, a candidate is noise rather than a guess worth offering.
 MIN_CONFIDENCE = 0.1
-# Intents that are not worth offering as a guess.
-NOT_OFFERED = {"nlu_fallback", "faq", "hors_sujet", "bonjour", "au_revoir", "merci"}
+# Intents that are not worth offering as a guess, or whose answer would be wrong here.
+# parler_humain is never a guess: it is always the last button.
+NOT_OFFERED = {"nlu_fallback", "faq", "hors_sujet", "incompris", "plus_simple", "mecontent",
+               "parler_humain", "bonjour", "au_revoir", "merci"}
+HUMAN = "parler_humain"
 
 
 def closest_topics(parse_data: dict) -> list[str]:
@@ -40,6 +47,13 @@ def closest_topics(parse_data: dict) -> list[str]:
     return best[:MAX_CHOICES]
 
 
+def choice_buttons(choices: list[str]) -> list[dict]:
+    """A button for each topic offered, then « Parler à une personne »."""
+    topics = all_topics()
+    titles = [topics[t].title for t in [*choices, HUMAN]]
+    return [{"title": title, "payload": title} for title in titles]
+
+
 class ActionIncompris(Action):
     def name(self) -> str:
         return "action_incompris"
@@ -49,9 +63,6 @@ class ActionIncompris(Action):
         if not choices:
             dispatcher.utter_message(response="utter_incompris_reformuler", topic="incompris")
             return []
-        topics = all_topics()
-        buttons = [{"title": topics[t].title, "payload": topics[t].title} for t in choices]
-        other = topics["hors_sujet"].title
-        buttons.append({"title": other, "payload": other})
-        dispatcher.utter_message(response="utter_incompris", buttons=buttons, topic="incompris")
+        dispatcher.utter_message(response="utter_incompris", buttons=choice_buttons(choices),
+                                 topic="incompris")
         return []
