@@ -6,10 +6,12 @@ broken on purpose.
 """
 
 import base64
+import gzip
 import hashlib
 import json
 import struct
 import threading
+import time
 import uuid
 import zlib
 from datetime import datetime, timedelta, timezone
@@ -45,11 +47,15 @@ def hashed(email: str, salt: str = SALT) -> str:
 
 class BadgeServer:
     """Serves `routes` {path: (status, content type, body bytes, extra headers)} on
-    127.0.0.1; counts the requests per path."""
+    127.0.0.1; counts the requests per path. `delays` {path: seconds} makes a path
+    answer late; `drips` {path: seconds} sends its body one byte at a time, that long
+    between bytes (a server that is slow but never silent)."""
 
     def __init__(self):
         self.routes: dict[str, tuple] = {}
         self.hits: dict[str, int] = {}
+        self.delays: dict[str, float] = {}
+        self.drips: dict[str, float] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -58,13 +64,23 @@ class BadgeServer:
                 server.hits[path] = server.hits.get(path, 0) + 1
                 status, content_type, body, headers = server.routes.get(
                     path, (404, "text/plain", b"not found", {}))
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                time.sleep(server.delays.get(path, 0))
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    if path in server.drips:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(server.drips[path])
+                    else:
+                        self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the checker gave up: what the test wants
 
             def log_message(self, *_args):
                 pass
@@ -146,12 +162,15 @@ def pem(private_key) -> str:
 
 def ob2_signed(server: BadgeServer, private_key, algorithm: str = "RS256", *,
                email: str = LEARNER, key_owner: str | None = None,
-               tamper: bool = False, expires: datetime | None = None) -> str:
-    """A signed assertion (JWS); the key, badge class and issuer on `server`."""
+               tamper: bool = False, expires: datetime | None = None,
+               listed: bool = True) -> str:
+    """A signed assertion (JWS); the key, badge class and issuer on `server`. `listed`:
+    whether the issuer's Profile lists the key in `publicKey`."""
     base = server.url
     server.json("/issuer", {"@context": OB2_CONTEXT, "id": f"{base}/issuer", "type": "Issuer",
                             "name": "Espace badges de Caen", "url": "https://badges.example.org",
-                            "email": "contact@example.org", "publicKey": f"{base}/key"})
+                            "email": "contact@example.org",
+                            **({"publicKey": f"{base}/key"} if listed else {})})
     server.json("/badge", {"@context": OB2_CONTEXT, "id": f"{base}/badge", "type": "BadgeClass",
                            "name": "Accueil du public", "description": "Accueillir le public.",
                            "image": f"{base}/badge.png", "criteria": f"{base}/criteres",
@@ -188,7 +207,8 @@ def did_key(private_key) -> str:
 
 
 def ob3_credential(issuer: str, email: str = LEARNER, *, valid_until: datetime | None = None,
-                   status_url: str | None = None, name: str = "Accueil du public") -> dict:
+                   status_url: str | None = None, name: str = "Accueil du public",
+                   status: dict | list | None = None) -> dict:
     credential = {
         "@context": list(OB3_CONTEXT),
         "id": f"urn:uuid:{uuid.uuid4()}",
@@ -213,7 +233,45 @@ def ob3_credential(issuer: str, email: str = LEARNER, *, valid_until: datetime |
         credential["validUntil"] = iso(valid_until)
     if status_url:
         credential["credentialStatus"] = {"id": status_url, "type": "1EdTechRevocationList"}
+    if status is not None:
+        credential["credentialStatus"] = status
     return credential
+
+
+def did_key_p256(private_key) -> str:
+    """did:key of a P-256 key: multicodec 0x1200 and the compressed point (`zDn…`)."""
+    point = private_key.public_key().public_bytes(serialization.Encoding.X962,
+                                                  serialization.PublicFormat.CompressedPoint)
+    return "did:key:z" + base58.b58encode(b"\x80\x24" + point).decode()
+
+
+def did_jwk(private_key) -> str:
+    """did:jwk of a key: its public JWK, base64url (the key is named `#0`)."""
+    public = private_key.public_key()
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        jwk = jwt.algorithms.OKPAlgorithm.to_jwk(public)
+    else:
+        jwk = jwt.algorithms.ECAlgorithm.to_jwk(public)
+    return "did:jwk:" + base64.urlsafe_b64encode(jwk.encode()).rstrip(b"=").decode()
+
+
+def bitstring(revoked: set[int], size: int = 131_072, multibase: bool = True) -> str:
+    """The encodedList of a W3C Bitstring Status List with `revoked` indexes set: the
+    bits (index 0 = left-most bit of the first byte), gzip, base64url."""
+    bits = bytearray(size // 8)
+    for index in revoked:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    encoded = base64.urlsafe_b64encode(gzip.compress(bytes(bits))).rstrip(b"=").decode()
+    return ("u" + encoded) if multibase else encoded
+
+
+def status_list_credential(url: str, issuer: str, encoded: str,
+                           purpose: str = "revocation") -> dict:
+    return {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer, "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
+                                  "statusPurpose": purpose, "encodedList": encoded}}
 
 
 def ob3_signed(private_key, **kwargs) -> dict:
