@@ -66,6 +66,9 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
         return {
             # Intents that need a domain word to be believed.
             "gated_intents": ["faq", "mes_badges", "badges_suivants", "verifier_badge"],
+            # Intents about badges that are not gated (« c'est quoi ce mot ? » has no badge
+            # word), whose examples still teach badge words (« module », « apprendre »).
+            "vocabulary_intents": [],
             # What a gated message becomes.
             "out_of_scope_intent": "hors_sujet",
             # A word is a domain word when its share of the gated examples is this many
@@ -95,7 +98,8 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
         n_gated = n_other = 0
         for example in training_data.intent_examples:
             seen = set(words(example.get(TEXT) or "")) - STOP
-            if example.get(INTENT) in self.config["gated_intents"]:
+            if example.get(INTENT) in (*self.config["gated_intents"],
+                                       *self.config["vocabulary_intents"]):
                 gated.update(seen)
                 n_gated += 1
             else:
