@@ -332,6 +332,19 @@ def test_data_integrity_with_a_did_key_that_is_not_the_issuer():
     assert outcome(pasted(credential)) == ("invalid", "cle_pas_a_l_emetteur")
 
 
+@pytest.mark.parametrize("change", [
+    lambda c: c.update(fauxChamp="Diplôme d'État"),
+    # Not a term of the 2.0 vocabulary: without safe mode it would be dropped from what
+    # the signature covers, and read as the badge's end date.
+    lambda c: c.update(expirationDate="2099-01-01T00:00:00Z"),
+    lambda c: c["credentialSubject"]["achievement"].update(niveau="Expert"),
+])
+def test_a_field_that_no_context_defines_cannot_be_slipped_into_a_signed_badge(change):
+    credential = badges.ob3_signed(badges.ed25519_key())
+    change(credential)
+    assert outcome(pasted(credential)) == ("invalid", "preuve_fausse")
+
+
 # --- 4. OB 3.0 status lists, made by the tests -----------------------------------------
 
 def bitstring_entry(url: str, index: int, purpose: str = "revocation",

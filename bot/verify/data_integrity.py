@@ -78,11 +78,17 @@ def known_context(url) -> bool:
 
 
 def canonize(document: dict, loader: ContextLoader) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document."""
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, in "safe mode" (VC Data
+    Integrity): a property that no context defines would be dropped from what the
+    signature covers, so anyone could add it to a signed badge (a `validUntil` in a
+    credential of the 1.1 vocabulary, which does not define it, would hide an end date).
+    Such a document is refused instead."""
+    dropped: list = []
+    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
     try:
-        return jsonld.normalize(document, {"algorithm": "URDNA2015",
-                                           "format": "application/n-quads",
-                                           "documentLoader": loader})
+        canonical = processor.normalize(document, {"algorithm": "URDNA2015",
+                                                   "format": "application/n-quads",
+                                                   "documentLoader": loader})
     except jsonld.JsonLdError as error:
         detail = str(error)
         cause = error
@@ -93,6 +99,9 @@ def canonize(document: dict, loader: ContextLoader) -> str:
         raise VerifyFailure(INVALID, "preuve_illisible", detail[:200]) from error
     except Exception as error:  # pyld on values of unexpected types (TypeError, KeyError …)
         raise VerifyFailure(INVALID, "preuve_illisible", type(error).__name__) from error
+    if dropped:
+        raise VerifyFailure(INVALID, "preuve_fausse", f"undefined term {str(dropped[0])[:60]}")
+    return canonical
 
 
 def hash_data(document: dict, proof: dict, loader: ContextLoader | None = None) -> bytes:
