@@ -119,7 +119,6 @@ def test_faq_file_keeps_its_dated_sources_and_who_to_ask(path):
     for source in data["sources"]:
         assert content.well_formed(source["url"]), source
         assert source["title"].strip()
-        assert content.sources(PROJECT_ROOT)  # the same reader as `bagou content check`
         assert source["checked"] is not None
     assert str(data.get("ask") or "").strip()
 
@@ -154,3 +153,8 @@ def test_content_check_reports_sources_older_than_a_year(tmp_path):
     assert any("sans.yml" in line and "aucune source" in line for line in lines)
     assert content.problems(tmp_path, today=__import__("datetime").date(2024, 6, 1)) == [
         line for line in lines if "sans.yml" in line]
+
+
+def test_bagou_content_check_finds_nothing_to_review_in_the_shipped_content():
+    # The age of sources is the editors' yearly task (`bagou content check`), not a test's.
+    assert [line for line in content.problems(PROJECT_ROOT) if "plus d'un an" not in line] == []
