@@ -16,7 +16,7 @@ from bot.privacy import mask_names, mask_personal_data
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.schemas import ChatRequest, ChatResponse, Reply
 from bot.texts import text
-from bot.topics import topic_of_turn
+from bot.topics import conversation_context, topic_of_turn
 from bot.verify.answer import TOPIC as VERIFY_TOPIC, history_text, replies_for
 from bot.verify.inputs import URL, Candidate, find_in_message
 from bot.verify.service import Verifier
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # A credential pasted in the chat (JSON with its proof, or a JWS) is longer than a
 # question; up to this size it is checked rather than refused as too long.
 MAX_PASTED_BADGE = 100_000
+# How many of the person's last messages a follow-up is read with.
+CONTEXT_TURNS = 3
 
 
 @dataclass
@@ -35,6 +37,9 @@ class Turn:
     identity: Identity
     new: bool = False
     sign_in: Identity | None = None
+    # The person's last messages of this session with their topics, newest first: a
+    # follow-up (« et sur LinkedIn ? ») is read with them (bot/topics.py).
+    previous: tuple[tuple[str, str | None], ...] = ()
 
 
 class ChatService:
@@ -55,8 +60,9 @@ class ChatService:
         message = self._clean_text(request.text)
         turn = await self._session_for(request.session_id, request.site_token)
         try:
-            raw = await self._rasa.send(turn.session_id, message,
-                                        {"identity": turn.identity.metadata()})
+            raw = await self._rasa.send(turn.session_id, message, {
+                "identity": turn.identity.metadata(),
+                "context": conversation_context(list(turn.previous), message)})
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for a chat turn: %s", error)
             # Keep the question: what people asked while Bagou was down matters too.
@@ -132,10 +138,17 @@ class ChatService:
         with self._db() as db:
             session = db.execute(select(*IDENTITY_COLUMNS)
                                  .where(ChatSession.id == session_id)).first()
-        if session is None:
-            raise ApiError(404, "session_inconnue")
+            if session is None:
+                raise ApiError(404, "session_inconnue")
+            # Kept by the gateway rather than read from Rasa's tracker: it survives a
+            # restart of Rasa and holds with several Rasa processes.
+            previous = db.execute(
+                select(ChatMessage.text, ChatMessage.topic)
+                .where(ChatMessage.session_id == session_id, ChatMessage.sender == "user")
+                .order_by(ChatMessage.id.desc()).limit(CONTEXT_TURNS)).all()
         identity = signed_in if signed_in is not None else stored_identity(session)
-        return Turn(session_id, identity.active(), sign_in=signed_in)
+        return Turn(session_id, identity.active(), sign_in=signed_in,
+                    previous=tuple((text, topic) for text, topic in previous))
 
     def _store_turn(self, turn: Turn, message: str, replies: list[Reply], topic: str | None):
         # Stored pseudonymised (bot.privacy): e-mails, phone numbers, a name the person

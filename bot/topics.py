@@ -47,3 +47,34 @@ def topic_of_turn(messages: list[dict]) -> str:
         if topic:
             return topic
     return UNKNOWN_TOPIC
+
+
+# Topics that a short next message may continue (« et sur LinkedIn ? »): answers about
+# badges. Conversation control (merci, plus_simple …) and the meaning of a word are
+# skipped: « et sur Facebook ? » after « j'ai pas compris » continues the answer before.
+CONTINUED_KINDS = ("faq", "action")
+NOT_CONTINUED = {"definition_mot"}
+
+
+def conversation_context(previous: list[tuple[str, str | None]], text: str) -> dict:
+    """What the classifier may read a follow-up with (rasa_ext/topic_classifier.py):
+    `previous` holds the person's last messages of the session with their topics,
+    newest first. The subject is the last one that was about badges."""
+    context: dict = {}
+    if not previous:
+        return context
+    last_text, last_topic = previous[0]
+    repeated = all_topics().get(last_topic or "")
+    if (not text.startswith("/") and _plain(last_text) == _plain(text) and repeated
+            and (repeated.kind in CONTINUED_KINDS or repeated.id in ("hors_sujet", "incompris"))):
+        context["repeat"] = True  # the same question again: the answer did not help
+    for said, topic in previous:
+        found = all_topics().get(topic or "")
+        if found and found.kind in CONTINUED_KINDS and found.id not in NOT_CONTINUED:
+            context.update(topic=found.id, title=found.title, text=said)
+            break
+    return context
+
+
+def _plain(text: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in text.lower()).split())

@@ -39,6 +39,8 @@ from spacy.lang.fr.stop_words import STOP_WORDS
 logger = logging.getLogger(__name__)
 
 VOCABULARY_FILE = "domain_words.json"
+# Set by the topic classifier on a message it read with the conversation.
+FOLLOW_UP_KEY = "bagou_context"
 
 
 def words(text: Text) -> List[Text]:
@@ -81,11 +83,15 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
                  resource: Resource, domain_words: Optional[Set[Text]] = None,
-                 other_words: Optional[Set[Text]] = None) -> None:
+                 other_words: Optional[Set[Text]] = None,
+                 seen_words: Optional[Set[Text]] = None) -> None:
         self.config = config
         self._storage, self._resource = model_storage, resource
         self.domain_words = domain_words or set()
         self.other_words = other_words or set()
+        # Every word of the training examples (a follow-up with a word never seen is
+        # about something else: « et le rsa ? »).
+        self.seen_words = seen_words or (self.domain_words | self.other_words)
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -112,9 +118,11 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
         # Words seen only outside the badge topics (« badgeuse »): the « badg… » prefix
         # does not make them domain words.
         self.other_words = set(other) - set(gated)
+        self.seen_words = set(gated) | set(other)
         with self._storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(
-                {"domain": sorted(self.domain_words), "other": sorted(self.other_words)}))
+                {"domain": sorted(self.domain_words), "other": sorted(self.other_words),
+                 "seen": sorted(self.seen_words)}))
         logger.info("Domain gate: %d domain words", len(self.domain_words))
         return self._resource
 
@@ -127,12 +135,23 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
         except (ValueError, FileNotFoundError):
             logger.warning("Domain gate: no vocabulary in the model; it lets everything pass.")
             return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, set(data["domain"]), set(data["other"]))
+        return cls(config, model_storage, resource, set(data["domain"]), set(data["other"]),
+                   set(data.get("seen") or ()))
 
     def has_domain_word(self, text: Text) -> bool:
         prefixes = tuple(self.config["prefixes"])
         return any(w in self.domain_words or (w.startswith(prefixes) and w not in self.other_words)
                    for w in words(text))
+
+    def foreign_words(self, text: Text) -> List[Text]:
+        """Words of another world: seen only outside the badge topics (« météo »,
+        « loyer ») or never seen at all (« rsa »). Names written with a capital after
+        the first word (« Rouen », « Facebook ») and numbers do not count: a follow-up
+        names places and sites (« il y en a un à Rouen ? »)."""
+        names = {w for raw in re.findall(r"\b[A-ZÀ-Ý][\w'-]*", text)[1:] for w in words(raw)}
+        return [w for w in words(text)
+                if w not in STOP and w not in names and not w.isdigit()
+                and (w in self.other_words or w not in self.seen_words)]
 
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.domain_words:
@@ -142,6 +161,11 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
             if intent not in self.config["gated_intents"]:
                 continue
             if self.has_domain_word(message.get(TEXT) or ""):
+                continue
+            # A follow-up read with the conversation (topic_classifier.py): « c'est où ? »
+            # has no badge word of its own; « et la météo ? » has a word from elsewhere.
+            if (message.get(FOLLOW_UP_KEY) == "follow_up"
+                    and not self.foreign_words(message.get(TEXT) or "")):
                 continue
             short = len(words(message.get(TEXT) or "")) <= self.config["doubt_max_words"]
             name = DEFAULT_NLU_FALLBACK_INTENT_NAME if short else self.config["out_of_scope_intent"]

@@ -48,6 +48,7 @@ from rasa.nlu.constants import (
 )
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import (
+    METADATA,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -65,6 +66,11 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "topic_classifier.joblib"
 RETRIEVAL_INTENT = "faq"
+OUT_OF_SCOPE = "hors_sujet"
+# The same question twice in a row: the first answer did not help.
+REPEATED_INTENT = "mecontent"
+# Set on a message read with the conversation (not output): the domain gate reads it.
+CONTEXT_KEY = "bagou_context"
 
 
 def plain(text: Text) -> Text:
@@ -168,6 +174,13 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "ambiguity_threshold": 0.05,
             # How many FAQ topics the response selector ranking keeps (incompris offers 3).
             "ranking_length": 10,
+            # Follow-ups (_in_context): a message of at most this many words, whose best
+            # topic alone is below follow_up_sure (or out of scope), is read with the
+            # subject of the conversation; the message alone keeps this weight.
+            "follow_up_max_words": 8,
+            "follow_up_sure": 0.7,
+            "follow_up_out_of_scope_sure": 0.9,
+            "follow_up_alone_weight": 0.4,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -265,8 +278,47 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             return messages
         classifier = self.model["classifier"]
         for message, row in zip(messages, self.probabilities(messages)):
-            self._write(message, dict(zip(classifier.classes_, row.tolist())))
+            by_label = dict(zip(classifier.classes_, row.tolist()))
+            self._write(message, self._in_context(message, by_label))
         return messages
+
+    # --- the conversation ---------------------------------------------------------
+
+    def _in_context(self, message: Message, by_label: Dict[Text, float]) -> Dict[Text, float]:
+        """A short message that continues the exchange (« et sur Facebook ? », « c'est
+        où ? ») is read with the subject of the previous answers, which the gateway
+        passes in the metadata (`context`: the last badge topic, its title, what the
+        person said then; bot/topics.py). The message alone is kept when it is sure
+        of a badge topic: a clear change of subject wins. Otherwise its probabilities
+        are mixed with those of « <title of the subject> <message> »; the domain gate
+        then still refuses a follow-up that brings a word from another world
+        (« et la météo ? »). The same question twice in a row is frustration."""
+        context = (message.get(METADATA) or {}).get("context") or {}
+        if not isinstance(context, dict):
+            return by_label
+        if context.get("repeat") and REPEATED_INTENT in by_label:
+            message.set(CONTEXT_KEY, "repeat")
+            return {**{label: 0.0 for label in by_label}, REPEATED_INTENT: 1.0}
+        title = context.get("title")
+        text = message.get(TEXT) or ""
+        if not isinstance(title, str) or not title or text.startswith("/"):
+            return by_label
+        if len(plain(text).split()) > self.config["follow_up_max_words"]:
+            return by_label
+        message.set(CONTEXT_KEY, "follow_up")  # the gate reads it in the conversation
+        best = max(by_label, key=by_label.get)
+        sure = self.config["follow_up_sure"]
+        if best != OUT_OF_SCOPE and by_label[best] >= sure:
+            return by_label  # a clear question of its own, maybe a new subject
+        if best == OUT_OF_SCOPE and by_label[best] >= self.config["follow_up_out_of_scope_sure"]:
+            return by_label
+        with_subject = self.probabilities([Message.build(text=f"{title} {text}")])[0]
+        weight = self.config["follow_up_alone_weight"]
+        # Out of scope is left to the domain gate, which knows the words of other worlds.
+        mixed = {label: 0.0 if label == OUT_OF_SCOPE else weight * p + (1 - weight) * q
+                 for (label, p), q in zip(by_label.items(), with_subject.tolist())}
+        total = sum(mixed.values()) or 1.0
+        return {label: p / total for label, p in mixed.items()}
 
     def probabilities(self, messages: List[Message]) -> np.ndarray:
         """One row per message, one column per label (`classes_` order)."""
