@@ -15,6 +15,7 @@ import asyncio
 import base64
 import copy
 import json
+import os
 import string
 
 import jwt
@@ -33,7 +34,9 @@ from tests import badges
 from tests.badges import LEARNER, BadgeServer
 
 POLICY = FetchPolicy(timeout=2, max_bytes=200_000, allow_loopback=True)
-FUZZ = settings(max_examples=40, deadline=None, database=None,
+# BAGOU_FUZZ_EXAMPLES=500 for a longer search (by hand; the suite keeps it short).
+EXAMPLES = int(os.environ.get("BAGOU_FUZZ_EXAMPLES", "40"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
@@ -195,7 +198,7 @@ def _sign_again(credential, key):
         return credential
 
 
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=max(10, EXAMPLES * 3 // 4))
 @given(data=st.data(), resign=st.booleans())
 def test_ob3_data_integrity_with_one_field_changed(keys, data, resign):
     credential = badges.ob3_signed(keys["ed25519"])

@@ -325,6 +325,28 @@ def test_data_integrity_key_given_in_full_by_the_issuers_profile(server):
     assert pasted(ob3_signed_by(key, issuer, f"{issuer}#cle-1")).status == "valid"
 
 
+def test_did_web_keys_must_be_assertion_methods_of_the_did_document(server, monkeypatch):
+    # did:web resolves to https only; here its DID document is served on loopback.
+    from bot.verify import ob3
+    monkeypatch.setattr(ob3, "_did_web_url", lambda did: f"{server.url}/did.json")
+    key, other = badges.ed25519_key(), badges.ed25519_key()
+    did = "did:web:badges.example.org"
+    document = {"id": did, "verificationMethod": [
+        {"id": f"{did}#k1", "type": "Multikey", "controller": did, "publicKeyMultibase": multikey(key)},
+        {"id": "#k2", "type": "Multikey", "controller": did, "publicKeyMultibase": multikey(other)}],
+        "assertionMethod": [f"{did}#k1"]}
+    server.json("/did.json", document)
+    verdict = pasted(ob3_signed_by(key, did, f"{did}#k1"))
+    assert (verdict.status, verdict.issuer_site) == ("valid", "badges.example.org")
+    token = badges.ob3_jwt(key, kid="#k1", issuer=did)  # a kid relative to the issuer
+    assert pasted(token).status == "valid"
+    # k2 is in the document, but not as an assertion method.
+    assert outcome(pasted(ob3_signed_by(other, did, f"{did}#k2"))) == ("invalid", "cle_pas_publiee")
+    # Another DID than the issuer's.
+    assert outcome(pasted(ob3_signed_by(key, did, "did:web:ailleurs.example.org#k1"))) == \
+        ("invalid", "cle_pas_a_l_emetteur")
+
+
 def test_data_integrity_with_a_did_key_that_is_not_the_issuer():
     key = badges.ed25519_key()
     credential = ob3_signed_by(key, "https://universite.example.org/issuer",
@@ -416,6 +438,86 @@ def test_broken_status_lists_cannot_be_read(server, listing):
     server.json("/status/3", listing)
     token = badges.ob3_jwt(key, status=bitstring_entry(f"{server.url}/status/3", 5))
     assert outcome(pasted(token)) == ("unverifiable", "statut_illisible")
+
+
+# --- 5. No input gives a 500: a few by name (tests/test_verify_fuzz.py tries many) --------
+
+@pytest.fixture
+def client(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'b.db'}", rasa_port=free_port(),
+                        actions_port=free_port(), rasa_token="t", rasa_timeout=2,
+                        verify_allow_loopback=True)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as running:
+        yield running
+
+
+def answer(response) -> str:
+    assert response.status_code == 200, response.text
+    return response.json()["replies"][0]["text"]
+
+
+def cannot_verify(reason: str) -> str:
+    return f"{texts()['statuts']['unverifiable']}\n{texts()['raisons'][reason]}"
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda a: a.update(issuedOn="99999999999999"), "date_illisible"),
+    (lambda a: a.update(issuedOn=99999999999999), "date_illisible"),
+    (lambda a: a.update(expires="9999-12-31T23:59:59-23:59"), "date_illisible"),
+    (lambda a: a.update(expires=True), "date_illisible"),
+    (lambda a: a["recipient"].update(salt=12), "badge_mal_forme"),
+    (lambda a: a["recipient"].update(identity=["sha256$abc"]), "badge_mal_forme"),
+    (lambda a: a["recipient"].update(hashed="oui"), "badge_mal_forme"),
+    (lambda a: a.update(recipient="lea.martin@example.org"), "badge_mal_forme"),
+    (lambda a: a.update(evidence=list(range(30_000))), "document_trop_complexe"),
+])
+def test_malformed_badges_cannot_be_verified_and_say_why(client, server, change, reason):
+    url = badges.ob2_hosted(server)
+    assertion = json.loads(server.routes["/assertions/a1"][2])
+    change(assertion)
+    server.json("/assertions/a1", assertion)
+    said = answer(client.post("/api/verify", json={"url": url, "site_token": None}))
+    assert said == cannot_verify(reason)
+
+
+def test_malformed_credentials_and_odd_unicode_through_the_api(client, server):
+    token = badges.ob3_jwt(badges.ed25519_key())
+    header, payload, _signature = token.split(".")
+    for truncated in (token[:-10], f"{header}.{payload}", f"{header}.{payload[:40]}.{_signature}",
+                      token[:30]):
+        said = answer(client.post("/api/verify", json={"credential": truncated}))
+        assert said == cannot_verify("signature_illisible"), truncated
+    said = answer(client.post("/api/verify", json={"credential": "[" * 100_000}))
+    assert texts()["statuts"]["not_a_badge"] in said
+    nested = {"@context": badges.OB2_CONTEXT, "badge": "x", "recipient": {}}
+    for _ in range(60):
+        nested = {"a": nested}
+    said = answer(client.post("/api/verify", json={"credential": {**nested, "@context": "x"}}))
+    assert said  # refused by the document limits, not by an error
+    # Lone surrogates, direction marks, zero-width and control signs in the badge's texts.
+    url = badges.ob2_hosted(server)
+    raw = server.routes["/badge"][2].decode().replace(
+        "Accueil du public", "Accueil \\ud800 du \\u202epublic\\u200b \\u0007\\udfff")
+    server.raw("/badge", raw.encode(), "application/ld+json")
+    response = client.post("/api/verify", json={"url": url})
+    assert response.status_code == 200
+    details = response.json()["replies"][1]["text"]
+    assert "Accueil" in details and "\ud800" not in details and "\x07" not in details
+    history = client.get(f"/api/chat/{response.json()['session_id']}/history")
+    assert history.status_code == 200
+
+
+def test_a_baked_image_with_a_malformed_badge_through_the_upload(client, server):
+    url = badges.ob2_hosted(server)
+    assertion = json.loads(server.routes["/assertions/a1"][2])
+    assertion["issuedOn"] = "99999999999999"
+    server.json("/assertions/a1", assertion)  # the hosted original is what counts
+    image = badges.png(json.dumps(assertion))
+    response = client.post("/api/verify/upload", files={"file": ("b.png", image, "image/png")})
+    assert answer(response) == cannot_verify("date_illisible")
+    broken = badges.png("x" * 100)[:-20]
+    assert client.post("/api/verify/upload", files={"file": ("b.png", broken, "image/png")}).status_code == 200
+    assert url
 
 
 # --- 6. One deadline for the whole check ------------------------------------------------

@@ -49,7 +49,7 @@ class Context:
 
     async def get(self, url: str) -> Fetched:
         if not isinstance(url, str):
-            raise VerifyFailure(INVALID, "lien_invalide", "not a string")
+            raise VerifyFailure(UNVERIFIABLE, "lien_invalide", "not a string")
         if url in self.cache:
             return self.cache[url]
         self.fetches += 1
@@ -61,8 +61,7 @@ class Context:
         try:
             found = await fetch(url, self.policy, budget=remaining)
         except FetchError as error:
-            status = INVALID if error.code == "lien_invalide" else UNVERIFIABLE
-            raise VerifyFailure(status, error.code, str(error)) from error
+            raise VerifyFailure(UNVERIFIABLE, error.code, str(error)) from error
         self.cache[url] = found
         return found
 
@@ -154,9 +153,9 @@ def jws_parts(token: str) -> tuple[dict, dict]:
         header = json.loads(b64url_decode(header_part))
         payload = json.loads(b64url_decode(payload_part))
     except (ValueError, UnicodeDecodeError, RecursionError, AttributeError) as error:
-        raise VerifyFailure(INVALID, "signature_illisible", "not a compact JWS") from error
+        raise VerifyFailure(UNVERIFIABLE, "signature_illisible", "not a compact JWS") from error
     if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise VerifyFailure(INVALID, "signature_illisible", "JWS parts are not objects")
+        raise VerifyFailure(UNVERIFIABLE, "signature_illisible", "JWS parts are not objects")
     check_limits(header, "JWS header")
     check_limits(payload, "JWS payload")
     return header, payload
@@ -165,11 +164,11 @@ def jws_parts(token: str) -> tuple[dict, dict]:
 def multibase_decode(value: str) -> bytes:
     """base58btc multibase (`z…`), the only base that Multikey and eddsa proofs use."""
     if not isinstance(value, str) or not value.startswith("z") or len(value) > 4096:
-        raise VerifyFailure(INVALID, "cle_illisible", "not base58btc multibase")
+        raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "not base58btc multibase")
     try:
         return base58.b58decode(value[1:])
     except ValueError as error:
-        raise VerifyFailure(INVALID, "cle_illisible", "bad base58") from error
+        raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "bad base58") from error
 
 
 def key_from_multikey(value: str):
@@ -183,7 +182,7 @@ def key_from_multikey(value: str):
         if raw.startswith(P384_PUB) and len(raw) == 51:
             return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP384R1(), raw[2:])
     except ValueError as error:  # not a point of the curve
-        raise VerifyFailure(INVALID, "cle_illisible", "bad Multikey point") from error
+        raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "bad Multikey point") from error
     raise VerifyFailure(UNVERIFIABLE, "cle_non_geree", "Multikey of another kind")
 
 
@@ -212,9 +211,9 @@ def did_jwk(did: str):
     try:
         jwk = json.loads(b64url_decode(did_base(did).removeprefix("did:jwk:")))
     except (ValueError, UnicodeDecodeError, RecursionError) as error:
-        raise VerifyFailure(INVALID, "cle_illisible", "did:jwk") from error
+        raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "did:jwk") from error
     if not isinstance(jwk, dict):
-        raise VerifyFailure(INVALID, "cle_illisible", "did:jwk is not a JWK")
+        raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "did:jwk is not a JWK")
     return key_from_jwk(jwk)
 
 
@@ -276,9 +275,21 @@ def check_algorithm(key, algorithm: str) -> None:
         raise VerifyFailure(INVALID, "signature_fausse", f"{algorithm} with {type(key).__name__}")
 
 
+SIGNATURE_BYTES = {"EdDSA": 64, "ES256": 64, "ES384": 96, "ES512": 132}
+
+
 def verify_jws_signature(token: str, key, algorithm: str) -> None:
-    """The signature of a compact JWS by `key`; INVALID `signature_fausse` when it fails."""
+    """The signature of a compact JWS by `key`; INVALID `signature_fausse` when it fails,
+    UNVERIFIABLE `signature_illisible` when it is not even a signature of the right size
+    (a JWS cut short)."""
     check_algorithm(key, algorithm)
+    try:
+        signature = b64url_decode(token.rsplit(".", 1)[1])
+    except (ValueError, IndexError) as error:
+        raise VerifyFailure(UNVERIFIABLE, "signature_illisible", "signature part") from error
+    expected = SIGNATURE_BYTES.get(algorithm) or (key.key_size + 7) // 8
+    if len(signature) != expected:
+        raise VerifyFailure(UNVERIFIABLE, "signature_illisible", f"{len(signature)} bytes")
     try:
         jwt.PyJWS().decode(token, key, algorithms=[algorithm])
     except jwt.PyJWTError as error:

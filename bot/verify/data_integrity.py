@@ -96,9 +96,9 @@ def canonize(document: dict, loader: ContextLoader) -> str:
             if "not shipped" in str(cause):
                 raise VerifyFailure(UNVERIFIABLE, "contexte_inconnu", str(cause)[:200]) from error
             cause = cause.__cause__
-        raise VerifyFailure(INVALID, "preuve_illisible", detail[:200]) from error
+        raise VerifyFailure(UNVERIFIABLE, "preuve_illisible", detail[:200]) from error
     except Exception as error:  # pyld on values of unexpected types (TypeError, KeyError …)
-        raise VerifyFailure(INVALID, "preuve_illisible", type(error).__name__) from error
+        raise VerifyFailure(UNVERIFIABLE, "preuve_illisible", type(error).__name__) from error
     if dropped:
         raise VerifyFailure(INVALID, "preuve_fausse", f"undefined term {str(dropped[0])[:60]}")
     return canonical
@@ -152,12 +152,8 @@ def check_proof_options(proof: dict) -> None:
     if proof.get("proofPurpose") != "assertionMethod":
         raise VerifyFailure(INVALID, "preuve_fausse", f"purpose {str(proof.get('proofPurpose'))[:40]}")
     if "created" in proof:
-        try:
-            created = parse_date(proof["created"])
-        except VerifyFailure as error:
-            raise VerifyFailure(INVALID, "preuve_fausse", "bad created") from error
-        if created is None:
-            raise VerifyFailure(INVALID, "preuve_fausse", "bad created")
+        if parse_date(proof["created"]) is None:  # an unreadable date stops the check
+            raise VerifyFailure(UNVERIFIABLE, "date_illisible", "empty created")
 
 
 def verify(document: dict, proof: dict, public_key: Ed25519PublicKey,
@@ -165,7 +161,10 @@ def verify(document: dict, proof: dict, public_key: Ed25519PublicKey,
     """Raises VerifyFailure unless `proof` is a valid eddsa-rdfc-2022 proof of
     `document` by `public_key`."""
     check_proof_options(proof)
-    signature = multibase_decode(proof.get("proofValue"))
+    try:
+        signature = multibase_decode(proof.get("proofValue"))
+    except VerifyFailure as error:
+        raise VerifyFailure(UNVERIFIABLE, "preuve_illisible", "proofValue") from error
     if len(signature) != 64:
         raise VerifyFailure(INVALID, "preuve_fausse", "signature length")
     data = hash_data(document, proof, loader)

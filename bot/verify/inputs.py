@@ -18,6 +18,9 @@ JWS = "jws"
 
 # header.payload.signature, base64url without padding.
 COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+$")
+# A JWS cut short or with a part too many (its header, base64url JSON, starts with eyJ):
+# checked as a JWS, so that the answer says its signature cannot be read.
+BROKEN_JWS = re.compile(r"^eyJ[A-Za-z0-9_=-]*(?:\.[A-Za-z0-9_=+/-]*){0,4}$")
 LINK = re.compile(r"https?://[^\s<>\"'«»]+", re.IGNORECASE)
 JWS_IN_TEXT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
 UPLOAD_KINDS = ("png", "svg", "json")
@@ -47,7 +50,7 @@ def from_text(text: str, source: str = "texte") -> Candidate:
         if not isinstance(document, dict):
             raise InputError("format_inconnu")
         return Candidate(DOCUMENT, document, source)
-    if COMPACT_JWS.match(text):
+    if COMPACT_JWS.match(text) or BROKEN_JWS.match(text):
         return Candidate(JWS, text, source)
     if LINK.fullmatch(text):
         return Candidate(URL, text, source)

@@ -104,7 +104,7 @@ async def verify_jws(ctx: Context, token: str) -> Verdict:
     creator = _verification(assertion).get("creator")
     if creator is not None:
         if not web_url(creator):
-            raise VerifyFailure(INVALID, "cle_illisible", "creator is not a web address")
+            raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "creator is not a web address")
         if creator not in listed:
             # Anyone can publish a key that says its owner is some issuer: only the
             # issuer's own Profile can say that a key is its key.
@@ -264,8 +264,8 @@ async def _in_revocation_list(ctx: Context, issuer: dict, assertion_id, uid) -> 
         return False
     revoked = await ctx.get_json(url)
     for entry in as_list(revoked.get("revokedAssertions")):
-        ids = {entry} if isinstance(entry, str) else (
-            {entry.get("id"), entry.get("uid")} if isinstance(entry, dict) else set())
+        ids = [entry] if isinstance(entry, str) else (
+            [entry.get("id"), entry.get("uid")] if isinstance(entry, dict) else [])
         ids = {i for i in ids if isinstance(i, str)}
         if (isinstance(assertion_id, str) and assertion_id in ids) or \
                 (isinstance(uid, str) and uid in ids):

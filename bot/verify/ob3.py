@@ -95,7 +95,7 @@ async def issuer_key(ctx: Context, method, owner: str):
     """The public key of verification method `method` if it is the issuer's (rules at
     the top of this file); VerifyFailure otherwise."""
     if not isinstance(method, str) or not method or len(method) > 4096:
-        raise VerifyFailure(INVALID, "cle_illisible", "no verification method")
+        raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "no verification method")
     if method.startswith("did:"):
         if did_base(method) != did_base(owner):
             raise VerifyFailure(INVALID, "cle_pas_a_l_emetteur",
@@ -192,18 +192,22 @@ def _key_of(entry: dict):
     raise VerifyFailure(UNVERIFIABLE, "cle_non_geree", "no key material")
 
 
+def _did_web_host(did: str) -> str:
+    return did_base(did).removeprefix("did:web:").split(":")[0].replace("%3A", ":").replace("%3a", ":")
+
+
 def _did_web_url(did: str) -> str:
-    parts = did.removeprefix("did:web:").split(":")
-    host = parts[0].replace("%3A", ":").replace("%3a", ":")
-    path = "/".join(parts[1:])
+    path = "/".join(did_base(did).removeprefix("did:web:").split(":")[1:])
+    host = _did_web_host(did)
     return f"https://{host}/{path}/did.json" if path else f"https://{host}/.well-known/did.json"
 
 
 def _site_of(owner: str) -> str | None:
+    """The site that a valid proof ties the badge to: the issuer's web id, or did:web."""
     if web_url(owner):
         return host_of(owner)
     if owner.startswith("did:web:"):
-        return host_of(_did_web_url(did_base(owner)))
+        return host_of(f"https://{_did_web_host(owner)}/")
     return None
 
 
@@ -224,6 +228,8 @@ async def verify_jwt(ctx: Context, token: str) -> Verdict:
     if iss not in (None, owner):
         raise VerifyFailure(INVALID, "parties_differentes", "iss is not the issuer")
     kid, jwk = header.get("kid"), header.get("jwk")
+    if isinstance(kid, str) and kid.startswith("#"):
+        kid = did_base(owner) + kid  # relative to the issuer's identifier
     if kid is not None:
         key = await issuer_key(ctx, kid, owner)
     elif owner.startswith(("did:key:", "did:jwk:")):
