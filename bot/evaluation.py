@@ -26,6 +26,9 @@ from bot.training import ensure_model
 # heldout.yml (2026-11-21) guided the last data round by its per-topic scores;
 # heldout2.yml (2026-11-22) was written later, from the topic descriptions only.
 HELDOUT_FILES = sorted((PROJECT_ROOT / "tests" / "nlu").glob("heldout*.yml"))
+# Multi-turn scenarios (a follow-up, « c'est quoi ce mot ? », « pas compris » twice …),
+# written without the training data, each played in a new session.
+CONVERSATION_FILES = sorted((PROJECT_ROOT / "tests" / "nlu").glob("conversations*.yml"))
 OUT_OF_SCOPE = "hors_sujet"
 # Answers that decline: the message is not answered with a topic's content.
 REFUSALS = {"hors_sujet", "incompris"}
@@ -54,6 +57,47 @@ def ask_all(url: str, cases: list[tuple], workers: int = 2) -> list[Outcome]:
 
         with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(ask, cases))
+
+
+def play_conversations(url: str, scenarios: list[dict], workers: int = 2) -> list[dict]:
+    """Each scenario in a new session; one result per turn, with the scenario's kind."""
+    with httpx.Client(timeout=30) as client:
+        def play(scenario):
+            session, turns = None, []
+            for turn in scenario["turns"]:
+                body = {"text": turn["user"], **({"session_id": session} if session else {})}
+                answer = client.post(f"{url}/api/chat", json=body).json()
+                session = answer.get("session_id") or session
+                turns.append({"scenario": scenario.get("name", ""), "kind": scenario.get("kind", ""),
+                              "text": turn["user"], "expected": turn["topic"],
+                              "got": answer.get("topic") or f"erreur {answer.get('error')}",
+                              "first": not turns})
+            return turns
+
+        with ThreadPoolExecutor(workers) as pool:
+            return [t for turns in pool.map(play, scenarios) for t in turns]
+
+
+def conversation_report(turns: list[dict]) -> str:
+    pct = lambda ok, n: f"{100 * ok / n:.1f} %" if n else "–"  # noqa: E731
+    kinds = sorted({t["kind"] for t in turns})
+    later = [t for t in turns if not t["first"]]
+    ok = lambda ts: sum(t["got"] == t["expected"] for t in ts)  # noqa: E731
+    lines = [
+        "## Conversations", "",
+        f"{len({t['scenario'] for t in turns})} scenarios of 2 to 4 turns "
+        "(`tests/nlu/conversations*.yml`), each in a new session through the chat API.", "",
+        "| turns | right topic | count |", "|---|---|---|",
+        f"| all | {pct(ok(turns), len(turns))} | {len(turns)} |",
+        f"| after the first (the ones that need the conversation) | {pct(ok(later), len(later))} "
+        f"| {len(later)} |",
+        *[f"| kind `{k}` | {pct(ok([t for t in turns if t['kind'] == k]), sum(t['kind'] == k for t in turns))} "
+          f"| {sum(t['kind'] == k for t in turns)} |" for k in kinds if k], "",
+        "| scenario | message | expected | got |", "|---|---|---|---|",
+        *[f"| {t['scenario']} | {t['text'].replace('|', ' ')} | {t['expected']} | {t['got']} |"
+          for t in turns if t["got"] != t["expected"]],
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def scores(outcomes: list[Outcome]) -> dict:
@@ -132,6 +176,9 @@ def evaluate(report_path: Path | None = None) -> dict:
         stack.wait_ready()
         started = time.monotonic()
         outcomes = ask_all(f"http://127.0.0.1:{settings.port}", cases)
+        scenarios = [c for path in CONVERSATION_FILES
+                     for c in yaml.safe_load(path.read_text(encoding="utf-8"))["conversations"]]
+        turns = play_conversations(f"http://127.0.0.1:{settings.port}", scenarios)
         elapsed = time.monotonic() - started
     finally:
         stack.stop()
@@ -139,6 +186,8 @@ def evaluate(report_path: Path | None = None) -> dict:
               for path in HELDOUT_FILES}
     by_set["all"] = result = scores(outcomes)
     text = report(by_set, outcomes, training)
+    if turns:
+        text += "\n" + conversation_report(turns)
     print(text)
     print(f"{len(cases)} messages in {elapsed:.0f} s.")
     if report_path:

@@ -158,3 +158,12 @@ def test_content_check_reports_sources_older_than_a_year(tmp_path):
 def test_bagou_content_check_finds_nothing_to_review_in_the_shipped_content():
     # The age of sources is the editors' yearly task (`bagou content check`), not a test's.
     assert [line for line in content.problems(PROJECT_ROOT) if "plus d'un an" not in line] == []
+
+
+def test_held_out_conversations_name_topics_of_the_contract():
+    # Their turns are common phrases (« j'ai pas compris », « et sur linkedin ? ») and
+    # button titles, also training examples: what they measure is the flow, in context.
+    for path in sorted((PROJECT_ROOT / "tests" / "nlu").glob("conversations*.yml")):
+        turns = [t for s in load(path)["conversations"] for t in s["turns"]]
+        assert len(turns) >= 120
+        assert {t["topic"] for t in turns} <= set(all_topics()), path.name
