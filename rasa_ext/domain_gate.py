@@ -23,6 +23,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,6 +36,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.fr.stop_words import STOP_WORDS
+import yaml
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +81,10 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
             "prefixes": ["badg", "bage", "badj"],
             # Messages this short without a domain word are doubt, not another subject.
             "doubt_max_words": 2,
+            # The topic contract: the words of the titles of its badge topics (« Mes
+            # données personnelles », « Un badge et le CPF ») are badge words, however
+            # often out-of-scope examples use them (« mes données Facebook »).
+            "topics_file": "topics.yml",
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -114,7 +120,7 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
         ratio = self.config["ratio"]
         dominant = {w for w in other
                     if other[w] / max(1, n_other) * ratio > gated[w] / max(1, n_gated)}
-        self.domain_words = set(gated) - dominant
+        self.domain_words = (set(gated) - dominant) | self._title_words()
         # Words seen only outside the badge topics (« badgeuse »): the « badg… » prefix
         # does not make them domain words.
         self.other_words = set(other) - set(gated)
@@ -125,6 +131,14 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
                  "seen": sorted(self.seen_words)}))
         logger.info("Domain gate: %d domain words", len(self.domain_words))
         return self._resource
+
+    def _title_words(self) -> Set[Text]:
+        path = Path(self.config["topics_file"])
+        if not path.exists():
+            return set()
+        topics = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("topics") or []
+        return {w for t in topics if t.get("kind") in ("faq", "action")
+                for w in words(str(t.get("title", "")))} - STOP
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
