@@ -507,6 +507,28 @@ def test_malformed_credentials_and_odd_unicode_through_the_api(client, server):
     assert history.status_code == 200
 
 
+def _identical_tree(width: int, depth: int) -> dict:
+    node = {"type": ["Alignment"], "targetName": "x", "targetUrl": "https://x.org"}
+    if depth:
+        node["alignment"] = [_identical_tree(width, depth - 1) for _ in range(width)]
+    return node
+
+
+@pytest.mark.parametrize("change", [
+    # 73 identical objects: canonicalisation tried orders of them for 100 s before.
+    lambda c: c["credentialSubject"]["achievement"].update(alignment=[_identical_tree(8, 2)]),
+    # One long list: pyld's duplicate checks took 10 minutes on 30,000 values.
+    lambda c: c["credentialSubject"]["achievement"].update(tag=[str(i) for i in range(5000)]),
+])
+def test_credentials_that_would_take_minutes_to_canonicalise_are_refused_at_once(change):
+    credential = badges.ob3_signed(badges.ed25519_key())
+    change(credential)
+    started = time.monotonic()
+    verdict = pasted(credential)
+    assert outcome(verdict) == ("unverifiable", "document_trop_complexe")
+    assert time.monotonic() - started < check_budget(LOOPBACK)
+
+
 def test_a_baked_image_with_a_malformed_badge_through_the_upload(client, server):
     url = badges.ob2_hosted(server)
     assertion = json.loads(server.routes["/assertions/a1"][2])

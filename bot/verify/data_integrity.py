@@ -19,13 +19,14 @@ W3C test vector and on credentials signed by the tests.
 import copy
 import hashlib
 import json
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
                                                                Ed25519PublicKey)
-from pyld import jsonld
+from pyld import canon, jsonld
 
 from bot.verify.common import multibase_decode, parse_date
 from bot.verify.result import INVALID, UNVERIFIABLE, VerifyFailure
@@ -77,18 +78,78 @@ def known_context(url) -> bool:
     return isinstance(url, str) and url.split("#", 1)[0] in CONTEXT_FILES
 
 
+# What canonicalisation may cost. RDFC-1.0 compares blank nodes that look alike by
+# trying every order of them ("Hash N-Degree Quads"): a few identical objects nested in
+# identical objects (eight of eight: 73 objects) took 100 s, and would go on burning a
+# thread after the check's deadline. The algorithm's authors advise bounding that work
+# (rdf-canonize has maxWorkFactor): here, at most MAX_PERMUTATIONS orders tried in all
+# (under a second; a badge as issuers make it needs none). pyld also adds the values of
+# one property one by one with a duplicate check (quadratic: 30,000 values, 10 min), so
+# a list of a document that is canonicalised has at most MAX_LD_LIST items.
+MAX_PERMUTATIONS = 10_000
+MAX_LD_LIST = 256
+MAX_LD_VALUES = 5_000
+
+
+class _TooMuchWork(Exception):
+    pass
+
+
+_work = threading.local()
+_permutations = canon.permutations
+
+
+def _counted_permutations(elements):
+    """pyld's permutations, counted against the budget of this thread's canonicalisation
+    (no budget: as pyld does). pyld looks the function up in its module at each call."""
+    for permutation in _permutations(elements):
+        left = getattr(_work, "left", None)
+        if left is not None:
+            if left <= 0:
+                raise _TooMuchWork()
+            _work.left = left - 1
+        yield permutation
+
+
+canon.permutations = _counted_permutations
+
+
+def _check_ld_limits(document) -> None:
+    stack, values = [document], 0
+    while stack:
+        value = stack.pop()
+        values += 1
+        if values > MAX_LD_VALUES:
+            raise VerifyFailure(UNVERIFIABLE, "document_trop_complexe", "values")
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            if len(value) > MAX_LD_LIST:
+                raise VerifyFailure(UNVERIFIABLE, "document_trop_complexe", "list")
+            stack.extend(value)
+
+
 def canonize(document: dict, loader: ContextLoader) -> str:
     """RDFC-1.0 canonical N-Quads of a JSON-LD document, in "safe mode" (VC Data
     Integrity): a property that no context defines would be dropped from what the
     signature covers, so anyone could add it to a signed badge (a `validUntil` in a
     credential of the 1.1 vocabulary, which does not define it, would hide an end date).
-    Such a document is refused instead."""
+    Such a document is refused instead. Its cost is bounded (above)."""
+    _check_ld_limits(document)
     dropped: list = []
     processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
+    _work.left = MAX_PERMUTATIONS
     try:
-        canonical = processor.normalize(document, {"algorithm": "URDNA2015",
-                                                   "format": "application/n-quads",
-                                                   "documentLoader": loader})
+        dataset = processor.to_rdf(document, {"documentLoader": loader,
+                                              "produceGeneralizedRdf": False})
+        if dropped:
+            raise VerifyFailure(INVALID, "preuve_fausse", f"undefined term {str(dropped[0])[:60]}")
+        canonical = canon.URDNA2015().main(dataset, {"algorithm": "URDNA2015",
+                                                     "format": "application/n-quads"})
+    except VerifyFailure:
+        raise
+    except _TooMuchWork as error:
+        raise VerifyFailure(UNVERIFIABLE, "document_trop_complexe", "canonicalisation") from error
     except jsonld.JsonLdError as error:
         detail = str(error)
         cause = error
@@ -99,8 +160,8 @@ def canonize(document: dict, loader: ContextLoader) -> str:
         raise VerifyFailure(UNVERIFIABLE, "preuve_illisible", detail[:200]) from error
     except Exception as error:  # pyld on values of unexpected types (TypeError, KeyError …)
         raise VerifyFailure(UNVERIFIABLE, "preuve_illisible", type(error).__name__) from error
-    if dropped:
-        raise VerifyFailure(INVALID, "preuve_fausse", f"undefined term {str(dropped[0])[:60]}")
+    finally:
+        _work.left = None
     return canonical
 
 
