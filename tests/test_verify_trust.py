@@ -529,6 +529,19 @@ def test_credentials_that_would_take_minutes_to_canonicalise_are_refused_at_once
     assert time.monotonic() - started < check_budget(LOOPBACK)
 
 
+def test_texts_and_pages_made_to_slow_down_pattern_matching(server):
+    # Open patterns backtracked from every « eyJ » of a message (14 s) and from every
+    # « <link » of a page (over a minute), on the event loop: now read in linear time.
+    started = time.monotonic()
+    assert find_in_message("eyJ" * 33_000) is None
+    assert find_in_message("eyJa" * 25_000 + ".") is None
+    assert time.monotonic() - started < 2
+    url = server.raw("/page.html", b"<html>" + b"<link " * 20_000, "text/html")
+    verdict, elapsed = timed(Candidate(URL, url, "lien"), policy=LOOPBACK)
+    assert outcome(verdict) == ("not_a_badge", "page_sans_badge")
+    assert elapsed < check_budget(LOOPBACK)
+
+
 def test_a_baked_image_with_a_malformed_badge_through_the_upload(client, server):
     url = badges.ob2_hosted(server)
     assertion = json.loads(server.routes["/assertions/a1"][2])

@@ -231,9 +231,17 @@ def key_from_jwk(jwk) -> object:
         key = jwt.PyJWK(public).key
     except Exception as error:  # PyJWT raises several kinds on a bad JWK
         raise VerifyFailure(UNVERIFIABLE, "cle_illisible", type(error).__name__) from error
+    return _usable(key)
+
+
+def _usable(key):
+    """Only the kinds of public keys that badges use, of sizes that cost little to use."""
     if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey,
                             ed25519.Ed25519PublicKey)):
         raise VerifyFailure(UNVERIFIABLE, "cle_non_geree", type(key).__name__)
+    if isinstance(key, rsa.RSAPublicKey) and (key.key_size > 8192
+                                              or key.public_numbers().e > 2 ** 32):
+        raise VerifyFailure(UNVERIFIABLE, "cle_non_geree", "RSA key too big")
     return key
 
 
@@ -244,10 +252,7 @@ def key_from_pem(pem) -> object:
         key = serialization.load_pem_public_key(pem.encode("utf-8", "replace"))
     except Exception as error:  # ValueError, TypeError, UnsupportedAlgorithm …
         raise VerifyFailure(UNVERIFIABLE, "cle_illisible", type(error).__name__) from error
-    if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey,
-                            ed25519.Ed25519PublicKey)):
-        raise VerifyFailure(UNVERIFIABLE, "cle_non_geree", type(key).__name__)
-    return key
+    return _usable(key)
 
 
 def same_key(a, b) -> bool:

@@ -22,7 +22,11 @@ COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+
 # checked as a JWS, so that the answer says its signature cannot be read.
 BROKEN_JWS = re.compile(r"^eyJ[A-Za-z0-9_=-]*(?:\.[A-Za-z0-9_=+/-]*){0,4}$")
 LINK = re.compile(r"https?://[^\s<>\"'«»]+", re.IGNORECASE)
-JWS_IN_TEXT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
+# A compact JWS among the words of a message (its header, base64url JSON, starts with
+# eyJ). Words are tried one by one with an anchored pattern: searching the whole text
+# with an open pattern backtracks from every « eyJ » (14 s on 100,000 signs).
+JWS_WORD = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+")
+WORD_EDGES = "\"'«»()[]{}<>,;:!?."
 UPLOAD_KINDS = ("png", "svg", "json")
 
 
@@ -128,9 +132,10 @@ def find_in_message(message: str) -> Candidate | None:
             document = None
         if isinstance(document, dict) and ("@context" in document or "badge" in document):
             return Candidate(DOCUMENT, document, "texte")
-    jws = JWS_IN_TEXT.search(message)
-    if jws:
-        return Candidate(JWS, jws.group(0), "texte")
+    for word in message.split():
+        word = word.strip(WORD_EDGES)
+        if word.startswith("eyJ") and JWS_WORD.fullmatch(word):
+            return Candidate(JWS, word, "texte")
     link = LINK.search(message)
     if link:
         url = link.group(0).rstrip(".,;:!?)]}»")
