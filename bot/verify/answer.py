@@ -116,6 +116,8 @@ def replies_for(verdict: Verdict) -> list[Reply]:
         if what:
             lines.append(d["pour"].format(pour=what))
         name = _short(verdict.recipient_public_name)
+        if name and EMAIL_MASK in name:
+            name = None  # a « name » that is an address: nothing to say about it
         if verdict.recipient_match is True:
             lines.append(d["a_vous"])
         elif verdict.recipient_match is False:
