@@ -347,10 +347,18 @@ def test_did_web_keys_must_be_assertion_methods_of_the_did_document(server, monk
         ("invalid", "cle_pas_a_l_emetteur")
 
 
-def test_data_integrity_with_a_did_key_that_is_not_the_issuer():
+def test_a_web_issuer_whose_profile_names_a_did_key(server):
     key = badges.ed25519_key()
-    credential = ob3_signed_by(key, "https://universite.example.org/issuer",
-                               f"{badges.did_key(key)}#{multikey(key)}")
+    issuer, method = f"{server.url}/issuer", f"{badges.did_key(key)}#{multikey(key)}"
+    server.json("/issuer", {"id": issuer, "type": ["Profile"], "assertionMethod": [method]})
+    assert pasted(ob3_signed_by(key, issuer, method)).status == "valid"
+    server.json("/issuer", {"id": issuer, "type": ["Profile"]})
+    assert outcome(pasted(ob3_signed_by(key, issuer, method))) == ("invalid", "cle_pas_publiee")
+
+
+def test_data_integrity_with_a_did_key_that_is_not_the_issuer():
+    key, issuer = badges.ed25519_key(), badges.did_key(badges.ed25519_key())
+    credential = ob3_signed_by(key, issuer, f"{badges.did_key(key)}#{multikey(key)}")
     assert outcome(pasted(credential)) == ("invalid", "cle_pas_a_l_emetteur")
 
 

@@ -71,8 +71,13 @@ def test_a_baked_badge_chosen_with_the_keyboard_is_checked(gateway, page, tmp_pa
         chooser.value.set_files(str(image))
         log = page.get_by_role("log")
         expect(log).to_contain_text(LABELS["image_badge"])
+        # What the check proves: the site the badge comes from, unchanged, valid today;
+        # then who gave it, and that the reader should look at who that is.
+        expect(log).to_contain_text("Ce badge vient bien du site 127.0.0.1.")
         expect(log).to_contain_text(texts()["statuts"]["valid"].splitlines()[0])
         expect(log).to_contain_text("Donné par : Espace badges de Caen.")
+        expect(log).to_contain_text(texts()["details"]["conseil"].splitlines()[0])
+        expect(log).not_to_contain_text("est vrai")
         expect(page.get_by_role("link", name="Voir le badge")).to_be_visible()
         # After a reload, the conversation shows the check again, without the file.
         page.reload()

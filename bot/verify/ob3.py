@@ -98,6 +98,11 @@ async def issuer_key(ctx: Context, method, owner: str):
         raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "no verification method")
     if method.startswith("did:"):
         if did_base(method) != did_base(owner):
+            if web_url(owner) and method.startswith(("did:key:", "did:jwk:")):
+                # A web issuer may name a did:key as its key: its Profile must list it.
+                await _listed_method(ctx, await _profile(ctx, owner), owner, method, owner,
+                                     need_entry=False)
+                return did_key(method) if method.startswith("did:key:") else did_jwk(method)
             raise VerifyFailure(INVALID, "cle_pas_a_l_emetteur",
                                 f"{method[:60]} is not {owner[:60]}")
         if method.startswith("did:key:"):
@@ -114,11 +119,16 @@ async def issuer_key(ctx: Context, method, owner: str):
     if web_url(method):
         if not web_url(owner):
             raise VerifyFailure(INVALID, "cle_pas_a_l_emetteur", "a web key for a DID issuer")
-        profile = await ctx.get_json(owner)
-        if profile.get("id") not in (None, owner):
-            raise VerifyFailure(INVALID, "parties_differentes", "issuer Profile id")
-        return _key_of(await _listed_method(ctx, profile, owner, method, owner))
+        return _key_of(await _listed_method(ctx, await _profile(ctx, owner), owner, method, owner))
     raise VerifyFailure(UNVERIFIABLE, "cle_non_geree", method[:60])
+
+
+async def _profile(ctx: Context, owner: str) -> dict:
+    """The issuer's Profile, read at its own web id."""
+    profile = await ctx.get_json(owner)
+    if profile.get("id") not in (None, owner):
+        raise VerifyFailure(INVALID, "parties_differentes", "issuer Profile id")
+    return profile
 
 
 def _resolve(reference: str, base: str) -> str:
@@ -126,7 +136,7 @@ def _resolve(reference: str, base: str) -> str:
 
 
 async def _listed_method(ctx: Context, document: dict, base: str, method: str,
-                         owner: str) -> dict:
+                         owner: str, need_entry: bool = True) -> dict:
     """The entry of `method` in the issuer's own document (Profile or DID document),
     which must list it; read at its address when the document only names it."""
     relations = ("assertionMethod",) if "assertionMethod" in document \
@@ -139,6 +149,8 @@ async def _listed_method(ctx: Context, document: dict, base: str, method: str,
                 listed.add(_resolve(ref, base))
     if method not in listed:
         raise VerifyFailure(INVALID, "cle_pas_publiee", f"{method[:80]} not listed")
+    if not need_entry:
+        return {}
     for relation in ("assertionMethod", "verificationMethod", "publicKey"):
         for item in as_list(document.get(relation))[:50]:
             if isinstance(item, dict) and isinstance(item.get("id"), str) \
