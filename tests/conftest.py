@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+import bot.settings as settings_module
+
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stack import free_port
 from bot.training import ensure_model
@@ -102,3 +104,25 @@ def start_bagou(trained_model: Path, work: Path, **extra_env: str) -> Iterator[R
         if process.poll() is None:
             process.terminate()
             process.wait(60)
+
+
+# The structure's contact as the actions read it (BAGOU_CONTACT_*): none at all, or one.
+@pytest.fixture
+def no_contact(monkeypatch):
+    for name in ("NAME", "PHONE", "EMAIL", "URL"):
+        monkeypatch.setenv(f"BAGOU_CONTACT_{name}", "")
+    monkeypatch.setenv("BAGOU_DEMO_CONTACT", "false")
+    settings_module.get_settings.cache_clear()
+    yield
+    settings_module.get_settings.cache_clear()
+
+
+@pytest.fixture
+def contact(monkeypatch):
+    monkeypatch.setenv("BAGOU_CONTACT_NAME", "Espace badges de Caen")
+    monkeypatch.setenv("BAGOU_CONTACT_PHONE", "02 31 00 00 00")
+    monkeypatch.setenv("BAGOU_CONTACT_EMAIL", "")
+    monkeypatch.setenv("BAGOU_CONTACT_URL", "https://example.org/contact")
+    settings_module.get_settings.cache_clear()
+    yield
+    settings_module.get_settings.cache_clear()

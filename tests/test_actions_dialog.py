@@ -13,7 +13,7 @@ from actions.incompris import HUMAN as HUMAN_ID
 from actions.incompris import NOT_OFFERED, ActionIncompris, choice_button, closest_topics
 from actions.mecontent import ActionMecontent
 from actions.parler_humain import ActionParlerHumain
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 from bot.topics import all_topics
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -30,27 +30,6 @@ def run(action, latest: dict | None = None, identity: dict | None = None) -> lis
     dispatcher = CollectingDispatcher()
     asyncio.run(action.run(dispatcher, tracker, DOMAIN))
     return dispatcher.messages
-
-
-@pytest.fixture
-def no_contact(monkeypatch):
-    for name in ("NAME", "PHONE", "EMAIL", "URL"):
-        monkeypatch.setenv(f"BAGOU_CONTACT_{name}", "")
-    monkeypatch.setenv("BAGOU_DEMO_CONTACT", "false")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def contact(monkeypatch):
-    monkeypatch.setenv("BAGOU_CONTACT_NAME", "Espace badges de Caen")
-    monkeypatch.setenv("BAGOU_CONTACT_PHONE", "02 31 00 00 00")
-    monkeypatch.setenv("BAGOU_CONTACT_EMAIL", "")
-    monkeypatch.setenv("BAGOU_CONTACT_URL", "https://example.org/contact")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 UNSURE = {

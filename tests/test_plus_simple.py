@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.plus_simple import (SUITE, ActionPlusSimple, explained_answer, is_steps,
                                  paced, parts_of, suite_of)
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 from bot.topics import all_topics
 
 # The domain as the action server gets it from Rasa: domain.yml and the FAQ responses.
@@ -91,27 +91,6 @@ def shown_lines(reply: dict) -> list[str]:
                               "utter_plus_simple_consigne", "utter_plus_simple_fin")
             for line in lines(wording(name))}
     return [line for line in lines(reply["text"]) if line not in ours]
-
-
-@pytest.fixture
-def no_contact(monkeypatch):
-    for name in ("NAME", "PHONE", "EMAIL", "URL"):
-        monkeypatch.setenv(f"BAGOU_CONTACT_{name}", "")
-    monkeypatch.setenv("BAGOU_DEMO_CONTACT", "false")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def contact(monkeypatch):
-    monkeypatch.setenv("BAGOU_CONTACT_NAME", "Espace badges de Caen")
-    monkeypatch.setenv("BAGOU_CONTACT_PHONE", "02 31 00 00 00")
-    monkeypatch.setenv("BAGOU_CONTACT_EMAIL", "")
-    monkeypatch.setenv("BAGOU_CONTACT_URL", "https://example.org/contact")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_the_first_time_it_says_the_simpler_version_of_the_answer():
