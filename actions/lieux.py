@@ -3,8 +3,8 @@
 « il y en a un à Rouen ? », « près de chez moi, 14000 »: the message names a town or a
 postcode, and the answer gives the places of that town or postcode, else of its
 département, else says that none is listed and how to reach a person. Without a town
-or a postcode the written FAQ answer is said, with a line that asks for the postcode
-(a postcode alone is always understood; a town alone needs the conversation, issue 18).
+or a postcode the written FAQ answer is said: it asks for the town or the postcode (a
+postcode alone is always understood; a town is read with the conversation).
 
 The list is a data file that the structure keeps (BAGOU_LIEUX_FILE); its texts are read
 by the FALC checker. Every wording is a response of domain.yml.
@@ -145,10 +145,8 @@ class ActionLieux(Action):
         places = _places(get_settings().lieux_file)
         request = find_request(tracker.latest_message.get("text") or "", places)
         if request is None:
+            # The written answer ends by asking for the town or the postcode.
             dispatcher.utter_message(response=f"utter_faq/{TOPIC}", topic=TOPIC)
-            if places:
-                dispatcher.utter_message(text=wording(domain, "utter_lieux_code_postal"),
-                                         topic=TOPIC)
             return []
         found, same_departement = nearby(request, places)
         if not found:
