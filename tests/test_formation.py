@@ -470,3 +470,33 @@ def test_the_domain_and_rules_wire_the_action():
     assert steps[(("intent", "faq"), ("action", "utter_faq"),
                   ("action", "action_autoformation_module"))] == [
         {"slot_was_set": [{ACTIVE_SLOT: True}]}]
+
+
+# --- the stack scenarios, played here through the action alone --------------------------
+
+SCENARIOS = yaml.safe_load((PROJECT_ROOT / "tests" / "formation_conversations.yml")
+                           .read_text(encoding="utf-8"))["conversations"]
+
+
+@pytest.mark.parametrize("conversation", SCENARIOS, ids=lambda c: c["name"])
+def test_the_stack_scenarios_hold_for_the_action(conversation):
+    """tests/formation_conversations.yml is for the real trained model (the lead runs it);
+    here each turn of the course goes to the action as Rasa would send it (a payload
+    with its gesture, a typed message as the intent), and a FAQ turn as the rule does
+    (the action after utter_faq, when the course is going on)."""
+    learner = Learner()
+    for turn in conversation["turns"]:
+        user, topic = turn["user"], turn["topic"]
+        if topic == TOPIC:
+            match = re.fullmatch(r'/autoformation_module(\{.*\})', user)
+            gesture = json.loads(match.group(1))["formation"] if match else None
+            learner.send(gesture, text=user)
+            assert all(m.get("topic") == TOPIC for m in learner.messages if m.get("text"))
+        elif learner.slots.get(ACTIVE_SLOT):
+            learner.send(intent="faq", text=user)
+        else:
+            learner.messages = []
+        if "says" in turn:
+            assert any(turn["says"] in t for t in learner.texts()), (user, learner.texts())
+        if "last_says" in turn:
+            assert learner.texts()[-1].startswith(turn["last_says"]), (user, learner.texts())
