@@ -267,6 +267,8 @@ def advance(content: Course, state: CourseState | None, gesture: Gesture | None)
             return Outcome(_changed(state, status=ACTIVE), [screen_of(state)], "resumed")
         return Outcome(state, [Show("already")])
 
+    if state is None and gesture.kind == STOP:  # an old button: nothing to stop
+        return Outcome(None, [Show("stopped")])
     if gesture.kind == RESTART or state is None or (
             state.status == STOPPED and gesture.kind != STOP):
         return start(content, state)
@@ -419,6 +421,8 @@ def texts_of(domain: dict, content: Course, state: CourseState, show: Show) -> l
         if step.a_vous:
             done.append(wording(domain, "utter_formation_a_vous") + "\n" + step.a_vous)
         return done
+    if show.kind == "stopped":
+        return [wording(domain, "utter_formation_arret")]
     numbers = {"score": score(content, state), "total": len(content.question_keys),
                "besoin": content.needed()}
     if show.kind == END:
@@ -429,8 +433,6 @@ def texts_of(domain: dict, content: Course, state: CourseState, show: Show) -> l
     at = {"numero": content.number(state.step), "total": total}
     if show.kind == "paused":
         return [wording(domain, "utter_formation_pause", **at)]
-    if show.kind == "stopped":
-        return [wording(domain, "utter_formation_arret")]
     if show.kind == "already":
         return [wording(domain, "utter_formation_deja", **at)]
     if show.kind == "already_finished":

@@ -354,6 +354,16 @@ def test_stop_then_start_again_from_the_beginning():
     assert learner.state["step"] == "decrire" and learner.custom()["event"] == "started"
 
 
+def test_an_old_stop_button_in_a_new_conversation_starts_nothing():
+    learner = Learner()
+    learner.send("arreter")
+    assert learner.texts() == [wording("utter_formation_arret")]
+    assert learner.events == [] and learner.custom() is None
+    # Any other course button of an old conversation starts the course.
+    learner.send("suite")
+    assert learner.texts()[0] == wording("utter_formation_accueil", total=6)
+
+
 def test_a_faq_question_in_the_middle_is_followed_by_on_reprend():
     learner = Learner()
     learner.send()
