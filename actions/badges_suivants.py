@@ -16,7 +16,7 @@ from actions.obf_access import directory
 from actions.wording import say as utter
 from actions.wording import wording
 from bot.obf import ObfError
-from bot.parcours import suggest_next
+from bot.obf.parcours import suggest_next
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class ActionBadgesSuivants(Action):
             log.warning("Next badges could not be computed: %s", error)
             say("utter_badges_indisponible")
             return []
-        # One logic for the chat and the adviser console (bot/parcours.py); parcours.yml
+        # One logic for the chat and the adviser console (bot/obf/parcours.py); parcours.yml
         # is read once per question, so it stays editable without a restart.
         chosen = suggest_next(held.items, earnable.items, limit=MAX_SUGGESTIONS)
         if not chosen:

@@ -1,7 +1,7 @@
 """Topic `definition_mot`: the person asks what a word means (« c'est quoi un émetteur ? »,
 « ça veut dire quoi plateforme ? », « c'est quoi ce mot ? » just after an answer).
 
-The word is looked up in the glossary (glossaire.yml, bot/falc/glossary.py), whose
+The word is looked up in the glossary (glossaire.yml, falc/glossary.py), whose
 explanations are FALC and checked by `bagou falc check`. Finding it needs only simple
 normalisation: lowercase, accents folded, elisions and hyphens split, a final s or x
 dropped (« Compétences » = « competence », « lieux » = « lieu »).
@@ -27,7 +27,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.wording import wording
-from bot.falc.glossary import Entry, Glossary, load_glossary
+from falc.glossary import Entry, Glossary, load_glossary
 
 TOPIC = "definition_mot"
 INTENT = "definition_mot"

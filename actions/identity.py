@@ -1,6 +1,6 @@
 """Who is talking, as the gateway put it in the message metadata.
 
-Only the gateway sets this metadata (bot/identity.py); a person cannot: Rasa's channel
+Only the gateway sets this metadata (bot/chat/identity.py); a person cannot: Rasa's channel
 accepts messages from the gateway's token only. A learner's e-mail comes from here and
 never from what the person types.
 """

@@ -21,7 +21,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import identity_kind
-from bot.topics import all_topics
+from bot.chat.topics import all_topics
 
 MAX_CHOICES = 3
 MIN_CHOICES = 2

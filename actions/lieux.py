@@ -23,8 +23,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.wording import buttons_of, wording
+from bot.chat.topics import all_topics
 from bot.settings import get_settings
-from bot.topics import all_topics
 
 TOPIC = "lieux_reconnaissance"
 MAX_PLACES = 3

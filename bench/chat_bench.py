@@ -43,12 +43,12 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.identity import Identity  # noqa: E402
-from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH  # noqa: E402
-from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from bot.stack import NO_RATE_LIMITS, Stack, free_port, throwaway_settings  # noqa: E402
-from bot.training import (ONE_MATH_THREAD, RASA_BIN, ensure_model, model_path,  # noqa: E402
+from bot.chat.identity import Identity  # noqa: E402
+from bot.chat.rasa_client import TOKEN_HEADER, WEBHOOK_PATH  # noqa: E402
+from bot.ops.supervisor import NO_RATE_LIMITS, Stack, free_port, throwaway_settings  # noqa: E402
+from bot.ops.training import (ONE_MATH_THREAD, RASA_BIN, ensure_model, model_path,  # noqa: E402
                           rasa_env)
+from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
 DOCS = PROJECT_ROOT / "docs" / "performance.md"
@@ -190,10 +190,10 @@ def machine() -> str:
 
 def start_stack(resources: ExitStack, work: Path, **overrides) -> tuple[Stack, float]:
     settings = throwaway_settings(work)
-    # The processes read their settings from the environment (bot/stack.py).
+    # The processes read their settings from the environment (bot/ops/supervisor.py).
     os.environ["BAGOU_SITE_SECRETS"] = json.dumps({BENCH_SITE: BENCH_SECRET})
     # All simulated people come from one address and play faster than people type:
-    # the gateway's rate limits (bot/rate_limit.py) are off for the measurement.
+    # the gateway's rate limits (bot/http/rate_limit.py) are off for the measurement.
     os.environ.update(NO_RATE_LIMITS)
     for name, value in overrides.items():
         setattr(settings, name, value)
@@ -218,7 +218,7 @@ def start_default_rasa(resources: ExitStack, work: Path, actions_url: str) -> tu
          "--interface", "127.0.0.1", "--port", str(port), "--credentials", str(credentials),
          "--endpoints", "endpoints.yml"],
         # As a team would first run it: without our one-thread setting of the numeric
-        # libraries (bot/training.py), which is one of the ideas measured.
+        # libraries (bot/ops/training.py), which is one of the ideas measured.
         cwd=PROJECT_ROOT, env={k: v for k, v in rasa_env(BAGOU_ACTIONS_URL=actions_url).items()
                                if k not in ONE_MATH_THREAD},
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

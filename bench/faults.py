@@ -2,7 +2,7 @@
 faults injected one after the other while they talk.
 
 Starts PostgreSQL and Redis on loopback (tests/services.py), then Bagou with two Rasa
-processes sharing the tracker and lock stores and the gateway on PostgreSQL (bot.stack,
+processes sharing the tracker and lock stores and the gateway on PostgreSQL (bot.ops.supervisor,
 as bench/chat_bench.py does, the gateway's rate limits off: every simulated person comes
 from this one address). OBF is a loopback server in front of the gateway's own OBF
 sandbox (OBF_BASE_URL points to it), which can answer slowly, not at all, 403, 429 or
@@ -60,14 +60,14 @@ import yaml  # noqa: E402
 
 from bot.console import accounts  # noqa: E402
 from bot.console.pages import texts as console_texts  # noqa: E402
-from bot.db import make_engine, make_sessionmaker  # noqa: E402
-from bot.falc.checker import check_draft  # noqa: E402
-from bot.falc.rules import FAIL  # noqa: E402
+from bot.db.engine import make_engine, make_sessionmaker  # noqa: E402
 from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX  # noqa: E402
+from bot.ops.supervisor import Stack, free_port, free_port_range  # noqa: E402
 from bot.schemas import ErrorResponse  # noqa: E402
 from bot.settings import PROJECT_ROOT  # noqa: E402
-from bot.stack import Stack, free_port, free_port_range  # noqa: E402
 from bot.texts import all_texts  # noqa: E402
+from falc.checker import check_draft  # noqa: E402
+from falc.rules import FAIL  # noqa: E402
 from tests.services import Postgres, postgres_server, redis_server  # noqa: E402
 
 ADVISER, ADVISER_PASSWORD = "conseil-pannes", "mot de passe du banc de pannes"

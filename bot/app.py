@@ -10,25 +10,26 @@ from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import log_safety
-from bot.body_limit import BodyLimitMiddleware
-from bot.chat import ChatService
+from bot.api.openapi import install as install_openapi
+from bot.api.verify import make_router as verify_router
+from bot.api.widget import make_router as widget_router
+from bot.chat.rasa_client import RasaClient
+from bot.chat.service import ChatService
 from bot.console import make_router as console_router
 from bot.console.learners import directory_factory
-from bot.db import database_answers, make_engine, make_sessionmaker, upgrade_schema
+from bot.db.engine import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
-from bot.lti.routes import make_router as lti_router
+from bot.http.body_limit import BodyLimitMiddleware
+from bot.http.rate_limit import RateLimitMiddleware, RateLimits
+from bot.http.security_headers import SecurityHeadersMiddleware
 from bot.lti.config import platform_origins
+from bot.lti.routes import make_router as lti_router
+from bot.obf.settings import get_obf_settings
 from bot.obf_sandbox import make_router as obf_sandbox_router
-from bot.openapi import install as install_openapi
-from bot.rasa_client import RasaClient
-from bot.rate_limit import RateLimitMiddleware, RateLimits
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
-from bot.security_headers import SecurityHeadersMiddleware
 from bot.settings import Settings, get_settings
 from bot.verify.fetch import FetchPolicy
-from bot.verify.routes import make_router as verify_router
 from bot.verify.service import Verifier
-from bot.widget import make_router as widget_router
 
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
 
@@ -36,7 +37,7 @@ ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # No secret and no e-mail address in any log line of this process (bot/log_safety.py).
-    log_safety.install(settings)
+    log_safety.install(settings, obf_settings=get_obf_settings)
     engine = make_engine(settings.database_url)
     rasa = RasaClient(settings.rasa_base_urls, settings.rasa_token, settings.rasa_timeout)
     # Badges given as a link, text or image are checked by the gateway (bot/verify).

@@ -24,7 +24,7 @@ A traceback is formatted and cleaned at once (`exc_text`, which formatters reuse
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from bot.privacy import mask_personal_data
@@ -120,21 +120,23 @@ def settings_secrets(settings) -> list[str]:
     return values
 
 
-def obf_secrets() -> list[str]:
-    from bot.obf.settings import get_obf_settings
-
+def obf_secrets(obf_settings: Callable[[], object]) -> list[str]:
+    """OBF_CLIENT_SECRET's values, from `obf_settings()` (bot.obf.get_obf_settings)."""
     try:
-        return get_obf_settings().obf_client_secret.get_secret_value().split(",")
+        return obf_settings().obf_client_secret.get_secret_value().split(",")  # type: ignore[attr-defined]
     except Exception:  # a broken OBF configuration is reported elsewhere
         return []
 
 
-def install(settings=None) -> None:
-    """Idempotent. With `settings`, their secrets (and OBF's) are masked too."""
+def install(settings=None, obf_settings: Callable[[], object] | None = None) -> None:
+    """Idempotent. With `settings`, their secrets are masked too; with `obf_settings`
+    (bot.obf.get_obf_settings, passed in: this module sits below bot.obf), OBF's too.
+    Called by each process's entry point, never on import."""
     global _base_factory
     if _base_factory is None:
         _base_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_factory)
     if settings is not None:
         add_secrets(settings_secrets(settings))
-        add_secrets(s.strip() for s in obf_secrets())
+    if obf_settings is not None:
+        add_secrets(s.strip() for s in obf_secrets(obf_settings))

@@ -1,18 +1,16 @@
-"""Shapes of the chat API (documented in the OpenAPI page at /docs)."""
+"""Shapes of the chat API (documented in the OpenAPI page at /docs).
 
-import re
+With bot/errors.py, the API's contract: the routes (bot/api/) answer with these shapes
+and the chat service (bot/chat/) builds them. A reply also validates from an object with
+the same attributes (`from_attributes`): the badge checker's own replies
+(bot/verify/answer.py), which know nothing of this module.
+"""
+
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-# Control characters (line breaks and tabs excepted) and lone surrogates (halves of a
-# UTF-16 pair, which JSON's « \ud800 » can carry but no database can store).
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def printable(value: str) -> str:
-    return _UNPRINTABLE.sub("", value)
-
+from bot.texts import printable
 
 # A string as people and programs send it, cleaned once here for every route.
 Text = Annotated[str, AfterValidator(printable)]
@@ -31,16 +29,22 @@ class ChatRequest(BaseModel):
 
 
 class Button(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     title: str
     payload: str
 
 
 class Link(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     title: str
     url: str
 
 
 class Reply(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     text: str
     buttons: list[Button] = Field([], description="Choices: send `payload` as the next text.")
     links: list[Link] = Field([], description="Pages to open, in a new tab.")

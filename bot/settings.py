@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     rasa_token: str = ""
     rasa_timeout: float = Field(10.0, gt=0)
     # Several Rasa processes (`bagou run` starts them on BAGOU_RASA_PORT and the ports
-    # after it). More than one needs the shared stores below (bot/rasa_stores.py).
+    # after it). More than one needs the shared stores below (rasa_ext/stores.py).
     rasa_instances: int = Field(1, ge=1, le=16)
     # Rasa's tracker store, postgresql://user:password@host:port/db; empty: in memory.
     rasa_tracker_url: str = ""
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
     verify_timeout: float = Field(5.0, gt=0)
     verify_max_fetch_bytes: int = Field(1_000_000, gt=0)
     verify_max_upload_bytes: int = Field(2_000_000, gt=0)
-    # Limits of the gateway (bot/body_limit.py, bot/rate_limit.py, docs/security.md).
+    # Limits of the gateway (bot/http/body_limit.py, bot/http/rate_limit.py, docs/security.md).
     # Largest request body, refused before it is parsed (the badge upload has its own).
     max_body_bytes: int = Field(262_144, gt=0)
     # Requests to the chat API per conversation and per client address (« 30/minute »,

@@ -14,9 +14,9 @@ import pytest
 
 import bot.settings as settings_module
 
+from bot.ops.supervisor import free_port
+from bot.ops.training import ensure_model
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import free_port
-from bot.training import ensure_model
 
 # The host site that the running Bagou trusts to identify learners (BAGOU_SITE_SECRETS).
 TEST_SITE, TEST_SITE_SECRET = "site-de-test", "secret-du-site-de-test-" + os.urandom(16).hex()
@@ -92,7 +92,7 @@ def start_bagou(trained_model: Path, work: Path, **extra_env: str) -> Iterator[R
     output = work / "bagou-run.out"
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"], cwd=PROJECT_ROOT, env=env,
+            [sys.executable, "-m", "bot.ops.cli", "run"], cwd=PROJECT_ROOT, env=env,
             stdout=out, stderr=subprocess.STDOUT,
         )
     bagou = RunningBagou(process, f"http://127.0.0.1:{port}",

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import psycopg
 
-from bot.stack import free_port
+from bot.ops.supervisor import free_port
 
 INSTALL_HINT = "run scripts/services.sh (as root) or apt-get install postgresql redis-server"
 

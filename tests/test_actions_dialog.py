@@ -13,8 +13,8 @@ from actions.incompris import HUMAN as HUMAN_ID
 from actions.incompris import NOT_OFFERED, ActionIncompris, choice_button, closest_topics
 from actions.mecontent import ActionMecontent
 from actions.parler_humain import ActionParlerHumain
+from bot.chat.topics import all_topics
 from bot.settings import PROJECT_ROOT
-from bot.topics import all_topics
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 HUMAN = all_topics()["parler_humain"].title

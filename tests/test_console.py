@@ -10,17 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import create_app
+from bot.chat.rasa_client import RasaClient
 from bot.console import accounts, audit
 from bot.console.insights import group_similar
 from bot.console.pages import texts
-from bot.console.purge import purge
 from bot.console.pseudonym import learner_ref
-from bot.db import make_engine, make_sessionmaker, upgrade_schema
-from bot.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
+from bot.console.purge import purge
+from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
+from bot.db.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
                         ConsoleSession, utcnow)
-from bot.rasa_client import RasaClient
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
 
 PASSWORD = "un mot de passe assez long"
 KEY = "cle-de-test-" + "x" * 32
@@ -380,7 +380,7 @@ def test_the_purge_deletes_what_is_older_than_the_retention_time_and_nothing_els
 def test_bagou_user_add_and_purge_commands(tmp_path, monkeypatch, capsys):
     import io
 
-    from bot.cli import main
+    from bot.ops.cli import main
     monkeypatch.setenv("BAGOU_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("BAGOU_SECRET_KEY", KEY)
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))

@@ -19,8 +19,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from bot.console.pages import texts
+from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
-from bot.stack import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -40,7 +40,7 @@ def gateway(tmp_path_factory):
                BAGOU_RASA_TOKEN="t", BAGOU_RASA_TIMEOUT="2",
                BAGOU_SECRET_KEY_FILE=str(work / "secret.key"))
     for login, role in (("conseil", "adviser"), ("redac", "editor"), ("chef", "admin")):
-        subprocess.run([sys.executable, "-m", "bot.cli", "user", "add", login, "--role", role,
+        subprocess.run([sys.executable, "-m", "bot.ops.cli", "user", "add", login, "--role", role,
                         "--name", login.title(), "--password-stdin"], input=PASSWORD + "\n",
                        text=True, env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
     log = (work / "uvicorn.log").open("wb")

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from actions.plus_simple import SIMPLE_CONDITION
-from bot import content
+from bot.chat.topics import all_topics
+from bot.ops import content
 from bot.settings import PROJECT_ROOT
-from bot.topics import all_topics
 
 FAQ_FILES = sorted((PROJECT_ROOT / "faq").glob("*.yml"))
 SHARED_TOPICS = PROJECT_ROOT.parent / "shared" / "faq-topics.yml"

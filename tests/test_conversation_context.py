@@ -1,15 +1,15 @@
 """A follow-up is read with the conversation: the gateway passes the subject of the last
-answers to Rasa (bot/topics.py conversation_context), from its own database, so that it
+answers to Rasa (bot/chat/topics.py conversation_context), from its own database, so that it
 holds across a restart of Rasa and across several Rasa processes."""
 
 import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.rasa_client import RasaClient
+from bot.chat.rasa_client import RasaClient
+from bot.chat.topics import conversation_context
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
-from bot.topics import conversation_context
 
 
 def test_no_context_at_the_start_of_a_conversation():

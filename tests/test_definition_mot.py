@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.definition_mot import (ActionDefinitionMot, find_words, previous_answer, tokens,
                                     words_to_offer)
-from bot.falc.glossary import Entry, Glossary, load_glossary
 from bot.settings import PROJECT_ROOT
+from falc.glossary import Entry, Glossary, load_glossary
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 

@@ -3,15 +3,15 @@ text of the assistant, which must pass (an answer that fails does not ship)."""
 
 import pytest
 
-from bot.cli import main
-from bot.falc.checker import check, check_draft, check_project, kandel_moles, summarise
-from bot.falc.glossary import GLOSSARY_FILE
-from bot.falc.report import render
-from bot.falc.rules import FAIL, WARN
-from bot.falc.syllables import count_by_rules, count_word, counter_name
-from bot.falc.texts import ANSWER, TITLE, Text, gather
-from bot.falc.words import words
+from bot.ops.cli import main
 from bot.settings import PROJECT_ROOT
+from falc.checker import check, check_draft, check_project, kandel_moles, summarise
+from falc.glossary import GLOSSARY_FILE
+from falc.report import render
+from falc.rules import FAIL, WARN
+from falc.syllables import count_by_rules, count_word, counter_name
+from falc.texts import ANSWER, TITLE, Text, gather
+from falc.words import words
 
 
 def levels(text: str, rule: str, title: bool = False) -> set[str]:

@@ -22,9 +22,9 @@ from schemathesis.python import asgi
 from schemathesis.specs.openapi import checks as oa_checks
 
 from bot.app import create_app
+from bot.ops.supervisor import free_port
 from bot.schemas import ErrorResponse
 from bot.settings import Settings
-from bot.stack import free_port
 from bot.texts import all_texts
 
 MAX_EXAMPLES = 40

@@ -5,12 +5,12 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-import bot.app
 from bot.app import create_app
-from bot.rasa_client import RasaClient
+import bot.app
+from bot.chat.rasa_client import RasaClient
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
 from bot.texts import all_texts, text
-from bot.stack import free_port
 
 
 @pytest.fixture

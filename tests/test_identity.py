@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.chat.identity import ANONYMOUS, learner_from_site_token
 from bot.errors import ApiError
-from bot.identity import ANONYMOUS, learner_from_site_token
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
 from bot.texts import text
 
 SECRET = "secret-du-site-de-la-mission-locale-0123456789"

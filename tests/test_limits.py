@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.rasa_client import RasaClient
-from bot.rate_limit import RateLimits
+from bot.chat.rasa_client import RasaClient
+from bot.http.rate_limit import RateLimits
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
 from bot.texts import text
 
 ANSWER = [{"recipient_id": "x", "utter_action": "utter_faq/badge_definition",

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from bot.app import create_app
+from bot.db.models import ChatSession
 from bot.lti.config import make_keys
-from bot.models import ChatSession
 from bot.settings import Settings
 from bot.texts import text
 from tests.conftest import start_bagou

@@ -32,15 +32,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.app import create_app
-from bot.db import make_engine
-from bot.models import SandboxToken
+from bot.db.engine import make_engine
+from bot.db.models import SandboxToken
 from bot.obf import (ObfAuthError, ObfBadResponse, ObfClient, ObfConfigError,
                      ObfDirectory, ObfNotFound, ObfRateLimited, ObfServerError,
                      ObfSettings, ObfTimeout, ObfUnavailable, TokenStore,
                      build_organisations)
 from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX, seed
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
 
 # ------------------------------------------------------------------ scenario
 

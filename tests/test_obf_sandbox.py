@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from bot.app import create_app
-from bot.db import make_engine
+from bot.db.engine import make_engine
+from bot.obf.parcours import badge_key, load_parcours, next_steps
 from bot.obf_sandbox import DEMO_CLIENT_ID as CLIENT, DEMO_CLIENT_SECRET as SECRET
 from bot.obf_sandbox import counts, credentials, load_seed, seed
-from bot.parcours import badge_key, load_parcours, next_steps
-from bot.stack import throwaway_settings
+from bot.ops.supervisor import throwaway_settings
 
 BASE = "/obf-sandbox"
 LEA, SAM, NOUR = "lea.martin@example.org", "sam.durand@example.org", "nour.benali@example.org"
@@ -487,9 +487,9 @@ def test_every_pathway_names_badges_of_the_demo_data():
 
 
 def test_texts_that_learners_read_pass_the_falc_checker():
-    from bot.falc.checker import check
-    from bot.falc.report import render
-    from bot.falc.texts import ANSWER, TITLE, Text
+    from falc.checker import check
+    from falc.report import render
+    from falc.texts import ANSWER, TITLE, Text
 
     texts = []
     for org in load_seed()["organisations"]:
@@ -506,7 +506,7 @@ def test_sandbox_tables_match_the_migration(client, engine):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from bot.models import Base
+    from bot.db.models import Base
 
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)

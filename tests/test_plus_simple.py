@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.plus_simple import (SUITE, ActionPlusSimple, explained_answer, is_steps,
                                  paced, parts_of, suite_of)
+from bot.chat.topics import all_topics
 from bot.settings import PROJECT_ROOT
-from bot.topics import all_topics
 
 # The domain as the action server gets it from Rasa: domain.yml and the FAQ responses.
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))

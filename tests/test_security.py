@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 
 from bot import log_safety
 from bot.app import create_app
+from bot.chat.rasa_client import RasaClient
 from bot.console import accounts
-from bot.db import make_engine, make_sessionmaker, upgrade_schema
-from bot.rasa_client import RasaClient
+from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
+from bot.ops.supervisor import Stack, free_port
 from bot.settings import Settings
-from bot.stack import Stack, free_port
 from tests.test_console import csrf_of, look_up, sign_in
 
 MOODLE = "https://moodle.example.org"

@@ -11,10 +11,10 @@ import psutil
 import pytest
 import yaml
 
-from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
+from bot.chat.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
+from bot.chat.topics import all_topics
 from bot.settings import PROJECT_ROOT
 from bot.texts import text
-from bot.topics import all_topics
 from tests.conftest import TEST_SITE, TEST_SITE_SECRET
 
 pytestmark = pytest.mark.stack
@@ -302,7 +302,7 @@ def test_an_adviser_asks_bagou_from_the_console_interview_page(running_bagou):
 
     password = "un mot de passe assez long"
     env = dict(os.environ, BAGOU_DATABASE_URL=f"sqlite:///{running_bagou.output.parent / 'bagou.db'}")
-    subprocess.run([sys.executable, "-m", "bot.cli", "user", "add", "camille", "--role", "adviser",
+    subprocess.run([sys.executable, "-m", "bot.ops.cli", "user", "add", "camille", "--role", "adviser",
                     "--name", "Camille", "--password-stdin"], input=password + "\n", text=True,
                    env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
 

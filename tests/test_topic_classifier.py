@@ -5,8 +5,8 @@ import json
 import os
 import subprocess
 
+from bot.ops.training import RASA_BIN
 from bot.settings import PROJECT_ROOT
-from bot.training import RASA_BIN
 
 RASA_PYTHON = RASA_BIN.parent / "python"
 

@@ -20,11 +20,11 @@ import yaml
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.chat.rasa_client import TOKEN_HEADER, WEBHOOK_PATH, RasaClient
 from bot.console import accounts
-from bot.db import make_engine, make_sessionmaker, upgrade_schema
-from bot.rasa_client import TOKEN_HEADER, WEBHOOK_PATH, RasaClient
+from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
+from bot.ops.supervisor import free_port, free_port_range
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import free_port, free_port_range
 from bot.texts import text
 from tests.conftest import RunningBagou, start_bagou
 from tests.services import INSTALL_HINT, Postgres, Redis, postgres_bin, postgres_server, \

@@ -8,11 +8,11 @@ import pytest
 import yaml
 
 from actions.incompris import closest_topics
+from bot.chat.rasa_client import RasaClient, RasaUnavailable
+from bot.chat.topics import topic_of_turn
 from bot.privacy import mask_personal_data
-from bot.rasa_client import RasaClient, RasaUnavailable
-from bot.rasa_stores import rasa_endpoints, topology_error
 from bot.settings import PROJECT_ROOT, Settings
-from bot.topics import topic_of_turn
+from rasa_ext.stores import rasa_endpoints, topology_error
 
 
 @pytest.mark.parametrize("raw, stored", [
@@ -75,7 +75,7 @@ def test_plus_simple_finds_the_simpler_version_of_the_last_answer():
 
 
 def test_a_button_with_a_web_address_becomes_a_link():
-    from bot.chat import to_reply
+    from bot.chat.service import to_reply
 
     reply = to_reply({"text": "t", "buttons": [
         {"title": "Site LinkedIn", "payload": "https://www.linkedin.com/"},

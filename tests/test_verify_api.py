@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
 from bot.texts import text
 from bot.verify.answer import texts
 from tests import badges

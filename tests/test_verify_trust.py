@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from bot.stack import free_port
 from bot.verify import data_integrity
 from bot.verify.answer import replies_for, texts
 from bot.verify.fetch import FetchPolicy

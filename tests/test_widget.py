@@ -20,8 +20,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from bot.errors import error_body
+from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
-from bot.stack import free_port
 from bot.texts import text
 from tests.conftest import TEST_SITE, TEST_SITE_SECRET, start_bagou
 

@@ -12,9 +12,9 @@ import yaml
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from bot.rasa_client import RasaClient
+from bot.chat.rasa_client import RasaClient
+from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import free_port
 from bot.texts import text
 
 WIDGET = PROJECT_ROOT / "widget"
@@ -244,9 +244,9 @@ def test_the_script_holds_no_french_and_nothing_that_a_strict_csp_forbids():
 
 
 def test_widget_texts_are_checked_for_falc():
-    from bot.falc.checker import check
-    from bot.falc.report import render
-    from bot.falc.texts import gather
+    from falc.checker import check
+    from falc.report import render
+    from falc.texts import gather
 
     widget = [t for t in gather() if t.origin.startswith("widget/texts.yml")]
     labels = yaml.safe_load((WIDGET / "texts.yml").read_text())
@@ -286,7 +286,7 @@ def test_widget_tables_match_the_migration(client, database):
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from bot.models import Base
+    from bot.db.models import Base
 
     engine = create_engine(f"sqlite:///{database}")
     with engine.connect() as connection:

@@ -13,8 +13,8 @@ import yaml
 from playwright.sync_api import expect, sync_playwright
 
 from bot.app import create_app
+from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import free_port
 from bot.verify.answer import texts
 from tests import badges
 from tests.badges import BadgeServer

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.console.pseudonym import pseudonym
-from bot.models import ConsoleSignInAttempt, ConsoleUser, utcnow
+from bot.db.models import ConsoleSignInAttempt, ConsoleUser, utcnow
 
 ADVISER, EDITOR, ADMIN = "adviser", "editor", "admin"
 ROLES = (ADVISER, EDITOR, ADMIN)

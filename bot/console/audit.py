@@ -8,7 +8,7 @@ import logging
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from bot.models import ConsoleAudit, ConsoleUser
+from bot.db.models import ConsoleAudit, ConsoleUser
 
 log = logging.getLogger(__name__)
 BADGES_LOOKUP = "badges_lookup"

@@ -1,4 +1,4 @@
-"""`bagou user …` and `bagou purge`: the console's commands (wired in bot/cli.py)."""
+"""`bagou user …` and `bagou purge`: the console's commands (wired in bot/ops/cli.py)."""
 
 import getpass
 import sys
@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from bot.console import accounts
 from bot.console.purge import purge
-from bot.db import make_engine, make_sessionmaker, upgrade_schema
-from bot.models import ConsoleSession, ConsoleUser
+from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
+from bot.db.models import ConsoleSession, ConsoleUser
 from bot.settings import Settings
 
 

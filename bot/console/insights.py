@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ChatFeedback, ChatMessage, utcnow
+from bot.db.models import ChatFeedback, ChatMessage, utcnow
 
 FAILED_TOPICS = ("incompris", "hors_sujet")
 SIMILARITY = 75

@@ -1,5 +1,5 @@
 """A learner's badges for an adviser: what they hold, what to do with each one (share,
-enrich, ask for an endorsement), and the next badges (bot.parcours.suggest_next, the
+enrich, ask for an endorsement), and the next badges (bot.obf.parcours.suggest_next, the
 same logic as the chat's `badges_suivants`).
 
 Where the badges come from: the real OBF when OBF_BASE_URL is set, else the gateway's
@@ -15,12 +15,12 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from bot.db import make_sessionmaker
+from bot.db.engine import make_sessionmaker
 from bot.obf import (LearnerBadge, ObfDirectory, ObfError, TokenStore, build_organisations,
                      get_obf_settings)
+from bot.obf.parcours import Suggestion, suggest_next
 from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 from bot.obf_sandbox.deps import SESSIONS_STATE
-from bot.parcours import Suggestion, suggest_next
 
 log = logging.getLogger(__name__)
 MAX_NEXT_BADGES = 3

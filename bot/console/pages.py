@@ -1,5 +1,5 @@
 """Server-rendered pages of the console: Jinja2 templates, texts from texts.yml. The
-security headers (bot/security_headers.py, kind `console`) give them the same strict
+security headers (bot/http/security_headers.py, kind `console`) give them the same strict
 Content-Security-Policy as the demo site (no inline script or style), `Referrer-Policy:
 same-origin` (with no-referrer, Chromium sends « Origin: null » with the forms, and the
 Origin check against CSRF would refuse them) and `X-Frame-Options: DENY`."""

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from bot.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
+from bot.db.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
                         ConsoleSession, ConsoleSignInAttempt, utcnow)
 
 ATTEMPTS_KEPT = timedelta(days=30)

@@ -29,15 +29,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot.chat.identity import Identity
+from bot.chat.topics import all_topics
 from bot.console import accounts, audit, insights, sessions
 from bot.console.forms import FormError, read_form
 from bot.console.learners import DirectoryFactory, look_up
 from bot.console.pages import DATABASE_DOWN, HEADERS, HERE, RETRY_AFTER, ConsoleRoute, render
 from bot.console.pseudonym import learner_ref, load_key, normalise_email
-from bot.identity import Identity
-from bot.models import ChatMessage, ConsoleSession, ConsoleUser, utcnow
+from bot.db.models import ChatMessage, ConsoleSession, ConsoleUser, utcnow
 from bot.settings import Settings
-from bot.topics import all_topics
 
 log = logging.getLogger(__name__)
 

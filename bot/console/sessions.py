@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from bot.models import ConsoleSession, ConsoleUser, utcnow
+from bot.db.models import ConsoleSession, ConsoleUser, utcnow
 
 COOKIE = "bagou_conseiller"
 # The sign-in form comes before any session: its CSRF token is also put in this

@@ -37,7 +37,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 from starlette.responses import RedirectResponse, Response
 
-from bot.models import LtiStorage
+from bot.db.models import LtiStorage
 
 log = logging.getLogger(__name__)
 

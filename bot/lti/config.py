@@ -111,7 +111,7 @@ def _read(folder: Path, name: str) -> str:
 def platform_origins(config_file: Path | None) -> list[str]:
     """The web origins (scheme://host[:port]) of the registered platforms, read from
     the issuers of BAGOU_LTI_CONFIG: the pages that may show Bagou in a frame
-    (`frame-ancestors`, bot/security_headers.py). Moodle's issuer is its address
+    (`frame-ancestors`, bot/http/security_headers.py). Moodle's issuer is its address
     (https://moodle.example.org, or with a path: only the origin counts)."""
     if config_file is None:
         return []

@@ -1,6 +1,6 @@
 """The HTML pages of the LTI tool: Bagou full page, and the FALC pages of refusals.
 
-No inline script or style: the security headers (bot/security_headers.py, kind `lti`)
+No inline script or style: the security headers (bot/http/security_headers.py, kind `lti`)
 give the same strict Content-Security-Policy as the demo site, with `frame-ancestors`
 that lets the registered platforms (Moodle) show the page in their frame.
 """

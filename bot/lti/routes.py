@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from bot.identity import Identity
+from bot.chat.identity import Identity
 from bot.lti.adapter import (BagouMessageLaunch, BagouOIDCLogin, DbStorage,
                              LaunchRefused, StarletteRequest, new_id, refusal_from)
 from bot.lti.config import LtiConfigError, ToolConfig, load_tool_config, tool_jwks

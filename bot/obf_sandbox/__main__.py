@@ -5,7 +5,7 @@ import argparse
 
 from sqlalchemy.orm import Session
 
-from bot.db import make_engine, upgrade_schema
+from bot.db.engine import make_engine, upgrade_schema
 from bot.obf_sandbox.seed import counts, reset, seed
 from bot.settings import get_settings
 

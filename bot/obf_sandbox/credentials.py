@@ -15,7 +15,7 @@ import time
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.models import SandboxToken
+from bot.db.models import SandboxToken
 
 # Interactive-login parameters recommended for scrypt (n = 2^14, r = 8, p = 1).
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1

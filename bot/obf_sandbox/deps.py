@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from bot.models import SandboxClient
+from bot.db.models import SandboxClient
 from bot.obf_sandbox.credentials import token_is_valid
 from bot.obf_sandbox.errors import SandboxError, forbidden, not_found
 

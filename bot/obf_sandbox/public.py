@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
-from bot.models import SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxRecipient
+from bot.db.models import SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxRecipient
 from bot.obf_sandbox.deps import DbSession
 from bot.obf_sandbox.errors import SandboxRoute, not_found
 from bot.obf_sandbox.shapes import Links

@@ -6,7 +6,7 @@ from typing import Literal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from bot.models import SandboxBadge, SandboxEarnableBadge, SandboxEvent, SandboxRecipient
+from bot.db.models import SandboxBadge, SandboxEarnableBadge, SandboxEvent, SandboxRecipient
 
 
 def page(session: Session, query: Select, limit: int | None, offset: int) -> tuple[list, int]:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from bot.db import make_sessionmaker
+from bot.db.engine import make_sessionmaker
 from bot.obf_sandbox import public, routes_v1, routes_v2, tokens
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.obf_sandbox.seed import seed_database

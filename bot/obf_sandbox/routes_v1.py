@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from bot.models import SandboxBadge, SandboxEvent
+from bot.db.models import SandboxBadge, SandboxEvent
 from bot.obf_sandbox import queries, shapes
 from bot.obf_sandbox.deps import Client, DbSession, PagingV1, ldjson, text, values
 from bot.obf_sandbox.errors import SandboxRoute, not_found

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models import (SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxEvent,
+from bot.db.models import (SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxEvent,
                         SandboxRecipient, SandboxToken)
 from bot.obf_sandbox.credentials import hash_secret
 

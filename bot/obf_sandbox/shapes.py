@@ -9,7 +9,7 @@ import json
 
 from fastapi import Request
 
-from bot.models import (SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxEvent,
+from bot.db.models import (SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxEvent,
                         SandboxRecipient)
 
 LANGUAGE = "fr"

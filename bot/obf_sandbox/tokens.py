@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.models import SandboxClient
+from bot.db.models import SandboxClient
 from bot.obf_sandbox import credentials
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.obf_sandbox.errors import SandboxError, SandboxRoute

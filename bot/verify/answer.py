@@ -17,16 +17,16 @@ badge itself shows it in the clear (an OB 3.0 `name` identifier or subject name)
 issuer chose to publish it, so Bagou repeats no more than anyone reading the badge sees.
 """
 
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
-import unicodedata
-
 from bot.privacy import EMAIL, EMAIL_MASK
-from bot.schemas import Button, Link, Reply, printable
+from bot.texts import printable
 from bot.verify.result import EXPIRED, INVALID, NOT_A_BADGE, REVOKED, VALID, Verdict
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
@@ -36,6 +36,27 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "septembre", "octobre", "novembre", "décembre"]
 # What the badge says about itself is its issuer's text, not ours: kept short.
 MAX_FIELD = 120
+
+
+# The checker's own replies: the chat service turns them into the API's shapes
+# (bot/schemas.py), so that this package imports nothing of the API.
+@dataclass
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass
+class Link:
+    title: str
+    url: str
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
 
 
 @lru_cache

@@ -53,16 +53,21 @@ RUN groupadd --system --gid 10001 bagou \
 COPY --from=deps /opt/venv /opt/venv
 # The code runs from /app (the project's layout: bot/settings.py finds topics.yml,
 # parcours.yml and widget/ next to bot/), importable through PYTHONPATH; it is not
-# pip-installed, so `bagou` is a two-line wrapper around `python -m bot.cli`.
+# pip-installed, so `bagou` is a two-line wrapper around `python -m bot.ops.cli`.
 WORKDIR /app
 COPY bot bot
 COPY actions actions
+# The launcher's Rasa store settings (rasa_ext/stores.py, stdlib + PyYAML) and the
+# glossary reader of the FALC package (falc/glossary.py, for action_definition_mot);
+# the rest of falc/ needs the [falc] extra, which this image does not install.
+COPY rasa_ext/__init__.py rasa_ext/stores.py rasa_ext/
+COPY falc falc
 COPY widget widget
-COPY topics.yml parcours.yml ./
+COPY topics.yml parcours.yml glossaire.yml lieux.yml ./
 COPY deploy/docker/healthcheck.py deploy/docker/migrate.py deploy/docker/purge_rasa_tracker.py /opt/bagou/
-RUN printf '#!/bin/sh\nexec python -m bot.cli "$@"\n' > /opt/venv/bin/bagou \
+RUN printf '#!/bin/sh\nexec python -m bot.ops.cli "$@"\n' > /opt/venv/bin/bagou \
  && chmod 0755 /opt/venv/bin/bagou \
- && python -m compileall -q /app/bot /app/actions /opt/bagou
+ && python -m compileall -q /app/bot /app/actions /app/rasa_ext /app/falc /opt/bagou
 # Files belong to root and are read-only for the process; the root file system is
 # read-only in docker-compose.yml and Kubernetes, /tmp is the only place it may write.
 # BAGOU_SECRET_KEY must then be set (else the gateway would write var/secret.key), and

@@ -2,7 +2,7 @@
 
     python /opt/bagou/migrate.py        (reads BAGOU_DATABASE_URL like the gateway)
 
-The gateway runs the same Alembic upgrade at start-up (bot/db.py). With several
+The gateway runs the same Alembic upgrade at start-up (bot/db/engine.py). With several
 replicas starting at once on PostgreSQL, those upgrades would race (two CREATE TABLE
 of the same table). This step takes a PostgreSQL advisory lock first, so that only one
 upgrade runs at a time, wherever it is started from (the one-off `migrate` service of
@@ -15,7 +15,7 @@ import time
 
 from sqlalchemy import text
 
-from bot.db import make_engine, upgrade_schema
+from bot.db.engine import make_engine, upgrade_schema
 from bot.settings import Settings
 
 LOCK_KEY = 0x6261676F  # "bago": one advisory lock key for Bagou's schema upgrades

@@ -43,7 +43,7 @@ RUN pip install --quiet --upgrade "pip<27" \
  && python /tmp/check_lock.py /tmp/rasa.lock
 
 # ---- training: the model is part of the image --------------------------------------
-# Same command as bot/training.py. A new model is a new image (docs/deploy.md, upgrade).
+# Same command as bot/ops/training.py. A new model is a new image (docs/deploy.md, upgrade).
 FROM deps AS train
 WORKDIR /build
 ENV PYTHONPATH=/build \
@@ -67,12 +67,11 @@ RUN groupadd --system --gid 10001 bagou \
       --home-dir /nonexistent --shell /usr/sbin/nologin bagou
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
-# Our channel and pipeline components (imported by Rasa), the channel's credentials;
+# Our channel and pipeline components (imported by Rasa), the stores' settings shared
+# with `bagou run` (rasa_ext/stores.py: stdlib + PyYAML), the channel's credentials;
 # endpoints.yml is the base of the file that the entrypoint writes in /tmp.
 COPY rasa_ext rasa_ext
 COPY credentials.yml endpoints.yml ./
-# The stores' settings, shared with `bagou run` (bot/rasa_stores.py: stdlib + PyYAML).
-COPY bot/__init__.py bot/rasa_stores.py bot/
 COPY --from=train /build/models/bagou.tar.gz models/bagou.tar.gz
 COPY deploy/docker/rasa_entrypoint.py deploy/docker/healthcheck.py /opt/bagou/
 # Files belong to root and are read-only for the process. /tmp is the only place Rasa
@@ -97,6 +96,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=180s --retries=3 \
   CMD ["python", "/opt/bagou/healthcheck.py", "http://127.0.0.1:5005/"]
 # The entrypoint writes the endpoints file (action server, tracker store, lock store)
 # from BAGOU_ACTIONS_URL, BAGOU_RASA_TRACKER_URL and BAGOU_RASA_LOCK_URL, then runs
-# `rasa run` as bot/stack.py does, on all interfaces of the container, without
+# `rasa run` as bot/ops/supervisor.py does, on all interfaces of the container, without
 # --enable-api. Arguments given to the container are added to `rasa run`.
 ENTRYPOINT ["python", "/opt/bagou/rasa_entrypoint.py"]

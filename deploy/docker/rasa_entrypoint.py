@@ -1,10 +1,10 @@
-"""Starts Rasa in its container the way bot/stack.py starts it on one machine.
+"""Starts Rasa in its container the way bot/ops/supervisor.py starts it on one machine.
 
 1. Writes Rasa's endpoints file in /tmp: the project's endpoints.yml (the action
    server at ${BAGOU_ACTIONS_URL}), plus the SQL tracker store from
    BAGOU_RASA_TRACKER_URL (postgresql://user:password@host:port/db?sslmode=…) and the
    Redis lock store from BAGOU_RASA_LOCK_URL (redis://[user:password@]host:port/0, or
-   rediss:// for TLS), in the same shape as bot/rasa_stores.py writes for `bagou run`.
+   rediss:// for TLS), in the same shape as rasa_ext/stores.py writes for `bagou run`.
    Passwords are never written: the file says `password: ${BAGOU_RASA_…_PASSWORD}` and
    Rasa substitutes the variable, which this script puts in Rasa's environment.
 2. Sets Rasa's lock lifetime (TICKET_LOCK_LIFETIME) from BAGOU_RASA_TIMEOUT, and one
@@ -14,7 +14,7 @@
    the gateway can reach it: docker-compose networks, Kubernetes NetworkPolicy), and
    no --enable-api: Rasa's HTTP API stays off.
 
-The stores come from bot/rasa_stores.py, the module `bagou run` uses: it needs only the
+The stores come from rasa_ext/stores.py, the module `bagou run` uses: it needs only the
 standard library and PyYAML, so Rasa's environment (Python 3.10) imports it as it is.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 APP = "/app"
 sys.path.insert(0, APP)
 
-from bot.rasa_stores import (LOCK_LIFETIME_VAR, StoreConfigError, endpoints_file,  # noqa: E402
+from rasa_ext.stores import (LOCK_LIFETIME_VAR, StoreConfigError, endpoints_file,  # noqa: E402
                              lock_lifetime)
 
 ENDPOINTS_DIR = Path("/tmp")
@@ -54,7 +54,7 @@ def main() -> None:
     except StoreConfigError as error:
         fail(str(error))
     env.update(secrets)
-    # Rasa's lock lifetime follows the gateway's BAGOU_RASA_TIMEOUT (bot/rasa_stores.py,
+    # Rasa's lock lifetime follows the gateway's BAGOU_RASA_TIMEOUT (rasa_ext/stores.py,
     # lock_lifetime): a Rasa that dies in the middle of a turn blocks its conversation
     # for 8 s, not Rasa's default 60 s. 10 is the gateway's default timeout.
     try:
@@ -62,7 +62,7 @@ def main() -> None:
     except ValueError:
         fail("BAGOU_RASA_TIMEOUT must be a number of seconds, as for the gateway.")
     env[LOCK_LIFETIME_VAR] = str(lock_lifetime(timeout))
-    # One thread for the numeric libraries, as `bagou run` does (bot/training.py,
+    # One thread for the numeric libraries, as `bagou run` does (bot/ops/training.py,
     # ONE_MATH_THREAD): Rasa's CPU per message halved. Scale with replicas instead.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env.setdefault(name, "1")

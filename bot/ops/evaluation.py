@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import yaml
 
+from bot.ops.supervisor import NO_RATE_LIMITS, Stack, throwaway_settings
+from bot.ops.training import ensure_model
 from bot.settings import PROJECT_ROOT, Settings
-from bot.stack import NO_RATE_LIMITS, Stack, throwaway_settings
-from bot.training import ensure_model
 
 # heldout.yml (2026-11-21) guided the last data round by its per-topic scores;
 # heldout2.yml (2026-11-22) was written later, from the topic descriptions only.
@@ -168,7 +168,7 @@ def evaluate(report_path: Path | None = None) -> dict:
     training = json.loads((base.model_dir / "bagou.json").read_text())
     cases = [(text, topic, path.name) for path in HELDOUT_FILES
              for text, topic in load_heldout(path)]
-    os.environ.update(NO_RATE_LIMITS)  # the processes read it (bot/stack.py)
+    os.environ.update(NO_RATE_LIMITS)  # the processes read it (bot/ops/supervisor.py)
     settings = throwaway_settings(Path(tempfile.mkdtemp(prefix="bagou-eval-")))
     stack = Stack(settings)
     stack.start()

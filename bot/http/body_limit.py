@@ -6,7 +6,7 @@ few kilobytes), the console's forms. A larger body is refused with 413
 `demande_trop_grosse` in the API's error shape: at once when its Content-Length says so,
 else (chunked) as soon as the bytes received pass the limit, never buffered whole.
 `POST /api/verify/upload` has its own limit (BAGOU_VERIFY_MAX_UPLOAD_BYTES), counted
-while it streams in (bot/verify/routes.py).
+while it streams in (bot/api/verify.py).
 """
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -9,10 +9,10 @@ French: content editors read them.
 import re
 from dataclasses import dataclass, field
 
-from bot.falc.glossary import Glossary, Match
-from bot.falc.syllables import lexique
-from bot.falc.texts import Text
-from bot.falc.words import RARE_ZIPF, URL, is_rare, plain, without_urls, zipf
+from falc.glossary import Glossary, Match
+from falc.syllables import lexique
+from falc.texts import Text
+from falc.words import RARE_ZIPF, URL, is_rare, plain, without_urls, zipf
 
 FAIL, WARN = "échec", "alerte"
 

@@ -7,7 +7,7 @@
 - a thumb up or down on an answer, stored with its topic (`POST /api/feedback`);
 - the demo site at `/`: the page of a fictional « lieu de la reconnaissance » that
   embeds the widget as a real site would, under a strict Content-Security-Policy
-  (bot/security_headers.py).
+  (bot/http/security_headers.py).
 """
 
 import hashlib
@@ -23,15 +23,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from bot.chat import _is_uuid
+from bot.chat.service import _is_uuid
+from bot.db.models import ChatFeedback, ChatMessage, ChatSession
 from bot.errors import ApiError
-from bot.models import ChatFeedback, ChatMessage, ChatSession
 from bot.schemas import ErrorResponse, Feedback, FeedbackRequest, History, HistoryMessage
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import text
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
-WEB_DIR = Path(__file__).with_name("web")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 # The gateway messages that the widget shows itself (the others come with API errors).
 GATEWAY_TEXTS = ("serveur_injoignable", "texte_trop_long")
 # The newest messages of a conversation given back to the widget.
@@ -39,7 +39,7 @@ HISTORY_LIMIT = 200
 ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 422)}
 
 # The demo pages' Content-Security-Policy (strict: nothing inline) and the other security
-# headers come from bot/security_headers.py (kind `site`).
+# headers come from bot/http/security_headers.py (kind `site`).
 PAGE_HEADERS = {"Cache-Control": "no-cache"}
 # Host sites keep the same <script src>: a short cache lets a new version reach them
 # within 10 minutes; the ETag makes the check cheap.

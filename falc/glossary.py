@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from falc import PROJECT_ROOT
 
 # At the root, not under faq/ or data/: Rasa trains on every .yml file there.
 GLOSSARY_FILE = PROJECT_ROOT / "glossaire.yml"

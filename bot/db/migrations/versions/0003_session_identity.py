@@ -1,4 +1,4 @@
-"""Identity bound to a chat session (bot.identity).
+"""Identity bound to a chat session (bot.chat.identity).
 
 Revision ID: 0003
 Revises: 0002

@@ -2,13 +2,13 @@
 
 from dataclasses import dataclass
 
-from bot.falc import rules
-from bot.falc.glossary import Glossary, load_glossary
-from bot.falc.language import parse
-from bot.falc.rules import FAIL, WARN, Checked, Finding, Sentence
-from bot.falc.syllables import count_word
-from bot.falc.texts import ANSWER, TITLE, Text, gather
-from bot.falc.words import plain, words
+from falc import rules
+from falc.glossary import Glossary, load_glossary
+from falc.language import parse
+from falc.rules import FAIL, WARN, Checked, Finding, Sentence
+from falc.syllables import count_word
+from falc.texts import ANSWER, TITLE, Text, gather
+from falc.words import plain, words
 
 
 @dataclass

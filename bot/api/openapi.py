@@ -5,15 +5,15 @@ The routes declare their own errors; what happens around them is added here, fro
 the same tables as the middlewares that do it:
 - 422: every validation error has the API's error shape (bot/errors.py), not FastAPI's
   default `HTTPValidationError`;
-- 413 `demande_trop_grosse` on routes that take a body (bot/body_limit.py);
-- 429 `trop_de_messages` with `Retry-After` on the rate-limited routes (bot/rate_limit.py).
+- 413 `demande_trop_grosse` on routes that take a body (bot/http/body_limit.py);
+- 429 `trop_de_messages` with `Retry-After` on the rate-limited routes (bot/http/rate_limit.py).
 """
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from bot.body_limit import OWN_LIMIT
-from bot.rate_limit import HISTORY_PATH, LIMITED_POSTS
+from bot.http.body_limit import OWN_LIMIT
+from bot.http.rate_limit import HISTORY_PATH, LIMITED_POSTS
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
 

@@ -1,9 +1,9 @@
 """The report that a content editor reads, in French."""
 
-from bot.falc.checker import Result, Summary, summarise
-from bot.falc.rules import FAIL, WARN
-from bot.falc.syllables import counter_name
-from bot.falc.texts import ANSWER, EXPLANATION, TITLE
+from falc.checker import Result, Summary, summarise
+from falc.rules import FAIL, WARN
+from falc.syllables import counter_name
+from falc.texts import ANSWER, EXPLANATION, TITLE
 
 LABELS = {FAIL: "ÉCHEC ", WARN: "ALERTE"}
 

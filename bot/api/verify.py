@@ -20,7 +20,7 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 
-from bot.chat import ChatService
+from bot.chat.service import ChatService
 from bot.errors import ApiError
 from bot.schemas import ChatResponse, ErrorResponse, Text
 from bot.verify.answer import history_text

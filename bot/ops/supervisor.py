@@ -17,9 +17,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.rasa_stores import LOCK_LIFETIME_VAR, lock_lifetime, rasa_endpoints, topology_error
+from bot.ops.training import RASA_BIN, model_path, rasa_env
 from bot.settings import PROJECT_ROOT, Settings
-from bot.training import RASA_BIN, model_path, rasa_env
+from rasa_ext.stores import LOCK_LIFETIME_VAR, lock_lifetime, rasa_endpoints, topology_error
 
 
 class StackError(RuntimeError):
@@ -27,7 +27,7 @@ class StackError(RuntimeError):
 
 
 # The evaluation and the benchmark play many people from one address, faster than
-# people type: they start Bagou without the gateway's rate limits (bot/rate_limit.py).
+# people type: they start Bagou without the gateway's rate limits (bot/http/rate_limit.py).
 NO_RATE_LIMITS = {"BAGOU_RATE_LIMIT_SESSION": "", "BAGOU_RATE_LIMIT_ADDRESS": ""}
 
 
@@ -88,7 +88,7 @@ class Stack:
         s = self.settings
         extra = {}
         if name.startswith("rasa"):
-            # Rasa's lock lifetime follows the gateway's timeout (bot/rasa_stores.py).
+            # Rasa's lock lifetime follows the gateway's timeout (rasa_ext/stores.py).
             extra = {**self._store_secrets,
                      LOCK_LIFETIME_VAR: str(lock_lifetime(s.rasa_timeout))}
         return rasa_env(
@@ -129,7 +129,7 @@ class Stack:
                         # connection as the gateway closed it got a reset (make soak).
                         "--timeout-keep-alive", "75",
                         # X-Forwarded-For is read only from BAGOU_TRUSTED_PROXIES
-                        # (bot/rate_limit.py), not from any local process.
+                        # (bot/http/rate_limit.py), not from any local process.
                         "--no-proxy-headers"],
         }
 

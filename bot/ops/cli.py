@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from bot.evaluation import evaluate
+from bot.ops.evaluation import evaluate
+from bot.ops.supervisor import Stack, StackError
+from bot.ops.training import ensure_model
 from bot.settings import Settings
-from bot.stack import Stack, StackError
-from bot.training import ensure_model
 
 
 def train(settings: Settings, force: bool = False) -> None:
@@ -89,8 +89,8 @@ def run(settings: Settings) -> int:
 
 def falc_check(text: str | None = None, title: bool = False) -> int:
     """Print the FALC report; 1 when a text fails a rule, so that scripts can stop."""
-    from bot.falc.checker import check_draft, check_project  # spaCy: loaded only here
-    from bot.falc.report import render
+    from falc.checker import check_draft, check_project  # spaCy: loaded only here
+    from falc.report import render
 
     if text is None:
         results = check_project()
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("le texte à vérifier est vide")
         return falc_check(args.text, title=args.bouton)
     if args.command == "content":
-        from bot import content
+        from bot.ops import content
 
         return content.print_links() if args.content_command == "links" else content.print_check()
     if args.command == "eval":

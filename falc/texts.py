@@ -21,8 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.falc.glossary import GLOSSARY_FILE
-from bot.settings import PROJECT_ROOT
+from falc import PROJECT_ROOT
+from falc.glossary import GLOSSARY_FILE
 
 ANSWER = "réponse"
 TITLE = "bouton"

@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection that bot.db.upgrade_schema gives."""
+"""Alembic environment: runs on the connection that bot.db.engine.upgrade_schema gives."""
 
 from alembic import context
 
-from bot.db import make_engine
-from bot.models import Base
+from bot.db.engine import make_engine
+from bot.db.models import Base
 from bot.settings import get_settings
 
 connection = context.config.attributes.get("connection")

@@ -150,6 +150,6 @@ def endpoints_file(tracker_url: str, lock_url: str, directory: Path,
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / GENERATED_NAME
     path.write_text("# Written from BAGOU_RASA_TRACKER_URL and BAGOU_RASA_LOCK_URL "
-                    "(bot/rasa_stores.py); do not edit.\n"
+                    "(rasa_ext/stores.py); do not edit.\n"
                     + yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return path, {name: value for name, value in secrets.items() if value}

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 LIMITED_POSTS = ("/api/chat", "/api/feedback", "/api/verify", "/api/verify/upload")
 HISTORY_PATH = "/api/chat/{session_id}/history"
 HISTORY = re.compile(r"^/api/chat/([^/]{1,100})/history$")
-# Bodies whose session id the limiter reads (bot/body_limit.py bounds their size).
+# Bodies whose session id the limiter reads (bot/http/body_limit.py bounds their size).
 JSON_POSTS = ("/api/chat", "/api/feedback", "/api/verify")
 LOG_EVERY_S = 60
 
@@ -130,7 +130,7 @@ class RateLimitMiddleware:
 
 
 async def _session_in_body(receive: Receive) -> tuple[Receive, str | None]:
-    """The body's `session_id` (a small JSON body, bounded by bot/body_limit.py), and a
+    """The body's `session_id` (a small JSON body, bounded by bot/http/body_limit.py), and a
     `receive` that gives the body again to the route."""
     messages: list[Message] = []
     body = b""

@@ -9,14 +9,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot.chat.identity import ANONYMOUS, Identity, learner_from_site_token
+from bot.chat.rasa_client import RasaClient, RasaUnavailable
+from bot.chat.topics import conversation_context, topic_of_turn
+from bot.db.models import ChatMessage, ChatSession, utcnow
 from bot.errors import ApiError
-from bot.identity import ANONYMOUS, Identity, learner_from_site_token
-from bot.models import ChatMessage, ChatSession, utcnow
 from bot.privacy import mask_names, mask_personal_data
-from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.schemas import ChatRequest, ChatResponse, Reply
 from bot.texts import text
-from bot.topics import conversation_context, topic_of_turn
 from bot.verify.answer import TOPIC as VERIFY_TOPIC, history_text, replies_for
 from bot.verify.inputs import URL, Candidate, find_in_message
 from bot.verify.service import Verifier
@@ -38,7 +38,7 @@ class Turn:
     new: bool = False
     sign_in: Identity | None = None
     # The person's last messages of this session with their topics, newest first: a
-    # follow-up (« et sur LinkedIn ? ») is read with them (bot/topics.py).
+    # follow-up (« et sur LinkedIn ? ») is read with them (bot/chat/topics.py).
     previous: tuple[tuple[str, str | None], ...] = ()
 
 
@@ -82,13 +82,14 @@ class ChatService:
         upload. Only `shown` is stored on the person's side, never a file or credential."""
         turn = await self._session_for(session_id, site_token)
         email = turn.identity.email if turn.identity.kind != "anonymous" else None
-        replies = replies_for(await self._verifier.verify(badge, email))
+        verdict = await self._verifier.verify(badge, email)
+        replies = [Reply.model_validate(reply) for reply in replies_for(verdict)]
         await run_in_threadpool(self._store_turn, turn, shown, replies, VERIFY_TOPIC)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=VERIFY_TOPIC)
 
     async def _session_for(self, session_id: str | None, site_token: str | None) -> Turn:
         """The session of this turn (new or known) and who is talking: a learner signed
-        in by the site's token binds the session to them (bot/identity.py)."""
+        in by the site's token binds the session to them (bot/chat/identity.py)."""
         signed_in = None
         if site_token:
             try:
