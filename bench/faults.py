@@ -61,7 +61,7 @@ import yaml  # noqa: E402
 from bot.console import accounts  # noqa: E402
 from bot.console.pages import texts as console_texts  # noqa: E402
 from bot.db.engine import make_engine, make_sessionmaker  # noqa: E402
-from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX  # noqa: E402
+from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX  # noqa: E402
 from bot.ops.supervisor import Stack, free_port, free_port_range  # noqa: E402
 from bot.schemas import ErrorResponse  # noqa: E402
 from bot.settings import PROJECT_ROOT  # noqa: E402

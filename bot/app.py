@@ -25,7 +25,7 @@ from bot.http.security_headers import SecurityHeadersMiddleware
 from bot.lti.config import platform_origins
 from bot.lti.routes import make_router as lti_router
 from bot.obf.settings import get_obf_settings
-from bot.obf_sandbox import make_router as obf_sandbox_router
+from bot.obf_sandbox.router import make_router as obf_sandbox_router
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
 from bot.settings import Settings, get_settings
 from bot.verify.fetch import FetchPolicy

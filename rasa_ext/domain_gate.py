@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Text
@@ -38,6 +37,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.fr.stop_words import STOP_WORDS
 import yaml
 
+from rasa_ext.text import words
+
 logger = logging.getLogger(__name__)
 
 VOCABULARY_FILE = "domain_words.json"
@@ -45,12 +46,9 @@ VOCABULARY_FILE = "domain_words.json"
 FOLLOW_UP_KEY = "bagou_context"
 
 
-def words(text: Text) -> List[Text]:
-    """Lowercase words without accents: « Numérique » and « numerique » are one word."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.findall(r"[a-z0-9]+", text)
-
+# A name: a capitalised word that does not start the message or a sentence (« Rouen »,
+# « Facebook »); words in capitals are acronyms, not names (« RSA »).
+NAME = re.compile(r"(?<![.!?…]\s)(?<!^)(?<![.!?…])\b[A-ZÀ-Ý][a-zà-ÿ][\w'-]*")
 
 STOP = {w for stop in STOP_WORDS for w in words(stop)}
 
@@ -162,7 +160,7 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
         « loyer ») or never seen at all (« rsa »). Names written with a capital after
         the first word (« Rouen », « Facebook ») and numbers do not count: a follow-up
         names places and sites (« il y en a un à Rouen ? »)."""
-        names = {w for raw in re.findall(r"\b[A-ZÀ-Ý][\w'-]*", text)[1:] for w in words(raw)}
+        names = {w for raw in NAME.findall(text) for w in words(raw)}
         return [w for w in words(text)
                 if w not in STOP and w not in names and not w.isdigit()
                 and (w in self.other_words or w not in self.seen_words)]
@@ -172,14 +170,22 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
             return messages
         for message in messages:
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if intent not in self.config["gated_intents"]:
+            text = message.get(TEXT) or ""
+            follow_up = message.get(FOLLOW_UP_KEY) == "follow_up"
+            if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+                # A message that Bagou is unsure of, with words from another world and
+                # none of the badge topics (« et le bus pour y aller ? »), is another
+                # subject, not doubt between two badge topics.
+                if not self.foreign_words(text) or (
+                        not follow_up and self.has_domain_word(text)):
+                    continue
+            elif intent not in self.config["gated_intents"]:
                 continue
-            if self.has_domain_word(message.get(TEXT) or ""):
+            elif self.has_domain_word(text):
                 continue
             # A follow-up read with the conversation (topic_classifier.py): « c'est où ? »
             # has no badge word of its own; « et la météo ? » has a word from elsewhere.
-            if (message.get(FOLLOW_UP_KEY) == "follow_up"
-                    and not self.foreign_words(message.get(TEXT) or "")):
+            elif follow_up and not self.foreign_words(text):
                 continue
             short = len(words(message.get(TEXT) or "")) <= self.config["doubt_max_words"]
             name = DEFAULT_NLU_FALLBACK_INTENT_NAME if short else self.config["out_of_scope_intent"]

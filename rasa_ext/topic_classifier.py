@@ -25,7 +25,6 @@ Runs in Rasa's environment (Python 3.10, scikit-learn from Rasa's own pins).
 from __future__ import annotations
 
 import logging
-import unicodedata
 import zlib
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
@@ -62,6 +61,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
+from rasa_ext.text import asks_meaning, plain
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "topic_classifier.joblib"
@@ -71,12 +72,6 @@ OUT_OF_SCOPE = "hors_sujet"
 REPEATED_INTENT = "mecontent"
 # Set on a message read with the conversation (not output): the domain gate reads it.
 CONTEXT_KEY = "bagou_context"
-
-
-def plain(text: Text) -> Text:
-    """Lowercase without accents: « Numérique », « numerique » and « NUMERIQUE » agree."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=2)
@@ -304,6 +299,8 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         if not isinstance(title, str) or not title or text.startswith("/"):
             return by_label
         if len(plain(text).split()) > self.config["follow_up_max_words"]:
+            return by_label
+        if asks_meaning(text):  # « c'est quoi un standard ? » asks about the word
             return by_label
         message.set(CONTEXT_KEY, "follow_up")  # the gate reads it in the conversation
         best = max(by_label, key=by_label.get)

@@ -38,7 +38,8 @@ from bot.obf import (ObfAuthError, ObfBadResponse, ObfClient, ObfConfigError,
                      ObfDirectory, ObfNotFound, ObfRateLimited, ObfServerError,
                      ObfSettings, ObfTimeout, ObfUnavailable, TokenStore,
                      build_organisations)
-from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX, seed
+from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
+from bot.obf_sandbox.seed import seed
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
 

@@ -14,7 +14,8 @@ from bot.app import create_app
 from bot.db.engine import make_engine
 from bot.obf.parcours import badge_key, load_parcours, next_steps
 from bot.obf_sandbox import DEMO_CLIENT_ID as CLIENT, DEMO_CLIENT_SECRET as SECRET
-from bot.obf_sandbox import counts, credentials, load_seed, seed
+from bot.obf_sandbox import credentials
+from bot.obf_sandbox.seed import counts, load_seed, seed
 from bot.ops.supervisor import throwaway_settings
 
 BASE = "/obf-sandbox"

@@ -19,7 +19,7 @@ from bot.db.engine import make_sessionmaker
 from bot.obf import (LearnerBadge, ObfDirectory, ObfError, TokenStore, build_organisations,
                      get_obf_settings)
 from bot.obf.parcours import Suggestion, suggest_next
-from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
+from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 from bot.obf_sandbox.deps import SESSIONS_STATE
 
 log = logging.getLogger(__name__)

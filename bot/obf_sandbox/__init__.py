@@ -3,13 +3,12 @@ gateway under /obf-sandbox, so that the product works without an OBF account.
 
 Speaks the shapes of shared/obf-api.md (v2 and v1, OAuth2 client credentials). Demo
 credentials: client id `bagou-demo`, secret `bagou-demo-secret` (see seed.yml).
+
+The router is `bot.obf_sandbox.router.make_router`, the demo data `bot.obf_sandbox.seed`.
+This __init__ gives only the constants (constants.py), so that importing them loads
+neither FastAPI nor SQLAlchemy (the action server reads them).
 """
 
-from bot.obf_sandbox.router import PREFIX, make_router
-from bot.obf_sandbox.seed import counts, load_seed, reset, seed, seed_database
+from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 
-DEMO_CLIENT_ID = "bagou-demo"
-DEMO_CLIENT_SECRET = "bagou-demo-secret"  # public demo value, opens fake data only
-
-__all__ = ["DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "PREFIX", "counts", "load_seed",
-           "make_router", "reset", "seed", "seed_database"]
+__all__ = ["DEMO_CLIENT_ID", "DEMO_CLIENT_SECRET", "PREFIX"]

@@ -9,10 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.db.engine import make_sessionmaker
 from bot.obf_sandbox import public, routes_v1, routes_v2, tokens
+from bot.obf_sandbox.constants import PREFIX
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.obf_sandbox.seed import seed_database
-
-PREFIX = "/obf-sandbox"
 
 
 def make_router(engine: Engine) -> APIRouter:

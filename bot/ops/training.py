@@ -16,8 +16,9 @@ MODEL_NAME = "bagou"
 RASA_BIN = PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"
 # Our own pipeline components are part of the model; the channel (rasa_ext/bagou_channel.py)
 # is not, so it is left out.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "faq", "topics.yml", "requirements/rasa.lock",
-                   "rasa_ext/domain_gate.py", "rasa_ext/topic_classifier.py",
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "faq", "topics.yml", "glossaire.yml",
+                   "requirements/rasa.lock", "rasa_ext/text.py", "rasa_ext/domain_gate.py",
+                   "rasa_ext/topic_classifier.py", "rasa_ext/word_questions.py",
                    "rasa_ext/faq_actions.py")
 
 
