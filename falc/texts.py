@@ -12,7 +12,10 @@
 - topic titles: topics.yml, used as button titles by the custom actions;
 - the lieux de la reconnaissance of lieux.yml (opening hours, what each place helps
   with), said by actions/lieux.py;
-- the explanations of the glossary, which answers reuse.
+- the explanations of the glossary, which answers reuse;
+- the course of the chat, formation/*.yml (actions/formation_content.py): its messages,
+  questions, explanations and « À vous » tasks as answers; the titles of the course and
+  of its steps, the answers to choose and the links as button titles.
 """
 
 from collections import defaultdict
@@ -35,6 +38,8 @@ CONSOLE_TEXTS = "bot/console/texts.yml"
 VERIFY_TEXTS = "bot/verify/texts.yml"
 # The places that actions/lieux.py gives (a data file the structure keeps).
 PLACES = "lieux.yml"
+# The course held in the chat (actions/formation.py): one file per step.
+COURSE = "formation"
 # Placeholders ({max} in bot/texts.yml, {telephone} in domain.yml) get this sample.
 SAMPLE_NUMBER = "1000"
 
@@ -116,6 +121,35 @@ def _place_texts(path: Path) -> list[Text]:
             for key in ("horaires", "aide") if place.get(key)]
 
 
+def _course_texts(directory: Path) -> tuple[list[Text], list[tuple[str, str]]]:
+    """formation/*.yml, read as the course's loader reads them (the shape is checked by
+    tests/test_formation.py, which also checks that every text is gathered here)."""
+    answers: list[Text] = []
+    titles: list[tuple[str, str]] = []
+    for path in sorted(directory.glob("*.yml")):
+        data = _load(path)
+        origin = _relative(path)
+        if data.get("titre"):
+            titles.append((f"{origin} › titre", str(data["titre"])))
+        answers += [Text(f"{origin} › messages › {i + 1}", ANSWER, str(m).strip())
+                    for i, m in enumerate(data.get("messages") or [])]
+        for q, question in enumerate(data.get("questions") or [], start=1):
+            choices = [str(a.get("texte", "")) for a in question.get("reponses") or []]
+            answers.append(Text(f"{origin} › questions › {q}", ANSWER,
+                                str(question.get("question", "")).strip(), choices))
+            titles += [(f"{origin} › questions › {q} › réponse {i + 1}", c)
+                       for i, c in enumerate(choices)]
+            answers.append(Text(f"{origin} › questions › {q} › explication", ANSWER,
+                                str(question.get("explication", "")).strip()))
+        link = data.get("lien") or {}
+        if data.get("a_vous"):
+            answers.append(Text(f"{origin} › a_vous", ANSWER, str(data["a_vous"]).strip(),
+                                [str(link["titre"])] if link.get("titre") else []))
+        if link.get("titre"):
+            titles.append((f"{origin} › lien", str(link["titre"])))
+    return answers, titles
+
+
 def _topic_titles(path: Path) -> list[tuple[str, str]]:
     return [(f"{_relative(path)} › {t['id']} › title", str(t["title"]))
             for t in _load(path).get("topics", [])]
@@ -153,6 +187,11 @@ def gather(root: Path = PROJECT_ROOT) -> list[Text]:
             titles[title].append(origin)
     if (root / PLACES).exists():
         answers += _place_texts(root / PLACES)
+    if (root / COURSE).is_dir():
+        course_answers, course_titles = _course_texts(root / COURSE)
+        answers += course_answers
+        for origin, title in course_titles:
+            titles[title].append(origin)
     glossary_file = root / GLOSSARY_FILE.name
     if glossary_file.exists():
         answers += [Text(f"{glossary_file.name} › {t['mot']}", EXPLANATION, str(t["explication"]).strip())
