@@ -12,6 +12,7 @@ memory. Tests taking `demo` read the sandbox's demo data (seed.yml as shipped).
 """
 
 import asyncio
+import copy
 import hashlib
 import json
 import logging
@@ -35,9 +36,10 @@ from bot.app import create_app
 from bot.db.engine import make_engine
 from bot.db.models import SandboxToken
 from bot.obf import (ObfAuthError, ObfBadResponse, ObfClient, ObfConfigError,
-                     ObfDirectory, ObfNotFound, ObfRateLimited, ObfServerError,
-                     ObfSettings, ObfTimeout, ObfUnavailable, TokenStore,
+                     ObfDirectory, ObfInvalidRequest, ObfNotFound, ObfRateLimited,
+                     ObfServerError, ObfSettings, ObfTimeout, ObfUnavailable, TokenStore,
                      build_organisations)
+from bot.obf.settings import SANDBOX_POINT_INFO_BADGE_ID
 from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 from bot.obf_sandbox.seed import seed
 from bot.ops.supervisor import free_port
@@ -171,6 +173,8 @@ class FakeObf:
         self.requests: list[httpx.Request] = []
         self.scripted: list[tuple[str, list]] = []
         self.ignore_email_filter = False  # a buggy server that sends everyone's rows
+        self.issue_bodies: list[dict] = []  # what each issue request asked for
+        self.answers_lost = 0  # the next N issues are done, then their answer is lost
 
     def script(self, fragment: str, *outcomes) -> None:
         self.scripted.append((fragment, list(outcomes)))
@@ -204,8 +208,39 @@ class FakeObf:
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if self.tokens.get(bearer) != cid:
             return httpx.Response(403, json={"error": "access denied"})
+        if request.method == "POST":
+            return self._issue(version, parts, self.orgs[cid], request)
         route = self._v2 if version == "v2" else self._v1
         return route(parts, self.orgs[cid], request.url.params)
+
+    # -- issuing: v2 POST /event/{cid}/{badge}/issue, v1 POST /badge/{cid}/{badge}
+    def _issue(self, version, parts, org, request):
+        route = parts[:1] + parts[2:]
+        if version == "v2" and len(route) == 3 and route[::2] == ["event", "issue"]:
+            badge_id = route[1]
+        elif version == "v1" and len(route) == 2 and route[0] == "badge":
+            badge_id = route[1]
+        else:
+            return httpx.Response(404, json={"error": "no such route"})
+        if self._badge_by_id(org, badge_id) is None:
+            return httpx.Response(404, json={"error": "not found"})
+        body = json.loads(request.content)
+        self.issue_bodies.append(body)
+        emails = [r["email"] if isinstance(r, dict) else r.rsplit("<", 1)[-1].rstrip(">")
+                  for r in body["recipient"]]
+        event_id = f"N{len(self.issue_bodies)}"
+        org["events"].append({"id": event_id, "badge_id": badge_id, "recipients": emails,
+                              "issued_on": body["issued_on"], "expires_on": None,
+                              "revoked": []})
+        if self.answers_lost:  # done on OBF's side, but the answer never arrives
+            self.answers_lost -= 1
+            raise httpx.ReadTimeout("answer lost", request=request)
+        if version == "v2":
+            return httpx.Response(201, json={"success": True, "message": "",
+                                             "resource_type": "event",
+                                             "resource_id": event_id, "count": None})
+        return httpx.Response(201, headers={
+            "Location": f"{self.prefix}/v1/event/{parts[1]}/{event_id}"})
 
     # -- token
     def _token(self, request):
@@ -387,7 +422,8 @@ class MockBackend(Backend):
 
     def __init__(self):
         super().__init__()
-        self.fake = FakeObf(SCENARIO, self.clock)
+        # A copy: issuing adds events, and each test starts from SCENARIO.
+        self.fake = FakeObf(copy.deepcopy(SCENARIO), self.clock)
 
     def transport(self) -> httpx.AsyncBaseTransport:
         return httpx.MockTransport(self.fake)
@@ -976,3 +1012,210 @@ def test_settings_defaults_and_mistakes(monkeypatch):
         ObfDirectory.from_settings(settings)
     with pytest.raises(ObfConfigError, match="2 value"):
         build_organisations("http://x", "a,b", "only-one")
+
+
+# ------------------------------------------------------------------ issuing
+
+
+def newcomer(backend: Backend, version: str) -> str:
+    """An address that holds nothing yet: the sandbox is shared by the module."""
+    return f"Nouvelle.Personne+{version}.{os.urandom(4).hex()}@Exemple.fr"
+
+
+@VERSIONS
+def test_issue_once_then_the_badge_is_in_her_list_and_a_retry_issues_nothing(
+        obf_backend, version):
+    email = newcomer(obf_backend, version)
+    key = f"formation-point-info:{email.lower()}"
+
+    async def scenario():
+        async with obf_backend.client(version) as client:
+            assert await client.find_issued("B5", email) is None
+            first = await client.issue_badge_once("B5", email, key=key, name="Nouvelle Personne")
+            again = await client.issue_badge_once("B5", email, key=key)
+            found = await client.find_issued("B5", email.upper())
+            listed = await client.learner_badges(email)
+        return first, again, found, listed
+
+    first, again, found, listed = run(scenario())
+    assert first.issued and first.event_id and first.client_id == "ORG1"
+    assert first.badge is not None and first.badge.event_id == first.event_id
+    assert first.badge.badge_name == "Médiation numérique" and first.badge.valid
+    assert not again.issued and again.event_id == first.event_id and again.badge == first.badge
+    assert found == first.badge
+    # « Mes badges » shows it, once.
+    assert [(b.badge_id, b.event_id) for b in listed] == [("B5", first.event_id)]
+    assert listed[0].link and listed[0].link.startswith(obf_backend.origin + "/")
+
+
+@VERSIONS
+def test_a_badge_she_already_had_is_not_issued_again(obf_backend, version):
+    # B1 was issued to the learner in SCENARIO (event E1), before Bagou existed.
+    async def scenario():
+        async with obf_backend.client(version) as client:
+            return await client.issue_badge_once("B1", LEARNER, key="k-b1")
+    result = run(scenario())
+    assert not result.issued and result.event_id == "E1" and result.badge.badge_id == "B1"
+    # Revoked counts too: she had it; issuing again would undo the issuer's decision.
+    async def revoked():
+        async with obf_backend.client(version) as client:
+            return await client.issue_badge_once("B3", LEARNER, key="k-b3")
+    result = run(revoked())
+    assert not result.issued and result.event_id == "E3" and result.badge.revoked
+
+
+@VERSIONS
+def test_issue_errors_are_obf_errors(obf_backend, version):
+    async def scenario(badge_id, email):
+        async with obf_backend.client(version) as client:
+            return await client.issue_badge_once(badge_id, email, key="k")
+    with pytest.raises(ObfNotFound) as caught:
+        run(scenario("NOPE", newcomer(obf_backend, version)))
+    assert caught.value.kind == "not_found" and caught.value.client_id == "ORG1"
+    for email in ("", "pas une adresse", "a@b", "a b@exemple.fr", "x" * 320 + "@a.fr", None):
+        with pytest.raises(ObfInvalidRequest) as caught:
+            run(scenario("B5", email))
+        assert caught.value.kind == "invalid_request"
+    with pytest.raises(ObfInvalidRequest):
+        run(scenario("../B5", newcomer(obf_backend, version)))
+
+    async def without_key():
+        async with obf_backend.client(version) as client:
+            return await client.issue_badge_once("B5", newcomer(obf_backend, version), key=" ")
+    with pytest.raises(ObfInvalidRequest):
+        run(without_key())
+
+
+@VERSIONS
+def test_what_the_issue_request_says(mock_obf, version):
+    email = "Jeanne.Martin+badges@exemple.fr"
+
+    async def scenario():
+        async with mock_obf.client(version) as client:
+            return await client.issue_badge("B5", email, name="Jeanne <Martin>",
+                                            key="secret-key:" + email, send_email=False)
+    event_id = run(scenario())
+    (body,) = mock_obf.fake.issue_bodies
+    (post,) = [r for r in mock_obf.fake.requests
+               if r.method == "POST" and "oauth2" not in r.url.path]
+    assert post.headers["content-type"] == "application/json"
+    assert event_id == "N1" and isinstance(body["issued_on"], int)
+    assert body["api_consumer_id"] == "Bagou"
+    if version == "v2":
+        assert post.url.path == "/obf-sandbox/v2/event/ORG1/B5/issue"
+        assert body["recipient"] == [{"email": email.lower(), "name": "Jeanne Martin"}]
+        assert body["send_email"] is False
+    else:
+        assert post.url.path == "/obf-sandbox/v1/badge/ORG1/B5"
+        assert body["recipient"] == [f"Jeanne Martin <{email.lower()}>"]
+        assert body["send_email"] == 0
+    # OBF keeps a hash of the key, never the key (it may hold the address).
+    assert len(body["log_entry"]["bagou_issue_key"]) == 24
+    assert email.lower() not in json.dumps(body["log_entry"])
+
+
+@VERSIONS
+def test_an_answer_lost_after_obf_issued_is_not_issued_twice(mock_obf, version):
+    mock_obf.fake.answers_lost = 1
+    email = "timeout@exemple.fr"
+
+    async def attempt():
+        async with mock_obf.client(version) as client:
+            return await client.issue_badge_once("B5", email, key="k-timeout")
+    with pytest.raises(ObfTimeout):
+        run(attempt())  # OBF did it, we could not know
+    retry = run(attempt())
+    assert not retry.issued and retry.event_id == "N1"
+    assert len(mock_obf.fake.issue_bodies) == 1
+
+
+@VERSIONS
+def test_obf_failing_then_recovering_issues_once(mock_obf, version):
+    email = "panne@exemple.fr"
+    fragment = "/B5/issue" if version == "v2" else "/v1/badge/ORG1/B5"
+
+    async def attempt():
+        async with mock_obf.client(version) as client:
+            return await client.issue_badge_once("B5", email, key="k-panne")
+    mock_obf.fake.script(fragment, 503)
+    with pytest.raises(ObfServerError):
+        run(attempt())
+    mock_obf.fake.script(fragment, httpx.ConnectError("refused"))
+    with pytest.raises(ObfUnavailable):
+        run(attempt())
+    # A 429 is waited out within the call; then OBF answers.
+    mock_obf.fake.script(fragment, httpx.Response(429, headers={"Retry-After": "1"}))
+    result = run(attempt())
+    assert result.issued and len(mock_obf.fake.issue_bodies) == 1
+    assert not run(attempt()).issued and len(mock_obf.fake.issue_bodies) == 1
+
+
+def test_two_calls_at_once_with_the_same_key_issue_once(mock_obf):
+    async def scenario():
+        async with mock_obf.client("v2") as client:
+            return await asyncio.gather(*(client.issue_badge_once(
+                "B5", "double.clic@exemple.fr", key="k-double") for _ in range(3)))
+    results = run(scenario())
+    assert sorted(r.issued for r in results) == [False, False, True]
+    assert len({r.event_id for r in results}) == 1 and len(mock_obf.fake.issue_bodies) == 1
+
+
+@pytest.mark.parametrize("answer", [
+    httpx.Response(200, json={"success": False, "message": "quota"}),
+    httpx.Response(201),  # neither a body nor a Location: which event?
+    httpx.Response(400, json={"error": "invalid_parameter"}),
+])
+def test_issue_answers_that_cannot_be_used(mock_obf, answer):
+    mock_obf.fake.script("/issue", answer)
+
+    async def scenario():
+        async with mock_obf.client("v2") as client:
+            return await client.issue_badge("B5", "jeanne@exemple.fr")
+    with pytest.raises(ObfBadResponse):
+        run(scenario())
+
+
+def test_directory_issues_in_the_named_organisation(obf_backend):
+    email = newcomer(obf_backend, "dir")
+
+    async def scenario():
+        async with obf_backend.directory("v2") as directory:
+            done = await directory.issue_badge_once("C1", email, key="k-dir", client_id="ORG2")
+            found = await directory.find_issued("C1", email, client_id="ORG2")
+            mine = await directory.learner_badges(email)
+            with pytest.raises(ObfConfigError):
+                directory.client("ORG9")
+            return done, found, mine
+    done, found, mine = run(scenario())
+    assert done.issued and done.client_id == "ORG2" and found.event_id == done.event_id
+    assert [b.badge_id for b in mine.items] == ["C1"]
+
+
+def test_point_info_badge_id_setting(monkeypatch):
+    monkeypatch.delenv("BAGOU_POINT_INFO_BADGE_ID", raising=False)
+    assert ObfSettings(_env_file=None).point_info_badge_id == SANDBOX_POINT_INFO_BADGE_ID
+    monkeypatch.setenv("BAGOU_POINT_INFO_BADGE_ID", "REALOBFBADGE1")
+    monkeypatch.setenv("BAGOU_POINT_INFO_CLIENT_ID", "ORG2")
+    settings = ObfSettings(_env_file=None)
+    assert (settings.point_info_badge_id, settings.point_info_client_id) == (
+        "REALOBFBADGE1", "ORG2")
+
+
+def test_demo_point_info_badge_is_issued_once_and_listed(demo):
+    email = f"apprenant.{os.urandom(3).hex()}@example.org"
+
+    async def scenario():
+        async with demo_client(demo, "v2") as client:
+            first = await client.issue_badge_once(SANDBOX_POINT_INFO_BADGE_ID, email,
+                                                  key=f"point-info:{email}")
+        async with demo_client(demo, "v1") as client:
+            again = await client.issue_badge_once(SANDBOX_POINT_INFO_BADGE_ID, email,
+                                                  key=f"point-info:{email}")
+            listed = await client.learner_badges(email)
+        return first, again, listed
+    first, again, listed = run(scenario())
+    assert first.issued and not again.issued and again.event_id == first.event_id
+    assert [b.badge_name for b in listed] == ["Point Info Badge"]
+    credential = demo.get(first.badge.link).json()
+    assert credential["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert credential["credentialSubject"]["achievement"]["name"] == "Point Info Badge"

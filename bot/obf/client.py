@@ -8,25 +8,53 @@ fixed host so no path prefix), and lets raw httpx/JSON errors escape (no timeout
 client on httpx.AsyncClient instead.
 """
 
+import asyncio
 import functools
+import hashlib
+import re
+import time
+import weakref
 from collections.abc import Awaitable, Callable
-from datetime import date, tzinfo
-from urllib.parse import quote
+from datetime import date, datetime, tzinfo
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 from pydantic import ValidationError
 
 from bot.obf import parsing as p
-from bot.obf.errors import ObfBadResponse, ObfError, ObfNotFound
+from bot.obf.errors import ObfBadResponse, ObfError, ObfInvalidRequest, ObfNotFound
 from bot.obf.logs import email_ref, log
-from bot.obf.models import Badge, EarnableBadge, LearnerBadge
+from bot.obf.models import Badge, EarnableBadge, IssueResult, LearnerBadge
 from bot.obf.session import ObfSession
 from bot.obf.settings import ObfOrganisation
 from bot.obf.tokens import TokenStore
 
 MAX_PAGES = 100  # 100 pages of 1000: far more than an organisation has; stops a
                  # server that ignores `offset` from looping us forever.
+# What OBF shows as the program that issued (its Moodle plugin sends "Moodle").
+API_CONSUMER_ID = "Bagou"
+# An address we are willing to send to OBF: one @, no spaces or angle brackets (v1
+# reads "Name <address>"), at most 320 characters (RFC 5321).
+ISSUABLE_EMAIL = re.compile(r"[^\s@<>\"]+@[^\s@<>\"]+\.[^\s@<>\"]+")
+
+# One issue at a time per (organisation, key) in this process: two retries that meet
+# (a double click, a message sent again) check and issue one after the other, so the
+# second sees the first one's badge. Weak values: a lock lives while someone holds it.
+_issue_locks: "weakref.WeakValueDictionary[tuple, asyncio.Lock]" = weakref.WeakValueDictionary()
+
+
+def _issue_lock(key: tuple) -> asyncio.Lock:
+    lock = _issue_locks.get(key)
+    if lock is None:
+        lock = _issue_locks[key] = asyncio.Lock()
+    return lock
+
+
+def issue_key_ref(key: str) -> str:
+    """What OBF keeps of the caller's key (in the event's log_entry): a short hash,
+    since a key made of a learner and a badge may hold an e-mail address."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
 
 def _local_zone() -> tzinfo:
@@ -201,14 +229,145 @@ class ObfClient:
         found = (p.earnable_from(item, self.client_id) for item in items)
         return [earnable for earnable in found if earnable is not None]
 
+    # ---------------------------------------------------------------- issuing
+
+    @_guarded
+    async def find_issued(self, badge_id: str, email: str) -> LearnerBadge | None:
+        """The learner's row for this badge when OBF already issued it to `email`
+        (newest first; revoked and expired rows count too: the learner had it), else
+        None. What a caller asks before issuing again after a timeout."""
+        return await self._find_issued(badge_id, email)
+
+    async def _find_issued(self, badge_id: str, email: str) -> LearnerBadge | None:
+        wanted = self._issuable(badge_id, email)
+        read = self._learner_badges_v2 if self._v2 else self._learner_badges_v1
+        found, _foreign = await read(wanted, badge_id)
+        found = [b for b in found if b.badge_id == badge_id]
+        found.sort(key=lambda b: b.issued_on or date.min, reverse=True)
+        return found[0] if found else None
+
+    @_guarded
+    async def issue_badge(self, badge_id: str, email: str, *, name: str | None = None,
+                          key: str | None = None, issued_on: datetime | None = None,
+                          send_email: bool = True, api_consumer_id: str = API_CONSUMER_ID,
+                          log_entry: dict | None = None) -> str:
+        """Issue `badge_id` to one address; returns the new event id.
+
+        v2: POST /v2/event/{client_id}/{badge_id}/issue (JSON body, answer
+        `{"success": true, "resource_id": <event id>}`); v1: POST
+        /v1/badge/{client_id}/{badge_id} (201, `Location: …/event/{client_id}/{id}`).
+        Not idempotent, as OBF is not: each call issues again. Use issue_badge_once.
+        `key` is written (hashed) into the event's log_entry, so that an organisation
+        can tell Bagou's events apart. An ObfTimeout or ObfUnavailable means that OBF
+        may or may not have issued: look with find_issued before trying again."""
+        return await self._issue(badge_id, email, name=name, key=key, issued_on=issued_on,
+                                 send_email=send_email, api_consumer_id=api_consumer_id,
+                                 log_entry=log_entry)
+
+    @_guarded
+    async def issue_badge_once(self, badge_id: str, email: str, *, key: str,
+                               name: str | None = None, send_email: bool = True,
+                               api_consumer_id: str = API_CONSUMER_ID,
+                               log_entry: dict | None = None) -> IssueResult:
+        """Issue the badge unless the learner already has it; safe to call again.
+
+        `key` is the caller's stable name for this award (e.g. learner + badge); the
+        same key never runs twice at once in this process. Every call first asks OBF
+        whether `email` already holds `badge_id`, so a retry after a timeout, a crash
+        or a restart finds the badge of the first try instead of issuing a second one.
+        Left to the caller: across processes, keep one pending award per key in the
+        database (OBF has no idempotency key); and right after an ObfTimeout, wait a
+        little before retrying, since OBF may still be processing the first request."""
+        if not isinstance(key, str) or not key.strip():
+            raise ObfInvalidRequest("issue_badge_once needs a stable key")
+        lock_key = (self.org.base_url, self.api_version, self.client_id, key)
+        async with _issue_lock(lock_key):
+            existing = await self._find_issued(badge_id, email)
+            if existing is not None:
+                log.info("OBF org %s: badge %s already issued to %s (event %s): not again",
+                         self.client_id, badge_id, email_ref(email), existing.event_id)
+                return IssueResult(issued=False, event_id=existing.event_id,
+                                   badge_id=badge_id, client_id=self.client_id,
+                                   badge=existing)
+            event_id = await self._issue(badge_id, email, name=name, key=key,
+                                         issued_on=None, send_email=send_email,
+                                         api_consumer_id=api_consumer_id,
+                                         log_entry=log_entry)
+            try:  # the row, for its credential link; the badge is issued either way
+                badge = await self._find_issued(badge_id, email)
+            except ObfError as error:
+                log.info("OBF org %s: issued badge %s, not listed yet (%s)",
+                         self.client_id, badge_id, error.kind)
+                badge = None
+            return IssueResult(issued=True, event_id=event_id, badge_id=badge_id,
+                               client_id=self.client_id, badge=badge)
+
+    def _issuable(self, badge_id: str, email: str) -> str:
+        if not isinstance(badge_id, str) or not badge_id.strip() or "/" in badge_id:
+            raise ObfInvalidRequest("no usable badge id")
+        wanted = p.normal_email(email)
+        if len(wanted) > 320 or not ISSUABLE_EMAIL.fullmatch(wanted):
+            raise ObfInvalidRequest("not an e-mail address")
+        return wanted
+
+    async def _issue(self, badge_id: str, email: str, *, name: str | None, key: str | None,
+                     issued_on: datetime | None, send_email: bool, api_consumer_id: str,
+                     log_entry: dict | None) -> str:
+        wanted = self._issuable(badge_id, email)
+        stamp = int((issued_on.timestamp() if issued_on else time.time()))
+        entry = dict(log_entry or {})
+        if key:
+            entry["bagou_issue_key"] = issue_key_ref(key)
+        name = " ".join(p.text(name).replace("<", " ").replace(">", " ").split())[:200]
+        if self._v2:
+            recipient = {"email": wanted, **({"name": name} if name else {})}
+            body = {"recipient": [recipient], "issued_on": stamp,
+                    "api_consumer_id": api_consumer_id, "send_email": bool(send_email),
+                    "log_entry": entry}
+            path = self._path("event", self.client_id, badge_id, "issue")
+        else:
+            body = {"recipient": [f"{name} <{wanted}>" if name else wanted],
+                    "issued_on": stamp, "api_consumer_id": api_consumer_id,
+                    "send_email": 1 if send_email else 0, "log_entry": entry}
+            path = self._path("badge", self.client_id, badge_id)
+        response = await self._session.request("POST", path, json=body)
+        event_id = self._issued_event_id(response)
+        log.info("OBF org %s: badge %s issued to %s (event %s)", self.client_id, badge_id,
+                 email_ref(wanted), event_id)
+        return event_id
+
+    def _issued_event_id(self, response) -> str:
+        """v2 answers `{"success": true, "resource_id": …}`; v1 answers 201 with
+        `Location: /v1/event/{client_id}/{event_id}`. Either is read from both."""
+        body = None
+        if response.content.strip():
+            try:
+                body = p.decode_json(response.content)
+            except ObfBadResponse:
+                body = None
+        if isinstance(body, dict):
+            if body.get("success") is False:
+                raise ObfBadResponse("OBF said the issue failed", status=response.status_code)
+            for field in ("resource_id", "id", "event_id"):
+                if p.opt_text(body.get(field)):
+                    return p.text(body[field])
+        location = response.headers.get("Location", "")
+        segments = [s for s in urlsplit(location).path.split("/") if s]
+        if len(segments) >= 2 and segments[-2] == self.client_id:
+            return segments[-1]
+        # OBF took the request (2xx) but we cannot tell the event: the badge is
+        # probably issued, so the caller must look (find_issued) before trying again.
+        raise ObfBadResponse("the issue answer names no event")
+
     # ----------------------------------------------------------- v2 learner
 
-    async def _learner_badges_v2(self, email: str) -> tuple[list[LearnerBadge], int]:
+    async def _learner_badges_v2(self, email: str, badge_id: str | None = None
+                                 ) -> tuple[list[LearnerBadge], int]:
         # shared/obf-api.md §1.6: events filtered by e-mail, then the per-recipient
         # rows (revoked, assertion URL), joined on event_id.
-        events = await self._v2_list(self._path("event", self.client_id), {"email": email})
-        rows = await self._v2_list(self._path("event", self.client_id, "recipient"),
-                                   {"email": email})
+        params = {"email": email, **({"badge_id": badge_id} if badge_id else {})}
+        events = await self._v2_list(self._path("event", self.client_id), params)
+        rows = await self._v2_list(self._path("event", self.client_id, "recipient"), params)
         by_id = {p.ident(event, "id"): event for event in events}
         mine = [row for row in rows if p.normal_email(row.get("email")) == email]
         found, seen = [], set()
@@ -218,7 +377,7 @@ class ObfClient:
                 continue
             seen.add(event_id)
             event = by_id.get(event_id) or await self._v2_event(event_id)
-            if event is None:
+            if event is None or (badge_id and event.get("badge_id") != badge_id):
                 continue
             found.append(await self._learner_badge(
                 event, event_id=event_id, revoked=p.flag(row.get("revoked")),
@@ -241,13 +400,16 @@ class ObfClient:
 
     # ----------------------------------------------------------- v1 learner
 
-    async def _learner_badges_v1(self, email: str) -> tuple[list[LearnerBadge], int]:
+    async def _learner_badges_v1(self, email: str, badge_id: str | None = None
+                                 ) -> tuple[list[LearnerBadge], int]:
         # One LD-JSON call; an event lists all its recipients, and `revoked` maps
         # revoked recipients to a timestamp (shared/obf-api.md §1.3, §1.6).
-        events = await self._session.get_ldjson(self._path("event", self.client_id),
-                                                {"email": email})
+        params = {"email": email, **({"badge_id": badge_id} if badge_id else {})}
+        events = await self._session.get_ldjson(self._path("event", self.client_id), params)
         found, foreign = [], 0
         for event in events:
+            if badge_id and p.opt_text(event.get("badge_id")) != badge_id:
+                continue  # a server that ignored the filter
             recipients = {p.normal_email(r) for r in p.str_list(event.get("recipient"))}
             if email not in recipients:
                 foreign += 1

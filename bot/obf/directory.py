@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 from bot.obf.client import ObfClient
 from bot.obf.errors import ObfConfigError, ObfError
-from bot.obf.models import EarnableBadge, LearnerBadge
+from bot.obf.models import EarnableBadge, IssueResult, LearnerBadge
 from bot.obf.settings import ObfOrganisation, ObfSettings, get_obf_settings
 
 T = TypeVar("T")
@@ -94,3 +94,29 @@ class ObfDirectory:
             await client.ping()
             return [client.client_id]
         return await self._each(one)
+
+    # ---------------------------------------------------------------- issuing
+
+    def client(self, client_id: str | None = None) -> ObfClient:
+        """The organisation that issues: `client_id`, or the first one configured
+        (ObfConfigError when there is none or it is not configured)."""
+        if not self.clients:
+            raise ObfConfigError("no OBF organisation is configured")
+        if not client_id:
+            return self.clients[0]
+        for client in self.clients:
+            if client.client_id == client_id:
+                return client
+        raise ObfConfigError(f"OBF organisation {client_id} is not configured")
+
+    async def find_issued(self, badge_id: str, email: str, *,
+                          client_id: str | None = None) -> LearnerBadge | None:
+        """Whether `email` already holds `badge_id` in that organisation."""
+        return await self.client(client_id).find_issued(badge_id, email)
+
+    async def issue_badge_once(self, badge_id: str, email: str, *, key: str,
+                               client_id: str | None = None, **options) -> IssueResult:
+        """ObfClient.issue_badge_once on the organisation `client_id` (or the first);
+        `options`: name, send_email, api_consumer_id, log_entry."""
+        return await self.client(client_id).issue_badge_once(badge_id, email, key=key,
+                                                              **options)

@@ -29,6 +29,12 @@ class ObfConfigError(ObfError, ValueError):
     kind = "config"
 
 
+class ObfInvalidRequest(ObfError, ValueError):
+    """The caller asked for something that cannot be sent (e.g. an issue to a string
+    that is not an e-mail address): refused before any request, so nothing happened."""
+    kind = "invalid_request"
+
+
 class ObfTimeout(ObfError):
     """OBF did not answer within OBF_TIMEOUT seconds."""
     kind = "timeout"

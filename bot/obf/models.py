@@ -55,3 +55,18 @@ class EarnableBadge(_Model):
     url: str | None = None       # OBF's apply_url: the public application form
     approval_method: str | None = None  # review | instant | secret | peer
     client_id: str = ""
+
+
+class IssueResult(_Model):
+    """What `issue_badge_once` did for one learner and one badge.
+
+    `issued` is True when this call made OBF issue the badge, False when the learner
+    already had it (issued earlier, by a call that timed out, by another worker, or by
+    hand in OBF): either way the learner has the badge once, and `badge` is that row
+    when OBF could list it (it may lag just after issuing)."""
+
+    issued: bool
+    event_id: str
+    badge_id: str
+    client_id: str
+    badge: LearnerBadge | None = None

@@ -62,15 +62,22 @@ class ObfSession:
     # ------------------------------------------------------------ the request
 
     async def request(self, method: str, path: str, *, params: dict | None = None,
-                      data: dict | None = None, auth: bool = True) -> httpx.Response:
-        """A 2xx response, or an ObfError. `path` is below /v1 or /v2."""
+                      data: dict | None = None, json: Any = None,
+                      auth: bool = True) -> httpx.Response:
+        """A 2xx response, or an ObfError. `path` is below /v1 or /v2. `data` is sent
+        form-encoded, `json` as a JSON body.
+
+        Resending is safe only where OBF did not act: a 401/403 (refused before any
+        work) and a 429 are tried again; a timeout or a dropped connection is not, since
+        a POST may have been carried out (the issue caller checks before retrying)."""
         response = None
         for attempt in (1, 2):
             headers = {}
             if auth:
                 token = await self._tokens.get(self._token_key, self._new_token)
                 headers["Authorization"] = f"Bearer {token}"
-            response = await self._send_patiently(method, path, params, data, headers)
+            response = await self._send_patiently(method, path, params, data, headers,
+                                                  json=json)
             # OBF answers 403 to an expired token (401 is accepted too): one new
             # token, one more try, as OBF's own Moodle plugin and obc do.
             if auth and attempt == 1 and response.status_code in (401, 403):
@@ -108,12 +115,12 @@ class ObfSession:
         return token, float(lifetime) if valid and lifetime > 0 else DEFAULT_TOKEN_LIFETIME
 
     async def _send_patiently(self, method, path, params, data, headers,
-                              retries: int | None = None) -> httpx.Response:
+                              retries: int | None = None, json: Any = None) -> httpx.Response:
         """Send; on 429 wait (Retry-After, capped) and try again, at most N times."""
         retries = self._retries if retries is None else retries
         attempt = 0
         while True:
-            response = await self._send(method, path, params, data, headers)
+            response = await self._send(method, path, params, data, headers, json)
             if response.status_code != 429:
                 return response
             wait = self._retry_after(response, attempt)
@@ -142,11 +149,12 @@ class ObfSession:
                 pass
         return float(2 ** attempt)  # no (usable) header: 1 s, then 2 s
 
-    async def _send(self, method, path, params, data, headers) -> httpx.Response:
+    async def _send(self, method, path, params, data, headers, json=None) -> httpx.Response:
         cid = self.org.client_id
         try:
             response = await self._http.request(
-                method, path.lstrip("/"), params=params, data=data, headers=headers)
+                method, path.lstrip("/"), params=params, data=data, json=json,
+                headers=headers)
         except httpx.TimeoutException:
             raise e.ObfTimeout(f"no answer within {self.timeout:g} s on {path}",
                                client_id=cid) from None

@@ -2,6 +2,9 @@
 
 The variables keep their historical names, without the BAGOU_ prefix:
 OBF_BASE_URL, OBF_CLIENT_ID, OBF_CLIENT_SECRET, OBF_API_VERSION, OBF_TIMEOUT.
+The badge that the course in the chat gives (issue 22): BAGOU_POINT_INFO_BADGE_ID (the
+sandbox's « Point Info Badge » by default) in the organisation
+BAGOU_POINT_INFO_CLIENT_ID (empty: the first one of OBF_CLIENT_ID, or the sandbox's).
 Several organisations: OBF_CLIENT_ID=a,b and OBF_CLIENT_SECRET=sa,sb (same order,
 same base URL). An empty OBF_BASE_URL means "not configured": the product then
 uses its embedded sandbox, built with `build_organisations()`.
@@ -19,6 +22,9 @@ from bot.obf.errors import ObfConfigError
 from bot.settings import PROJECT_ROOT
 
 ApiVersion = Literal["v1", "v2"]
+# The id of « Point Info Badge » in the sandbox's demo data (bot/obf_sandbox/seed.yml
+# gives it explicitly; tests/test_obf_sandbox.py checks that both agree).
+SANDBOX_POINT_INFO_BADGE_ID = "VAPBCO7Q74XWG"
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,11 @@ class ObfSettings(BaseSettings):
     obf_client_secret: SecretStr = SecretStr("")
     obf_api_version: ApiVersion = "v2"
     obf_timeout: float = Field(5.0, gt=0)
+    # The badge given at the end of the course (OBF badge id) and the organisation
+    # that gives it. With a real OBF, set both to the ids of that OBF account.
+    point_info_badge_id: str = Field(SANDBOX_POINT_INFO_BADGE_ID,
+                                     validation_alias="BAGOU_POINT_INFO_BADGE_ID")
+    point_info_client_id: str = Field("", validation_alias="BAGOU_POINT_INFO_CLIENT_ID")
 
     @property
     def configured(self) -> bool:
