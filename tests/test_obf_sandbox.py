@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.app import create_app
 from bot.db.engine import make_engine
 from bot.obf.parcours import badge_key, load_parcours, next_steps
+from bot.obf.settings import SANDBOX_POINT_INFO_BADGE_ID
 from bot.obf_sandbox import DEMO_CLIENT_ID as CLIENT, DEMO_CLIENT_SECRET as SECRET
 from bot.obf_sandbox import credentials
 from bot.obf_sandbox.seed import counts, load_seed, seed
@@ -365,6 +366,116 @@ def test_v1_assertions_of_an_event_filtered_by_email(client, auth):
     assert lea["status"] == "revoked"
     assert client.get(camille["json"]).status_code == 200
     assert client.get(camille["pdf"]["fr"]).status_code == 200
+
+
+# --- issuing --------------------------------------------------------------------------
+
+def point_info_id(client, auth) -> str:
+    badges = {b["name"]: b for b in get(client, auth, f"/v2/badge/{CLIENT}").json()["result"]}
+    return badges["Point Info Badge"]["id"]
+
+
+def test_point_info_badge_has_the_id_of_the_settings_and_the_course_criteria(client, auth):
+    assert point_info_id(client, auth) == SANDBOX_POINT_INFO_BADGE_ID
+    detail = get(client, auth, f"/v2/badge/{CLIENT}/{SANDBOX_POINT_INFO_BADGE_ID}").json()
+    (content,) = detail["content"]
+    assert "Je sais expliquer" in content["description"]
+    for step in ("décrire", "obtenir", "partager", "enrichir", "endossement"):
+        assert step in content["criteria"]
+
+
+def test_issue_v2_makes_an_event_that_every_list_shows(client, auth):
+    email = "nouvelle.apprenante@example.org"
+    response = client.post(f"{BASE}/v2/event/{CLIENT}/{SANDBOX_POINT_INFO_BADGE_ID}/issue",
+                           headers=auth, json={
+                               "recipient": [{"email": "Nouvelle.Apprenante@Example.org",
+                                              "name": "Nouvelle Apprenante"}],
+                               "issued_on": 1764547200, "api_consumer_id": "Bagou",
+                               "send_email": True, "log_entry": {"bagou_issue_key": "abc"}})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body == {"success": True, "message": "", "resource_type": "event",
+                    "resource_id": body["resource_id"], "count": None}
+    event_id = body["resource_id"]
+    assert len(event_id) == 13 and response.headers["location"].endswith(f"/{event_id}")
+
+    (event,) = get(client, auth, f"/v2/event/{CLIENT}", email=email).json()["result"]
+    assert (event["id"], event["name"], event["issued_on"], event["api_consumer_id"]) == (
+        event_id, "Point Info Badge", 1764547200, "Bagou")
+    detail = get(client, auth, f"/v2/event/{CLIENT}/{event_id}").json()
+    assert json.loads(detail["log_entry"]) == {"bagou_issue_key": "abc"}
+    (row,) = get(client, auth, f"/v2/event/{CLIENT}/recipient", email=email).json()["result"]
+    assert row["event_id"] == event_id and row["name"] == "Nouvelle Apprenante"
+    assert row["revoked"] is False and row["received"] is False
+    (v1,) = lines(get(client, auth, f"/v1/event/{CLIENT}", email=email))
+    assert v1["recipient"] == [email] and v1["badge_id"] == SANDBOX_POINT_INFO_BADGE_ID
+    credential = client.get(row["assertion_json_url"])
+    assert credential.status_code == 200 and email not in credential.text
+    assert credential.json()["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    # Issuing again makes another event, as OBF does: not issuing twice is the
+    # client's job (bot/obf/client.py, issue_badge_once).
+    again = client.post(f"{BASE}/v2/event/{CLIENT}/{SANDBOX_POINT_INFO_BADGE_ID}/issue",
+                        headers=auth, json={"recipient": [{"email": email}]})
+    assert again.status_code == 201
+    assert len(get(client, auth, f"/v2/event/{CLIENT}", email=email).json()["result"]) == 2
+
+
+def test_issue_v1_answers_201_with_the_event_location(client, auth):
+    response = client.post(f"{BASE}/v1/badge/{CLIENT}/{SANDBOX_POINT_INFO_BADGE_ID}",
+                           headers=auth, json={"recipient": ["Jo Dupont <jo.dupont@example.org>",
+                                                             "autre@example.org"],
+                                               "send_email": 0})
+    assert response.status_code == 201 and response.content == b""
+    location = response.headers["location"]
+    assert location.startswith(f"/v1/event/{CLIENT}/")
+    event = get(client, auth, location).json()
+    assert sorted(event["recipient"]) == ["autre@example.org", "jo.dupont@example.org"]
+    assert abs(event["issued_on"] - time.time()) < 60  # no issued_on: now
+    (assertion,) = lines(get(client, auth, f"{location}/assertion", email="jo.dupont@example.org"))
+    assert assertion["status"] == "pending" and client.get(assertion["json"]).status_code == 200
+
+
+def test_issue_needs_a_token_of_the_organisation(client, engine):
+    with Session(engine) as session:
+        seed(session, {"organisations": [OTHER]})
+    other = {"Authorization": f"Bearer {get_token(client, OTHER['id'], OTHER['secret'])}"}
+    for path in (f"/v2/event/{CLIENT}/{SANDBOX_POINT_INFO_BADGE_ID}/issue",
+                 f"/v1/badge/{CLIENT}/{SANDBOX_POINT_INFO_BADGE_ID}"):
+        for headers in ({}, {"Authorization": "Bearer not-a-token"}, other):
+            response = client.post(BASE + path, headers=headers,
+                                   json={"recipient": [{"email": NOUR}]})
+            assert response.status_code == 403, (path, headers)
+    demo = {"Authorization": f"Bearer {get_token(client)}"}
+    assert events_of(client, demo, NOUR) == {}
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_issue_refuses_what_it_cannot_issue(client, auth, version):
+    def post(badge_id, **kwargs):
+        path = (f"/v2/event/{CLIENT}/{badge_id}/issue" if version == "v2"
+                else f"/v1/badge/{CLIENT}/{badge_id}")
+        kwargs.setdefault("headers", auth)
+        return client.post(BASE + path, **kwargs)
+
+    badges = {b["name"]: b["id"] for b in get(client, auth, f"/v2/badge/{CLIENT}").json()["result"]}
+    ok = {"recipient": [NOUR]}
+    assert post("NOPE", json=ok).status_code == 404
+    for kwargs in ({"json": {}}, {"json": {"recipient": []}}, {"json": []},
+                   {"json": {"recipient": ["pas une adresse"]}},
+                   {"json": {"recipient": [{"email": 3}]}},
+                   {"json": {"recipient": [NOUR], "issued_on": "hier"}},
+                   {"json": {"recipient": [NOUR], "issued_on": 1764547200000}},
+                   {"json": {"recipient": [NOUR], "log_entry": [1]}},
+                   {"json": {"recipient": [NOUR] * 1001}},
+                   {"content": b"{", "headers": {**auth, "Content-Type": "application/json"}},
+                   {"content": b""}):
+        response = post(SANDBOX_POINT_INFO_BADGE_ID, **kwargs)
+        assert response.status_code == 400, (kwargs, response.text)
+        assert response.json()["error"] == "invalid_parameter"
+        assert "@" not in response.text  # no address echoed back
+    draft = post(badges["Résoudre un problème"], json=ok)
+    assert draft.status_code == 400 and "draft" in draft.json()["message"]
+    assert events_of(client, auth, NOUR) == {}
 
 
 # --- earnable badges ------------------------------------------------------------------

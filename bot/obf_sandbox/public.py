@@ -2,7 +2,8 @@
 
 No token: like OBF, they are reached through ids that are hard to guess (the assertion
 id and receive token are random). They show a badge name, a first name and a date,
-never an e-mail address: the credential carries only a salted hash of it.
+never an e-mail address: the credential carries only a salted hash of it, and is
+signed by the organisation's key (signing.py).
 """
 
 import hashlib
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import select
 
 from bot.db.models import SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxRecipient
+from bot.obf_sandbox import signing
 from bot.obf_sandbox.deps import DbSession
 from bot.obf_sandbox.errors import SandboxRoute, not_found
 from bot.obf_sandbox.shapes import Links
@@ -41,25 +43,45 @@ def _recipient(session, assertion_id: str) -> SandboxRecipient:
 
 @router.get("/obv3/credentials/{assertion_id}.json", name="obf_sandbox_credential")
 def credential(assertion_id: str, session: DbSession, request: Request):
-    """A minimal Open Badges 3.0 credential, without proof: the sandbox signs nothing.
+    """The learner's Open Badges 3.0 credential (OpenBadgeCredential), signed as Open
+    Badge Factory signs its own: issuer = the organisation's did:key, an
+    eddsa-rdfc-2022 Data Integrity proof by that key (bot/obf_sandbox/signing.py).
     A revoked badge answers 410 Gone, as a hosted Open Badge does."""
     recipient = _recipient(session, assertion_id)
     if recipient.revoked_on is not None:
         return JSONResponse({"error": "revoked", "revoked_on": recipient.revoked_on},
                             status_code=410)
+    client = session.get(SandboxClient, recipient.event.client_id)
+    body = signing.sign(credential_document(recipient, client, Links(request)), client,
+                        _iso(recipient.event.issued_on))
+    return JSONResponse(body, media_type="application/ld+json")
+
+
+def credential_document(recipient: SandboxRecipient, client: SandboxClient,
+                        links: Links) -> dict:
+    """The credential without its proof. Every term is one that its contexts define:
+    the proof covers only those (data_integrity.canonize refuses the others)."""
     event, badge = recipient.event, recipient.event.badge
-    client = session.get(SandboxClient, event.client_id)
-    links = Links(request)
-    salt = assertion_id[:16]
+    salt = assertion_salt(recipient.assertion_id)
+    issuer = {"id": signing.issuer_did(client), "type": ["Profile"], "name": client.name,
+              "otherIdentifier": [{"type": "IdentifierEntry", "identifier": client.id,
+                                   "identifierType": "systemId"}]}
+    if client.url:
+        issuer["url"] = client.url
+    if client.email:
+        issuer["email"] = client.email
+    achievement = {
+        "id": f"urn:bagou:obf-sandbox:badge:{badge.id}", "type": ["Achievement"],
+        "name": badge.name, "description": badge.description,
+        "criteria": {"narrative": badge.criteria},
+        "image": {"id": links.badge_image(badge), "type": "Image"},
+    }
     body = {
-        "@context": OB3_CONTEXT,
+        "@context": list(OB3_CONTEXT),
         "id": links.credential(recipient),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": badge.name,
-        "issuer": {"id": f"urn:bagou:obf-sandbox:client:{client.id}", "type": ["Profile"],
-                   "name": client.name, "url": client.url or None,
-                   "otherIdentifier": [{"type": "IdentifierEntry", "identifier": client.id,
-                                        "identifierType": "systemId"}]},
+        "issuer": issuer,
         "validFrom": _iso(event.issued_on),
         "awardedDate": _iso(event.issued_on),
         "credentialSubject": {
@@ -70,17 +92,18 @@ def credential(assertion_id: str, session: DbSession, request: Request):
                 "identityHash": "sha256$" + hashlib.sha256(
                     (recipient.email + salt).encode("utf-8")).hexdigest(),
             }],
-            "achievement": {
-                "id": f"urn:bagou:obf-sandbox:badge:{badge.id}", "type": ["Achievement"],
-                "name": badge.name, "description": badge.description,
-                "criteria": {"narrative": badge.criteria},
-                "image": {"id": links.badge_image(badge), "type": "Image"},
-            },
+            "achievement": achievement,
         },
     }
     if event.expires_on is not None:
         body["validUntil"] = _iso(event.expires_on)
-    return JSONResponse(body, media_type="application/ld+json")
+    return body
+
+
+def assertion_salt(assertion_id: str) -> str:
+    """The salt of the hashed address: from the random assertion id, but not a part of
+    it (the id is in the credential's URL)."""
+    return hashlib.sha256(f"salt:{assertion_id}".encode()).hexdigest()[:16]
 
 
 @router.get("/obv3/images/badge/{badge_id}.svg", name="obf_sandbox_badge_image")

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from bot.db.engine import make_sessionmaker
-from bot.obf_sandbox import public, routes_v1, routes_v2, tokens
+from bot.obf_sandbox import issuing, public, routes_v1, routes_v2, tokens
 from bot.obf_sandbox.constants import PREFIX
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.obf_sandbox.seed import seed_database
@@ -26,6 +26,7 @@ def make_router(engine: Engine) -> APIRouter:
         yield {SESSIONS_STATE: make_sessionmaker(engine)}
 
     router = APIRouter(prefix=PREFIX, lifespan=lifespan)
-    for part in (tokens.router, routes_v2.router, routes_v1.router, public.router):
+    for part in (tokens.router, routes_v2.router, routes_v1.router, issuing.router,
+                 public.router):
         router.include_router(part)
     return router
