@@ -510,3 +510,47 @@ def test_the_stack_scenarios_hold_for_the_action(conversation):
             assert any(turn["says"] in t for t in learner.texts()), (user, learner.texts())
         if "last_says" in turn:
             assert learner.texts()[-1].startswith(turn["last_says"]), (user, learner.texts())
+
+
+# --- the gateway's side of the contract -------------------------------------------------
+
+def rasa_messages(learner: Learner) -> list[dict]:
+    """The turn's messages as the gateway gets them from Rasa's channel: a message
+    with a text, and the custom payload as a message of its own."""
+    return [{"text": m["text"], "topic": m.get("topic"), "buttons": m.get("buttons")}
+            if m.get("text") else {"custom": m["custom"]} for m in learner.messages]
+
+
+def test_the_gateway_reads_the_course_payload_and_gives_the_state_back():
+    from bot.chat.course import course_metadata, course_update
+    learner = Learner()
+    learner.send()
+    learner.click(wording("utter_formation_bouton_passer"))
+    update = course_update(rasa_messages(learner))
+    assert (update.event, update.step, update.badge_earned) == ("skipped", "recevoir", False)
+    # A new session of the same learner, the state stored by the gateway in the metadata.
+    other = Learner(metadata={"identity": {"kind": "learner"}, **course_metadata(update.state)})
+    other.send("reprendre")
+    assert other.texts() == [progress(2, "recevoir") + "\n" + COURSE.step("recevoir").messages[0]]
+    # The steps left, then step 1, skipped at first, offered at the end.
+    while other.state["status"] != "finished":
+        if other.state["screen"] == "question":
+            other.answer(True)
+        else:
+            other.click(wording("utter_bouton_la_suite") if other.state["screen"] != "end"
+                        else "Étape 1 : Décrire un badge")
+    finished = course_update(rasa_messages(other))
+    assert finished.event == "completed" and finished.badge_earned
+    assert (finished.score, finished.questions) == (12, 12)
+
+
+@pytest.mark.parametrize("messages", [
+    [], [{"text": "Bonjour"}], [{"custom": {"autre": 1}}],
+    [{"custom": {"course": {"event": "inconnu", "state": {}}}}],
+    [{"custom": {"course": {"event": "started", "state": "texte"}}}],
+    [{"custom": {"course": {"event": "started", "state": {"x": "y" * 10_000}}}}],
+])
+def test_the_gateway_ignores_what_is_not_a_course_payload(messages):
+    from bot.chat.course import course_metadata, course_update
+    assert course_update(messages) is None
+    assert course_metadata(None) == {}
