@@ -22,9 +22,9 @@ import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.config import get_settings
 from actions.wording import buttons_of, wording
 from bot.chat.topics import all_topics
-from bot.settings import get_settings
 
 TOPIC = "lieux_reconnaissance"
 MAX_PLACES = 3

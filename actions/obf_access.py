@@ -2,9 +2,9 @@
 else the gateway's own sandbox (demo data). One directory per process, so that the
 OAuth2 tokens and badge details stay cached between messages."""
 
+from actions.config import get_settings
 from bot.obf import ObfDirectory, TokenStore, build_organisations, get_obf_settings
 from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
-from bot.settings import get_settings
 
 _directory: ObfDirectory | None = None
 

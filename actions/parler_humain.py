@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.config import get_settings
 from actions.wording import buttons_of, wording
-from bot.settings import get_settings
 
 
 @dataclass(frozen=True)

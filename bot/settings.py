@@ -7,14 +7,10 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The contact of « La Passerelle », the fictitious lieu de la reconnaissance of the demo
-# site (bot/web/index.html shows the same phone): what the embedded demo answers when
-# someone asks for a person and no BAGOU_CONTACT_* is set.
-DEMO_CONTACT = {"contact_name": "La Passerelle", "contact_phone": "02 00 00 00 00"}
 
 
 class Settings(BaseSettings):
@@ -46,19 +42,8 @@ class Settings(BaseSettings):
     rasa_urls: str = ""
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bagou.db'}"
     max_message_chars: int = Field(1000, gt=0)
-    # The person or service that answers when someone asks to talk to a human
-    # (topic parler_humain). Empty values are left out of the answer.
-    contact_name: str = ""
-    contact_phone: str = ""
-    contact_email: str = ""
-    contact_url: str = ""
-    # While no BAGOU_CONTACT_* is set, give the demo site's fictitious contact (above).
-    # Deployments set their own contact, or BAGOU_DEMO_CONTACT=false: the answer then
-    # says to call the structure that gave the badge, and offers the lieux.
-    demo_contact: bool = True
-    # The lieux de la reconnaissance that Bagou gives when a person names a town or a
-    # postcode (a data file the structure keeps up to date; read when the actions start).
-    lieux_file: Path = PROJECT_ROOT / "lieux.yml"
+    # BAGOU_CONTACT_*, BAGOU_DEMO_CONTACT and BAGOU_LIEUX_FILE are read by the action
+    # server only (actions/config.py).
     # Sites allowed to identify their learners, as JSON {"<site id>": "<secret>"}: the
     # site signs a JWT (HS256, `iss` = site id) that the widget passes on.
     site_secrets: dict[str, str] = {}
@@ -119,14 +104,6 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
-
-    @model_validator(mode="after")
-    def _demo_contact(self) -> "Settings":
-        contact = (self.contact_name, self.contact_phone, self.contact_email, self.contact_url)
-        if self.demo_contact and not any(contact):
-            for key, value in DEMO_CONTACT.items():
-                setattr(self, key, value)
-        return self
 
     @property
     def rasa_ports(self) -> list[int]:

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-import bot.settings as settings_module
 
 from bot.ops.supervisor import free_port
 from bot.ops.training import ensure_model
@@ -112,9 +111,10 @@ def no_contact(monkeypatch):
     for name in ("NAME", "PHONE", "EMAIL", "URL"):
         monkeypatch.setenv(f"BAGOU_CONTACT_{name}", "")
     monkeypatch.setenv("BAGOU_DEMO_CONTACT", "false")
-    settings_module.get_settings.cache_clear()
+    from actions.config import get_settings
+    get_settings.cache_clear()
     yield
-    settings_module.get_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -123,6 +123,7 @@ def contact(monkeypatch):
     monkeypatch.setenv("BAGOU_CONTACT_PHONE", "02 31 00 00 00")
     monkeypatch.setenv("BAGOU_CONTACT_EMAIL", "")
     monkeypatch.setenv("BAGOU_CONTACT_URL", "https://example.org/contact")
-    settings_module.get_settings.cache_clear()
+    from actions.config import get_settings
+    get_settings.cache_clear()
     yield
-    settings_module.get_settings.cache_clear()
+    get_settings.cache_clear()

@@ -1,7 +1,8 @@
 """A real person is always reachable: the demo gives the demo site's contact, a
 deployment gives its own, and neither is mixed with the other."""
 
-from bot.settings import DEMO_CONTACT, PROJECT_ROOT, Settings
+from actions.config import ActionSettings as Settings
+from actions.config import DEMO_CONTACT, PROJECT_ROOT
 
 
 def test_the_demo_answers_with_the_phone_that_the_demo_page_shows(monkeypatch):

@@ -5,8 +5,8 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.app import create_app
 import bot.app
+from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
 from bot.ops.supervisor import free_port
 from bot.settings import Settings

@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.lieux as lieux
+from actions.config import PROJECT_ROOT, get_settings
 from actions.lieux import ActionLieux, find_request, load_places, nearby
-from bot.settings import PROJECT_ROOT, get_settings
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 PLACES_YAML = """

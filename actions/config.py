@@ -1,0 +1,55 @@
+"""The action server's own settings: the few BAGOU_* variables that the actions read,
+with the same names and defaults as in the gateway's README table (Sara's
+actions/config.py is the model). Only pydantic-settings: the action server does not
+import the gateway (FastAPI, SQLAlchemy, Alembic); tests/test_actions_imports.py checks it.
+
+OBF's settings (OBF_*) come from bot.obf, the client library the actions use.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The contact of « La Passerelle », the fictitious lieu de la reconnaissance of the demo
+# site (bot/web/index.html shows the same phone): what the embedded demo answers when
+# someone asks for a person and no BAGOU_CONTACT_* is set.
+DEMO_CONTACT = {"contact_name": "La Passerelle", "contact_phone": "02 00 00 00 00"}
+
+
+class ActionSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BAGOU_", env_file=PROJECT_ROOT / ".env", extra="ignore"
+    )
+
+    # The gateway's port: without OBF_BASE_URL, the actions read the demo badges from
+    # the gateway's sandbox, on loopback.
+    port: int = 8000
+    # The person or service that answers when someone asks to talk to a human
+    # (topic parler_humain). Empty values are left out of the answer.
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_url: str = ""
+    # While no BAGOU_CONTACT_* is set, give the demo site's fictitious contact (above).
+    # Deployments set their own contact, or BAGOU_DEMO_CONTACT=false: the answer then
+    # says to call the structure that gave the badge, and offers the lieux.
+    demo_contact: bool = True
+    # The lieux de la reconnaissance that Bagou gives when a person names a town or a
+    # postcode (a data file the structure keeps up to date; read when the actions start).
+    lieux_file: Path = PROJECT_ROOT / "lieux.yml"
+
+    @model_validator(mode="after")
+    def _demo_contact(self) -> "ActionSettings":
+        contact = (self.contact_name, self.contact_phone, self.contact_email, self.contact_url)
+        if self.demo_contact and not any(contact):
+            for key, value in DEMO_CONTACT.items():
+                setattr(self, key, value)
+        return self
+
+
+@lru_cache
+def get_settings() -> ActionSettings:
+    return ActionSettings()
