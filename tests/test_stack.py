@@ -70,14 +70,18 @@ def test_every_button_leads_to_the_topic_it_names(running_bagou, payload):
     ("comment je montre mon badge a un recruteur sur linkedin", "partager_linkedin"),
     ("jai recu un mail avec un badge dedans je fais quoi", "recevoir_badge"),
     ("ca coute combien pour avoir un badge", "badge_gratuit"),
-    # A link in a question is not a badge to check (issue 16): the FAQ answers it.
+    # A link in a question is not a badge to check: the FAQ answers it.
     ("Comment je partage mon badge sur https://www.linkedin.com ?", "partager_linkedin"),
 ])
 def test_understands_messages_it_was_not_trained_on(running_bagou, message, topic):
     assert running_bagou.chat(message).json()["topic"] == topic
 
 
-CONVERSATIONS = yaml.safe_load((PROJECT_ROOT / "tests" / "conversations.yml").read_text())
+# Topic-level conversations, and the course in the chat (whose turns also say what a
+# reply contains: `says`, or how the last reply starts: `last_says`).
+CONVERSATIONS = [conversation for name in ("conversations.yml", "formation_conversations.yml")
+                 for conversation in yaml.safe_load(
+                     (PROJECT_ROOT / "tests" / name).read_text())["conversations"]]
 
 
 def simple_version_of(topic: str) -> str:
@@ -86,7 +90,7 @@ def simple_version_of(topic: str) -> str:
     return next(v["text"] for v in variations if v.get("condition"))
 
 
-@pytest.mark.parametrize("conversation", CONVERSATIONS["conversations"], ids=lambda c: c["name"])
+@pytest.mark.parametrize("conversation", CONVERSATIONS, ids=lambda c: c["name"])
 def test_conversation(running_bagou, conversation):
     session = None
     for turn in conversation["turns"]:
@@ -94,8 +98,13 @@ def test_conversation(running_bagou, conversation):
         assert answer.status_code == 200
         session = answer.json()["session_id"]
         assert (turn["user"], answer.json()["topic"]) == (turn["user"], turn["topic"])
+        texts = [reply["text"] for reply in answer.json()["replies"]]
         if "simpler_than" in turn:
-            assert answer.json()["replies"][0]["text"] == simple_version_of(turn["simpler_than"])
+            assert texts[0] == simple_version_of(turn["simpler_than"])
+        if "says" in turn:
+            assert any(turn["says"] in text for text in texts), (turn["user"], texts)
+        if "last_says" in turn:
+            assert texts[-1].startswith(turn["last_says"]), (turn["user"], texts)
 
 
 def site_token(email="lea.martin@example.org", lifetime=600, secret=None):
@@ -233,7 +242,7 @@ def test_rasa_refuses_messages_without_the_gateway_token(running_bagou):
 
 def test_rasa_http_api_is_off_and_engines_listen_on_loopback_only(running_bagou):
     assert httpx.get(running_bagou.rasa_url + "/status", timeout=5).status_code == 404
-    for needle in ("rasa run", "rasa_sdk"):
+    for needle in ("rasa run", "actions.server"):
         (process,) = children(running_bagou, needle)
         listening = [c.laddr for c in process.net_connections("tcp") if c.status == "LISTEN"]
         assert listening and all(addr.ip == "127.0.0.1" for addr in listening)
@@ -276,7 +285,7 @@ def test_rasa_down_gives_a_falc_apology_then_recovers(running_bagou):
 
 
 def test_action_server_not_answering_gives_a_falc_apology_then_recovers(running_bagou):
-    (server,) = children(running_bagou, "rasa_sdk")
+    (server,) = children(running_bagou, "actions.server")
     processes = [server, *server.children(recursive=True)]  # Sanic serves from a worker
     for process in processes:
         process.suspend()  # hung, not dead: the request waits until the gateway's timeout
