@@ -1,9 +1,7 @@
-"""Bagou's custom actions, served by rasa-sdk (`python -m rasa_sdk --actions actions`)."""
+"""Bagou's custom actions, one module per topic, served by rasa-sdk.
 
-from bot import log_safety as _log_safety
-from bot.obf import get_obf_settings as _get_obf_settings
-from bot.settings import get_settings as _get_settings
-
-# No secret and no e-mail address in any log line of the action server (rasa-sdk and
-# Sanic log through the standard logging module).
-_log_safety.install(_get_settings(), obf_settings=_get_obf_settings)
+Start the action server with `python -m actions.server --port 5055` (server.py installs
+the log filter, then runs rasa-sdk). The actions read their own settings (config.py)
+and the libraries they need (bot.obf, bot.chat.topics, falc.glossary): importing them
+loads neither FastAPI nor SQLAlchemy, and changes nothing in the process.
+"""

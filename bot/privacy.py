@@ -1,6 +1,6 @@
 """Masking of personal data before anything is stored or logged.
 
-What is masked in stored conversations (the pseudonymisation of issue 8):
+What is masked in stored conversations (their pseudonymisation):
 - e-mail addresses and phone numbers, wherever they are;
 - a name that the person gives: the word after « je m'appelle », « je me nomme »,
   « mon nom est », « mon prénom est » (and « c'est »), with up to 2 more words that

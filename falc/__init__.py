@@ -1,4 +1,4 @@
-"""The FALC checker: every text that Bagou can say follows shared/falc-rules.md.
+"""The FALC checker: every text that Bagou can say follows docs/falc-rules.md.
 
 - texts.py     gathers the texts, each with its origin (file › key);
 - glossary.py  the glossary of explained words (glossaire.yml);

@@ -1,4 +1,4 @@
-"""The FALC rules of shared/falc-rules.md, one function each.
+"""The FALC rules of docs/falc-rules.md, one function each.
 
 A sentence rule takes a `Sentence` (one line of a text, parsed by spaCy); a text rule
 takes a `Checked` text. Each returns `Finding`s: FAIL blocks the text, WARN asks a

@@ -4,7 +4,7 @@ Rasa 3.6 checks every answer of the action server against a JSON schema with
 `jsonschema.validate()`, which first checks the schema itself against the JSON Schema
 meta-schema, on every call. Under load that was 28 % of Rasa's CPU time (py-spy,
 docs/performance.md). Here the validator is built once from the same schema and gives
-the same errors. Installed by our channel (rasa_ext/bagou_channel.py) when Rasa starts.
+the same errors. Installed by rasa_ext/patches.py, when Rasa creates our channel.
 """
 
 from typing import Any, Dict, Text

@@ -7,6 +7,8 @@
 3. A failure while handling the message is a 500, not an empty 200, so that the
    gateway can tell "no answer" from "the engine broke".
 
+Creating the channel also installs Bagou's patches of Rasa's core (rasa_ext/patches.py).
+
 Runs in Rasa's environment (Python 3.10); it imports nothing from the gateway.
 """
 
@@ -21,13 +23,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_ext import action_validation, event_lookup
+from rasa_ext import patches
 
 logger = logging.getLogger(__name__)
-# Bagou's Rasa checks the action server's answers with a validator built once, and
-# remembers which class each event name is (same behaviour, less CPU per message).
-action_validation.install()
-event_lookup.install()
 
 TOKEN_HEADER = "X-Bagou-Token"
 KEPT_KEYS = ("utter_action", "topic")
@@ -64,6 +62,9 @@ class TopicCollectingOutputChannel(CollectingOutputChannel):
 
 class BagouInput(RestInput):
     def __init__(self, token: Optional[Text] = None) -> None:
+        # Rasa creates the channel before the first message: the one place Bagou's Rasa
+        # patches can be installed explicitly (rasa_ext/patches.py; Rasa has no hook).
+        patches.install()
         self.token = token or os.environ.get("BAGOU_RASA_TOKEN", "")
         if not self.token:
             logger.error("BAGOU_RASA_TOKEN is not set: the bagou channel refuses every message.")

@@ -5,7 +5,8 @@ which walks all the subclasses of `Event` (and asks `inspect.isabstract` of each
 every event of every tracker it loads: 6 % of Rasa's CPU time per message under load
 (py-spy, docs/performance.md). Event classes do not change once Rasa runs, so each
 name's class is remembered after the first lookup; unknown names still go to Rasa's
-own method (its default and its error). Installed by our channel when Rasa starts.
+own method (its default and its error). Installed by rasa_ext/patches.py, when Rasa
+creates our channel.
 """
 
 from typing import Dict, Optional, Text, Type

@@ -12,10 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-
+from bot import log_safety
 from bot.ops.supervisor import free_port
 from bot.ops.training import ensure_model
 from bot.settings import PROJECT_ROOT, Settings
+
+def pytest_configure(config):
+    # The test process is an entry point too: its log records are cleaned as the
+    # gateway's are (bot/log_safety.py), whichever test runs first.
+    log_safety.install()
+
 
 # The host site that the running Bagou trusts to identify learners (BAGOU_SITE_SECRETS).
 TEST_SITE, TEST_SITE_SECRET = "site-de-test", "secret-du-site-de-test-" + os.urandom(16).hex()

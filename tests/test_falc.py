@@ -278,7 +278,7 @@ def test_every_text_of_the_assistant_passes_the_falc_checker():
     report = render(results)
     assert not [r for r in results if r.failed], report
     summary = summarise(results)
-    # The targets of issue 3 for all answers together.
+    # The FALC targets (docs/falc-rules.md) for all answers together.
     assert summary.over_15 == 0, report
     assert summary.over_12 <= 0.05 * summary.sentences, report
     assert summary.mean_words <= 10, report

@@ -1,5 +1,5 @@
 """The OBF client (bot/obf) against an OBF that speaks the v2 and v1 shapes of
-shared/obf-api.md, on two backends:
+docs/obf-api.md, on two backends:
 
 - "mock": FakeObf, in memory through httpx.MockTransport;
 - "sandbox": the real gateway (bot.app.create_app) with its OBF sandbox, reached

@@ -1,5 +1,5 @@
 """The OBF sandbox, as an OBF client sees it: tokens, the v2 and v1 shapes of
-shared/obf-api.md, filters, paging, errors, and the demo data it starts with."""
+docs/obf-api.md, filters, paging, errors, and the demo data it starts with."""
 
 import base64
 import json

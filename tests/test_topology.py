@@ -112,7 +112,7 @@ class Topology:
         """The action server stops answering (SIGSTOP to its process group: Sanic serves
         from worker processes that the main one spawned), and answers again after."""
         (main,) = [p for p in psutil.Process(self.bagou.process.pid).children(recursive=True)
-                   if "rasa_sdk" in " ".join(p.cmdline())]
+                   if "actions.server" in " ".join(p.cmdline())]
         group = os.getpgid(main.pid)  # its own group: `bagou run` starts a new session
         os.killpg(group, signal.SIGSTOP)
         try:

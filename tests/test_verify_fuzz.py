@@ -1,4 +1,4 @@
-"""No input gives a 500 (issue 16, item 5): property-based tests (hypothesis) that take
+"""No input gives a 500: property-based tests (hypothesis) that take
 valid Open Badges 2.0 and 3.0 documents and JWS made by the tests, change them field by
 field (another value of any JSON type, a field removed or added, a value put in a list,
 odd dates, odd Unicode, deep or big values), and check that the verifier always ends

@@ -1,4 +1,4 @@
-"""Badge checks that cannot be fooled (issue 16): keys that must be the issuer's, rules
+"""Badge checks that cannot be fooled: keys that must be the issuer's, rules
 read only from the issuer's published Profile, « revoked » read first, same origin by
 host name, OB 3.0 keys (did:jwk, P-256 and Ed25519 did:key, https keys listed by the
 issuer) and status lists (1EdTech Revocation List, W3C Bitstring Status List), one

@@ -20,7 +20,7 @@
  *   inline style or script: the widget works under a strict Content-Security-Policy.
  * - The styles live in the shadow root (a constructed stylesheet), so the host page
  *   cannot break the widget and the widget cannot break the host page.
- * - Accessibility follows shared/falc-rules.md: one role="log" for the messages, a
+ * - Accessibility follows docs/falc-rules.md: one role="log" for the messages, a
  *   role="status" for « L'assistant écrit », labelled controls, Esc closes and gives
  *   the focus back to the launcher, speech never starts by itself.
  */

@@ -3,8 +3,8 @@
 Kinds of identity:
 - anonymous: a visitor of a site (the default);
 - learner: a person identified by the site that embeds Bagou (a signed site token,
-  below), or by Moodle (LTI launch, its own issue);
-- adviser: a signed-in adviser of the structure (adviser console, its own issue).
+  below), or by Moodle (an LTI launch, bot/lti);
+- adviser: a signed-in adviser of the structure (the adviser console, bot/console).
 
 An identity is bound to a chat session on the server side: the browser only holds the
 session id. It goes to Rasa in the message metadata, which a client can never set.

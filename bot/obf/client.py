@@ -215,7 +215,7 @@ class ObfClient:
     async def earnable_badges(self) -> list[EarnableBadge]:
         """Badges one can apply for (visible, not drafts)."""
         if self._v2:
-            # Not in OBF's v2 material we could read (shared/obf-api.md lists
+            # Not in OBF's v2 material we could read (docs/obf-api.md lists
             # earnable badges for v1 only): we assume the v1 route with the v2 list
             # shape, and treat a 404 as "this API has no earnable badges".
             try:
@@ -363,7 +363,7 @@ class ObfClient:
 
     async def _learner_badges_v2(self, email: str, badge_id: str | None = None
                                  ) -> tuple[list[LearnerBadge], int]:
-        # shared/obf-api.md §1.6: events filtered by e-mail, then the per-recipient
+        # docs/obf-api.md §1.6: events filtered by e-mail, then the per-recipient
         # rows (revoked, assertion URL), joined on event_id.
         params = {"email": email, **({"badge_id": badge_id} if badge_id else {})}
         events = await self._v2_list(self._path("event", self.client_id), params)
@@ -403,7 +403,7 @@ class ObfClient:
     async def _learner_badges_v1(self, email: str, badge_id: str | None = None
                                  ) -> tuple[list[LearnerBadge], int]:
         # One LD-JSON call; an event lists all its recipients, and `revoked` maps
-        # revoked recipients to a timestamp (shared/obf-api.md §1.3, §1.6).
+        # revoked recipients to a timestamp (docs/obf-api.md §1.3, §1.6).
         params = {"email": email, **({"badge_id": badge_id} if badge_id else {})}
         events = await self._session.get_ldjson(self._path("event", self.client_id), params)
         found, foreign = [], 0

@@ -7,13 +7,13 @@ passed to the logger at all.
 
 httpx logs every request URL at INFO ("HTTP Request: GET …?email=jeanne%40…"),
 URL-encoded so that an e-mail pattern does not even see it: bot/log_safety.py
-drops query strings and masks addresses in every log record.
+drops query strings and masks addresses in every log record (and any address that
+slips through anyway, in messages and tracebacks). Each process installs it at its
+entry point (create_app, the `bagou` command, actions/server.py), not this module.
 """
 
 import hashlib
 import logging
-
-from bot import log_safety
 
 log = logging.getLogger("bagou.obf")
 
@@ -21,7 +21,3 @@ log = logging.getLogger("bagou.obf")
 def email_ref(email: str) -> str:
     return "learner:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:10]
 
-
-# Any address that slips through anyway is masked, in the message and in tracebacks,
-# and so are the query strings that httpx logs: by bot/log_safety.py, for every logger.
-log_safety.install()

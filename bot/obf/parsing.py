@@ -1,4 +1,4 @@
-"""Reading OBF answers (v1 and v2 shapes, see shared/obf-api.md §1.3–1.6).
+"""Reading OBF answers (v1 and v2 shapes, see docs/obf-api.md §1.3–1.6).
 
 Pure functions, no I/O. Anything that does not have the expected shape raises
 ObfBadResponse; optional fields are read leniently, because OBF v2 is a public
@@ -174,7 +174,7 @@ def needs_french_detail(item: dict) -> bool:
 
 def pick_content(item: dict) -> dict:
     """v2 multilingual `content[]`: French first, then the primary language,
-    then the first entry (shared/obf-api.md §1.4)."""
+    then the first entry (docs/obf-api.md §1.4)."""
     contents = [c for c in item.get("content") or [] if isinstance(c, dict)]
     if not contents:
         return {}

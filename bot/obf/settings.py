@@ -1,4 +1,4 @@
-"""OBF configuration from the environment (and `/work/main/.env`, like bot/settings.py).
+"""OBF configuration from the environment (and the project's `.env`, like bot/settings.py).
 
 The variables keep their historical names, without the BAGOU_ prefix:
 OBF_BASE_URL, OBF_CLIENT_ID, OBF_CLIENT_SECRET, OBF_API_VERSION, OBF_TIMEOUT.

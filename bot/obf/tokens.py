@@ -1,7 +1,7 @@
 """Bearer tokens, cached per organisation and never asked for more than once per 10 s.
 
 OBF: "generating new access tokens is limited to one token per ten seconds"
-(shared/obf-api.md §1.2). The store is shared by every client of the process
+(docs/obf-api.md §1.2). The store is shared by every client of the process
 (`TokenStore.shared()`), so an action that builds a new client per message
 still reuses the token and still respects the rule. Tests pass their own store
 with a fake clock and a fake sleep.

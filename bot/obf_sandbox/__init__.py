@@ -1,7 +1,7 @@
 """OBF sandbox: an Open Badge Factory–compatible API with demo data, served by the
 gateway under /obf-sandbox, so that the product works without an OBF account.
 
-Speaks the shapes of shared/obf-api.md (v2 and v1, OAuth2 client credentials). Demo
+Speaks the shapes of docs/obf-api.md (v2 and v1, OAuth2 client credentials). Demo
 credentials: client id `bagou-demo`, secret `bagou-demo-secret` (see seed.yml).
 It reads (routes_v1.py, routes_v2.py), issues (issuing.py: the course's « Point Info
 Badge », among others) and serves each learner's Open Badges 3.0 credential, signed

@@ -1,5 +1,5 @@
 """Issuing badges (write side): OBF API v2 `POST /v2/event/{client_id}/{badge_id}/issue`
-and its v1 equivalent `POST /v1/badge/{client_id}/{badge_id}` (shared/obf-api.md §1.3,
+and its v1 equivalent `POST /v1/badge/{client_id}/{badge_id}` (docs/obf-api.md §1.3,
 §1.4). Same token rule as every other route.
 
 Each call makes a new event, as OBF does: the sandbox has no idempotency key either, so
@@ -39,7 +39,7 @@ MAX_LOG_ENTRY = 4000
 def issue_v2(client: Client, badge_id: str, session: DbSession,
              payload: Annotated[Any, Body()] = None):
     """→ 201 `{"success": true, "message": "", "resource_type": "event",
-    "resource_id": <event id>, "count": null}` (OBF's answer, shared/obf-api.md §1.4)."""
+    "resource_id": <event id>, "count": null}` (OBF's answer, docs/obf-api.md §1.4)."""
     body = _object(payload)
     event = _issue(session, client.id, badge_id, body, expires_field="expires_on")
     return JSONResponse(

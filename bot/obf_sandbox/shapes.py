@@ -1,4 +1,4 @@
-"""Rows → the JSON shapes of OBF API v1 and v2 (see shared/obf-api.md §1.3–1.5).
+"""Rows → the JSON shapes of OBF API v1 and v2 (see docs/obf-api.md §1.3–1.5).
 
 Fields that the sandbox has no use for (aliases, e-mail templates, Badge 3.0 extras)
 are still present with OBF's empty values, so clients that read them keep working.

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from bot import log_safety
+from bot.obf import get_obf_settings
 from bot.ops.evaluation import evaluate
 from bot.ops.supervisor import Stack, StackError
 from bot.ops.training import ensure_model
@@ -135,6 +137,8 @@ def lti_urls(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # No secret and no e-mail address in any log line of a `bagou` command.
+    log_safety.install()
     parser = argparse.ArgumentParser(prog="bagou", description="Bagou, l'assistant des Open Badges")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="entraîner le modèle si besoin et démarrer Bagou")
@@ -194,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(Path(args.report) if args.report else None)
         return 0
     settings = Settings()
+    log_safety.install(settings, obf_settings=get_obf_settings)
     if args.command in ("user", "purge"):
         from bot.console import commands as console
 

@@ -120,8 +120,8 @@ class Stack:
         }
         return {
             **rasa,
-            "actions": [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                        "--port", str(s.actions_port)],
+            # rasa-sdk's server, after the log filter (actions/server.py).
+            "actions": [sys.executable, "-m", "actions.server", "--port", str(s.actions_port)],
             "gateway": [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
                         "--host", s.host, "--port", str(s.port), "--no-access-log",
                         # Idle connections kept 75 s, longer than clients and proxies

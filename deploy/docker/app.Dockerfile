@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Bagou's own code on Python 3.11, from requirements/app.lock: one image, two commands.
 #   gateway        (default) uvicorn bot.app:create_app on :8000
-#   action server  python -m rasa_sdk --actions actions --port 5055
+#   action server  python -m actions.server --port 5055 (rasa-sdk, after the log filter)
 # and the one-off jobs: python /opt/bagou/migrate.py, bagou purge, bagou user add …
 #
 # Build from the root of the repository:

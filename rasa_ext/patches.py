@@ -1,0 +1,30 @@
+"""Bagou's patches of Rasa 3.6's core, installed by one explicit call.
+
+Same behaviour, less CPU per message:
+- RemoteAction._validate_action_result: the action server's answer is checked with a
+  validator built once (action_validation.py), not a new one per answer;
+- Event.resolve_by_type: the class of each event name is remembered (event_lookup.py).
+
+Rasa 3.6 has no hook for such changes, so Bagou's channel (bagou_channel.BagouInput,
+named in credentials.yml) calls `install()` when Rasa creates it, before the first
+message; importing a module of rasa_ext changes nothing in Rasa.
+"""
+
+import logging
+
+from rasa_ext import action_validation, event_lookup
+
+logger = logging.getLogger(__name__)
+_installed = False
+
+
+def install() -> None:
+    """Idempotent: patches Rasa once per process and says so in one log line."""
+    global _installed
+    if _installed:
+        return
+    action_validation.install()
+    event_lookup.install()
+    _installed = True
+    logger.info("Bagou's Rasa patches installed: RemoteAction._validate_action_result "
+                "(one validator), Event.resolve_by_type (event classes by name).")
