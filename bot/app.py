@@ -1,6 +1,9 @@
 """The FastAPI gateway: chat API, health, the widget and the demo site at /."""
 
+import asyncio
+import contextlib
 from contextlib import asynccontextmanager
+from functools import lru_cache
 
 import httpx
 from fastapi import FastAPI
@@ -13,10 +16,13 @@ from bot import log_safety
 from bot.api.openapi import install as install_openapi
 from bot.api.verify import make_router as verify_router
 from bot.api.widget import make_router as widget_router
+from bot.chat.course_store import CourseStore
+from bot.chat.point_info import PointInfoAwards
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import ChatService
 from bot.console import make_router as console_router
 from bot.console.learners import directory_factory
+from bot.console.pseudonym import learner_ref, load_key
 from bot.db.engine import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
 from bot.http.body_limit import BodyLimitMiddleware
@@ -44,13 +50,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     verifier = Verifier(FetchPolicy(timeout=settings.verify_timeout,
                                     max_bytes=settings.verify_max_fetch_bytes,
                                     allow_loopback=settings.verify_allow_loopback))
+    # The course in the chat (issue 22): an identified learner's progress is keyed by the
+    # same keyed pseudonym as the console's audit log; the Point Info badge comes from
+    # the OBF that the console reads (the real one, or the sandbox in-process).
+    key = lru_cache(maxsize=1)(lambda: load_key(settings))
+    course = CourseStore(make_sessionmaker(engine), lambda email: learner_ref(key(), email))
+    directories = {}  # the app is needed to reach the sandbox in-process: filled below
+    obf = get_obf_settings()
+    awards = PointInfoAwards(make_sessionmaker(engine), lambda: directories["obf"](),
+                             obf.point_info_badge_id, obf.point_info_client_id)
     chat = ChatService(make_sessionmaker(engine), rasa, settings.max_message_chars,
-                       settings.site_secrets, verifier)
+                       settings.site_secrets, verifier, course=course, awards=awards)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         await run_in_threadpool(upgrade_schema, engine)
+        # Pending Point Info badges (OBF was failing) are tried again every minute.
+        retries = asyncio.create_task(awards.run_periodically())
         yield
+        retries.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retries
         await rasa.aclose()
         engine.dispose()
 
@@ -102,8 +122,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Bagou as an LTI 1.3 tool of Moodle (bot/lti): /lti/login, /lti/launch, /lti/jwks.
     app.include_router(lti_router(make_sessionmaker(engine), settings, chat.start_session))
     # The console of advisers and editors (bot/console), at /conseiller.
+    directories["obf"] = directory_factory(app, engine)
     app.include_router(console_router(make_sessionmaker(engine), settings, chat.start_session,
-                                      directory_factory(app, engine)))
+                                      directories["obf"]))
     # Innermost first: rate limits (before any parsing, storage or Rasa), then the body
     # size limit, so that the limiter reads only small bodies.
     app.add_middleware(RateLimitMiddleware, limits=RateLimits(

@@ -80,7 +80,7 @@ def test_the_gateway_keeps_conversations_in_postgresql(services, monkeypatch):
     ]
     assert history[1]["buttons"] and history[1]["feedback"] == "up"
     with postgres.connect("gateway") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0006"
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0007"
         (created,) = db.execute("SELECT created_at FROM chat_sessions WHERE id = %s",
                                 (session,)).fetchone()
     # Stored in UTC, though the server's own time zone is Pacific/Auckland.

@@ -1,7 +1,10 @@
 """One chat turn: check the message, keep the session, ask Rasa, store, answer."""
 
 import logging
+import re
+import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -9,13 +12,16 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from bot.chat.course import CourseUpdate, course_metadata, course_update
+from bot.chat.course_store import CourseStore
 from bot.chat.identity import ANONYMOUS, Identity, learner_from_site_token
+from bot.chat.point_info import ISSUED, PENDING, PointInfoAwards
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
 from bot.chat.topics import conversation_context, topic_of_turn
 from bot.db.models import ChatMessage, ChatSession, utcnow
 from bot.errors import ApiError
 from bot.privacy import mask_names, mask_personal_data
-from bot.schemas import ChatRequest, ChatResponse, Reply
+from bot.schemas import Button, ChatRequest, ChatResponse, Reply
 from bot.texts import text
 from bot.verify.answer import TOPIC as VERIFY_TOPIC, history_text, replies_for
 from bot.verify.inputs import URL, Candidate, find_in_message
@@ -27,6 +33,12 @@ log = logging.getLogger(__name__)
 MAX_PASTED_BADGE = 100_000
 # How many of the person's last messages a follow-up is read with.
 CONTEXT_TURNS = 3
+# The course in the chat (actions/formation.py): its topic, and the payload that starts it.
+COURSE_TOPIC = "autoformation_module"
+COURSE_START = "/autoformation_module"
+# « mon badge Point Info » (what an anonymous person who finished is told to say once
+# signed in): the gateway answers it itself, since only the gateway knows who passed.
+ASKS_FOR_POINT_INFO = re.compile(r"\bmon (?:badge )?point ?info\b")
 
 
 @dataclass
@@ -44,12 +56,17 @@ class Turn:
 
 class ChatService:
     def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int,
-                 site_secrets: dict[str, str] | None = None, verifier: Verifier | None = None):
+                 site_secrets: dict[str, str] | None = None, verifier: Verifier | None = None,
+                 course: CourseStore | None = None, awards: PointInfoAwards | None = None):
         self._db = sessions
         self._rasa = rasa
         self._max_chars = max_chars
         self._site_secrets = site_secrets or {}
         self._verifier = verifier
+        # The course in the chat: progress of identified learners (bot/chat/course_store.py)
+        # and the Point Info badge at the end (bot/chat/point_info.py). None: not kept.
+        self._course = course
+        self._awards = awards
 
     async def handle(self, request: ChatRequest) -> ChatResponse:
         # A link or a credential in the message: the gateway checks the badge itself.
@@ -59,10 +76,17 @@ class ChatService:
                                           shown=self._shown(request.text, badge))
         message = self._clean_text(request.text)
         turn = await self._session_for(request.session_id, request.site_token)
+        learner = self._course.learner_of(turn.identity) if self._course else None
+        if (self._course and turn.identity.kind in ("anonymous", "learner")
+                and asks_for_point_info(message)):
+            return await self._point_info_turn(turn, message, learner)
+        # An identified learner's course, saved by an earlier turn in any session.
+        saved = await run_in_threadpool(self._course.saved_state, learner) if learner else None
         try:
             raw = await self._rasa.send(turn.session_id, message, {
                 "identity": turn.identity.metadata(),
-                "context": conversation_context(list(turn.previous), message)})
+                "context": conversation_context(list(turn.previous), message),
+                **course_metadata(saved)})
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for a chat turn: %s", error)
             # Keep the question: what people asked while Bagou was down matters too.
@@ -73,8 +97,81 @@ class ChatService:
             log.warning("Rasa gave no text reply")
             replies = [Reply(text=text("reponse_vide"))]
         topic = topic_of_turn(raw)
-        await run_in_threadpool(self._store_turn, turn, message, replies, topic)
+        course = course_update(raw) if self._course else None
+        after, badge_said = None, False
+        if course is not None:
+            extra, after = await self._after_course_turn(turn, learner, course)
+            replies += extra
+            badge_said = bool(extra)
+        if learner and not badge_said:
+            replies += await self._badge_news(learner)
+        await run_in_threadpool(self._store_turn, turn, message, replies, topic, after)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=topic)
+
+    # --- the course in the chat (issue 22) -------------------------------------------
+
+    async def _after_course_turn(self, turn: Turn, learner: str | None, course: CourseUpdate
+                                 ) -> tuple[list[Reply], Callable]:
+        """Keep an identified learner's progress; at a passed end, the badge (or how to
+        get it). Gives the replies to add and what to write with the turn."""
+        if learner:
+            await run_in_threadpool(self._course.save_progress, learner, course)
+        extra: list[Reply] = []
+        if course.badge_earned:
+            if learner:
+                extra = await self._give_point_info(turn, learner)
+            elif turn.identity.kind == "learner":  # Moodle gave no address
+                extra = [Reply(text=text("point_info_sans_adresse"))]
+            elif turn.identity.kind == "anonymous":
+                extra = [Reply(text=text("point_info_connexion"))]
+        return extra, self._course.turn_rows(turn.session_id, course,
+                                             anonymous=turn.identity.kind == "anonymous")
+
+    async def _give_point_info(self, turn: Turn, learner: str) -> list[Reply]:
+        """The learner passed: the award is kept first, then OBF is asked (once)."""
+        if self._awards is None:
+            return []
+        award = await run_in_threadpool(self._awards.ensure, learner, turn.identity.email,
+                                        turn.identity.name)
+        if award.status == ISSUED:
+            if not award.notified:
+                await run_in_threadpool(self._awards.mark_notified, award.id)
+            return [Reply(text=text("point_info_deja"))]
+        outcome = await self._awards.attempt(award.id, told=True)
+        return [Reply(text=text("point_info_recu" if outcome == ISSUED
+                                else "point_info_plus_tard"))]
+
+    async def _badge_news(self, learner: str) -> list[Reply]:
+        """At a learner's turn: a pending badge that is due is tried again; a badge that
+        arrived while they were away is announced."""
+        if self._awards is None:
+            return []
+        award = await run_in_threadpool(self._awards.view, learner)
+        if award is None or award.notified:
+            return []
+        if award.status == PENDING:
+            if not award.due or await self._awards.attempt(award.id, told=True) != ISSUED:
+                return []
+        else:
+            await run_in_threadpool(self._awards.mark_notified, award.id)
+        return [Reply(text=text("point_info_arrive"))]
+
+    async def _point_info_turn(self, turn: Turn, message: str,
+                               learner: str | None) -> ChatResponse:
+        """« mon badge Point Info »: the badge when the course is passed (in any session
+        of the learner, or anonymously in this conversation before signing in)."""
+        if learner is None:
+            key = ("point_info_sans_adresse" if turn.identity.kind == "learner"
+                   else "point_info_connexion")
+            replies = [Reply(text=text(key))]
+        elif (await run_in_threadpool(self._course.has_passed, learner)
+              or await run_in_threadpool(self._course.adopt_session, turn.session_id, learner)):
+            replies = await self._give_point_info(turn, learner)
+        else:
+            replies = [Reply(text=text("point_info_pas_fini"), buttons=[
+                Button(title=text("point_info_bouton_formation"), payload=COURSE_START)])]
+        await run_in_threadpool(self._store_turn, turn, message, replies, COURSE_TOPIC)
+        return ChatResponse(session_id=turn.session_id, replies=replies, topic=COURSE_TOPIC)
 
     async def verify_turn(self, badge: Candidate, session_id: str | None,
                           site_token: str | None, shown: str) -> ChatResponse:
@@ -151,7 +248,8 @@ class ChatService:
         return Turn(session_id, identity.active(), sign_in=signed_in,
                     previous=tuple((text, topic) for text, topic in previous))
 
-    def _store_turn(self, turn: Turn, message: str, replies: list[Reply], topic: str | None):
+    def _store_turn(self, turn: Turn, message: str, replies: list[Reply], topic: str | None,
+                    after: Callable | None = None):
         # Stored pseudonymised (bot.privacy): e-mails, phone numbers, a name the person
         # gives and the identified person's own name are masked (only names in answers).
         # SQLAlchemy Core rather than the ORM on this path, run at every turn: the ORM's
@@ -179,6 +277,8 @@ class ChatService:
             ids = db.execute(insert(messages).returning(messages.c.id,
                                                         sort_by_parameter_order=True),
                              rows).scalars().all()
+            if after is not None:  # rows of the turn that refer to its session
+                after(db)
         for reply, message_id in zip(replies, ids[1:]):
             reply.id = message_id
 
@@ -228,6 +328,14 @@ def to_reply(message: dict) -> Reply:
         else:
             buttons.append({"title": b["title"], "payload": payload})
     return Reply(text=message["text"], buttons=buttons, links=links)
+
+
+def asks_for_point_info(message: str) -> bool:
+    """« mon badge Point Info », « je veux mon badge point-info ! » … but not a question
+    about that badge (« c'est quoi le badge Point Info ? », a FAQ topic)."""
+    plain = unicodedata.normalize("NFKD", message.lower())
+    plain = "".join(c if c.isalnum() else " " for c in plain if not unicodedata.combining(c))
+    return ASKS_FOR_POINT_INFO.search(" ".join(plain.split())) is not None
 
 
 def _is_uuid(value: str) -> bool:
