@@ -167,6 +167,9 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             # Class weight of out of scope, times the balanced weight (measured: out-of-scope
             # recall +0.9 point, in scope refused +0.1, docs/nlu-experiments.md).
             "out_of_scope_weight": 2.0,
+            # The boundary model (_boundary): out of scope when its probability is at
+            # least this; None: no boundary model.
+            "boundary_threshold": 0.5,
             "max_iter": 3000,
             "threshold": 0.3,
             "ambiguity_threshold": 0.05,
@@ -243,8 +246,13 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             weights[OUT_OF_SCOPE] *= self.config["out_of_scope_weight"]
         classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"],
                                         class_weight=weights)
-        classifier.fit(self._features(inputs, vectorizers), labels)
+        features = self._features(inputs, vectorizers)
+        classifier.fit(features, labels)
         self.model = {"vectorizers": vectorizers, "classifier": classifier}
+        outside = np.array([label == OUT_OF_SCOPE for label in labels], dtype=int)
+        if self.config["boundary_threshold"] is not None and 0 < outside.sum() < len(labels):
+            self.model["boundary"] = LogisticRegression(
+                C=self.config["C"], max_iter=self.config["max_iter"]).fit(features, outside)
         self._scorer = None
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self.model, directory / MODEL_FILE)
@@ -280,9 +288,11 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT_RANKING_KEY, [fallback], add_to_output=True)
             return messages
         classifier = self.model["classifier"]
-        for message, row in zip(messages, self.probabilities(messages)):
-            by_label = dict(zip(classifier.classes_, row.tolist()))
-            self._write(message, self._in_context(message, by_label))
+        rows, out_of_scope = self._predict(messages)
+        for index, (message, row) in enumerate(zip(messages, rows)):
+            by_label = self._in_context(message, dict(zip(classifier.classes_, row.tolist())))
+            outside = None if out_of_scope is None else float(out_of_scope[index])
+            self._write(message, self._boundary(message, by_label, outside))
         return messages
 
     # --- the conversation ---------------------------------------------------------
@@ -327,13 +337,44 @@ class TopicClassifier(GraphComponent, IntentClassifier):
 
     def probabilities(self, messages: List[Message]) -> np.ndarray:
         """One row per message, one column per label (`classes_` order)."""
+        return self._predict(messages)[0]
+
+    def _predict(self, messages: List[Message]):
+        """The topic probabilities, and the boundary model's probability that each
+        message is out of scope (None without a boundary model). One pass over the
+        features: the boundary's weights are one more column of the scorer."""
+        boundary = self.model.get("boundary")
         if self._scorer is None:
             classifier = self.model["classifier"]
-            self._scorer = LinearScorer(self.model["vectorizers"],
-                                        np.ascontiguousarray(classifier.coef_.T),
-                                        classifier.intercept_, self.config["vector_weight"])
+            weights, intercept = classifier.coef_.T, classifier.intercept_
+            if boundary is not None:
+                weights = np.hstack([weights, boundary.coef_.T])
+                intercept = np.concatenate([intercept, boundary.intercept_])
+            self._scorer = LinearScorer(self.model["vectorizers"], np.ascontiguousarray(weights),
+                                        intercept, self.config["vector_weight"])
         inputs = self._inputs(messages)
-        return softmax(np.array([self._scorer.scores(inputs, i) for i in range(len(messages))]))
+        scores = np.array([self._scorer.scores(inputs, i) for i in range(len(messages))])
+        if boundary is None:
+            return softmax(scores), None
+        return softmax(scores[:, :-1]), 1.0 / (1.0 + np.exp(-scores[:, -1]))
+
+    def _boundary(self, message: Message, by_label: Dict[Text, float],
+                  out_of_scope: Optional[float]) -> Dict[Text, float]:
+        """A second opinion on « badges or not », from a model trained only on that
+        question (out-of-scope examples against all the others): it sees near misses
+        that the topics' model spreads over topics (« supprimer mon compte Instagram »,
+        « mot de passe du wifi oublié »). Used on FAQ answers of a message read alone:
+        when it says out of scope, its probability replaces the topics' one."""
+        threshold = self.config["boundary_threshold"]
+        if out_of_scope is None or threshold is None or message.get(CONTEXT_KEY):
+            return by_label
+        best = max(by_label, key=by_label.get)
+        if not best.startswith(RETRIEVAL_INTENT + "/") or out_of_scope < threshold:
+            return by_label
+        inside = 1.0 - by_label.get(OUT_OF_SCOPE, 0.0)
+        scale = (1.0 - out_of_scope) / inside if inside > 0 else 0.0
+        return {label: out_of_scope if label == OUT_OF_SCOPE else p * scale
+                for label, p in by_label.items()}
 
     def _write(self, message: Message, by_label: Dict[Text, float]) -> None:
         ranked = sorted(by_label, key=by_label.get, reverse=True)

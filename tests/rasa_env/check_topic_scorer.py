@@ -30,14 +30,18 @@ texts = [t for examples in held_out.values() if isinstance(examples, dict)
          for topic in examples.values() for t in topic][:300]
 texts += ["", "🎓", "xkcd", "C KOI UN BADGE ???", "badge " * 200]
 messages = [Message.build(text=t) for t in texts]
-fast = component.probabilities(messages)
+fast, fast_outside = component._predict(messages)
 inputs = component._inputs(messages)
 classifier = component.model["classifier"]
-reference = classifier.predict_proba(component._features(inputs, component.model["vectorizers"]))
+features = component._features(inputs, component.model["vectorizers"])
+reference = classifier.predict_proba(features)
+# The boundary model (« badges or not ») is scored in the same pass.
+reference_outside = component.model["boundary"].predict_proba(features)[:, 1]
 component.process(messages)
 print(json.dumps({
     "messages": len(texts),
     "max_difference": float(np.abs(fast - reference).max()),
+    "max_boundary_difference": float(np.abs(fast_outside - reference_outside).max()),
     "same_best": int((fast.argmax(axis=1) == reference.argmax(axis=1)).sum()),
     "with_intent": sum(bool(m.get("intent", {}).get("name")) for m in messages),
 }))
