@@ -22,6 +22,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import bot.app
+from bot.console import accounts
+from bot.console.pages import texts as console_texts
 from actions.formation import STATE_SLOT, ActionAutoformationModule
 from actions.formation_content import course
 from bot.app import create_app
@@ -30,7 +32,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.chat.service import asks_for_point_info
 from bot.console.learners import SANDBOX_BASE, _WithLifespanState
 from bot.console.pseudonym import learner_ref
-from bot.db.engine import make_sessionmaker
+from bot.db.engine import make_engine, make_sessionmaker
 from bot.obf import ObfDirectory, build_organisations, get_obf_settings
 from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from bot.obf_sandbox.deps import SESSIONS_STATE
@@ -149,7 +151,8 @@ def client(database, rasa, obf, monkeypatch):
                         actions_port=free_port(), rasa_token="t", rasa_timeout=2,
                         site_secrets={SITE: SITE_SECRET}, secret_key=KEY,
                         rate_limit_session="", rate_limit_address="")  # a course is many clicks
-    with TestClient(create_app(settings)) as client:
+    # https: the console's session cookie is Secure, as in a browser.
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield client
     get_obf_settings.cache_clear()
 
@@ -404,3 +407,51 @@ def awards_of(client: TestClient):
     cells = [c.cell_contents for c in route.endpoint.__closure__]
     chat = next(c for c in cells if hasattr(c, "_awards"))
     return chat._awards
+
+
+# --- the editors' dashboard (item 4) -------------------------------------------------------
+
+def test_the_dashboard_shows_starts_ends_stops_and_the_questions_most_often_wrong(
+        client, rasa, database):
+    finisher = Person(client, site_token())
+    finisher.say("je veux apprendre")
+    finisher.take_course(rasa)
+    for pause in (True, False):  # two stop at step 1, after a wrong answer to its 1st question
+        quitter = Person(client)
+        quitter.say("je veux apprendre")
+        while quitter.state(rasa)["screen"] == "lesson":
+            quitter.click(wording("utter_bouton_la_suite"))
+        question = COURSE.step("decrire").questions[0]
+        quitter.click(next(a for a in question.reponses if not a.juste).texte)
+        if pause:  # the other one just leaves
+            quitter.click(wording("utter_formation_bouton_pause"))
+
+    engine = make_engine(f"sqlite:///{database}")
+    with make_sessionmaker(engine).begin() as db:
+        accounts.create_user(db, "redac", "Rédactrice", "editor", "un mot de passe assez long")
+    engine.dispose()
+    page = client.get("/conseiller/connexion")
+    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    signed = client.post("/conseiller/connexion", follow_redirects=False, data={
+        "csrf": csrf, "identifiant": "redac", "mot_de_passe": "un mot de passe assez long"})
+    assert signed.status_code == 303
+
+    labels = console_texts()
+    board = client.get("/conseiller/tableau")
+    assert board.status_code == 200 and labels["titre_formation"] in board.text
+    figures = board.text.split(labels["formation_commencee"], 1)[1]
+    assert "<dd>3</dd>" in figures.split(labels["formation_finie"])[0]
+
+    follow = client.get("/conseiller/tableau/formation-suivi.csv")
+    assert follow.status_code == 200 and follow.headers["content-type"].startswith("text/csv")
+    lines = follow.text.lstrip("\ufeff").splitlines()
+    assert lines[:4] == ["mesure;etape;titre;nombre", "commencee;;;3", "finie;;;1",
+                         "reussie;;;1"]
+    assert f"arret;1;{COURSE.step('decrire').titre};2" in lines
+    assert f"arret;2;{COURSE.step('recevoir').titre};0" in lines
+
+    wrong = client.get("/conseiller/tableau/formation-questions.csv").text
+    rows_ = wrong.lstrip("\ufeff").splitlines()
+    assert rows_[0] == "erreurs;reponses;question;etape;texte"
+    assert rows_[1].startswith("2;3;decrire.1;"), rows_  # 2 wrong of 3
+    assert len(rows_) == 2  # the finisher made no mistake

@@ -5,16 +5,17 @@ The action ends each turn of the course with a message that has no text and whos
 the event (started, progress, answered, skipped, paused, resumed, stopped, completed),
 the step, the score, and the course `state` (a small JSON object).
 
-What the gateway does with it (not wired yet into ChatService; issue 22, items 2-4):
+What the gateway does with it (bot/chat/service.py; issue 22, items 2-4):
 1. It shows no such message: ChatService keeps only the replies that have a text.
 2. For a learner identified by the site or by Moodle, it stores `state` keyed by that
    learner, and sends it back with `course_metadata(state)` in the metadata of the
    learner's next messages, in any session and on any device; the action uses it when
    it is newer than what its own slot holds. The gateway never reads inside `state`.
-   An anonymous person's course lives in Rasa's slot, for the conversation only.
+   An anonymous person's course lives in Rasa's slot, for the conversation only
+   (bot/chat/course_store.py).
 3. On `completed` with `passed`, it issues the Point Info badge, once per learner
-   (item 3); `answered` with `right: false`, `stopped` with its step, `started` and
-   `completed` are what the editors' dashboard counts (item 4).
+   (item 3, bot/chat/point_info.py); every event goes to `course_events`, which the
+   editors' dashboard counts (item 4, bot/console/insights.course_stats).
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@
 - the messages that Bagou did not understand (`incompris`) or that were off topic
   (`hors_sujet`), grouped when they say nearly the same thing, with their counts:
   the FAQ to write next;
-- the answers that got a thumb down, with the question before them.
+- the answers that got a thumb down, with the question before them;
+- the course in the chat (issue 22): how many conversations start it, finish it and
+  pass it, at which step those who did not finish stopped, and the questions most
+  often answered wrong (`course_events`, written by bot/chat/course_store.py).
 
 Grouping: rapidfuzz's token_set_ratio on normalised text (lower case, no accents, no
 punctuation), greedy: a message joins the first group whose first message is at least
@@ -25,7 +28,8 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import ChatFeedback, ChatMessage, utcnow
+from actions.formation_content import Course, course
+from bot.db.models import ChatFeedback, ChatMessage, CourseEvent, utcnow
 
 FAILED_TOPICS = ("incompris", "hors_sujet")
 SIMILARITY = 75
@@ -134,6 +138,83 @@ def down_votes(db: Session, since: datetime) -> list[DownVote]:
             vote.count += 1
             vote.last = max(vote.last, feedback.updated_at)
     return sorted(grouped.values(), key=lambda v: (-v.count, v.topic or ""))
+
+
+@dataclass
+class StepStops:
+    number: int
+    step: str
+    title: str
+    count: int  # conversations whose last course event is in this step, not finished
+
+
+@dataclass
+class WrongQuestion:
+    key: str  # « partager.1 »
+    step_title: str
+    question: str
+    wrong: int  # wrong answers (every try)
+    answers: int
+
+
+@dataclass
+class CourseStats:
+    started: int  # conversations that started the course (once each)
+    finished: int
+    passed: int
+    stops: list[StepStops]
+    wrong: list[WrongQuestion]
+
+
+def course_stats(db: Session, since: datetime, content: Course | None = None) -> CourseStats:
+    """The course's numbers since `since`. Counted per conversation: a learner who
+    resumes in another conversation continues there (her first one shows as a stop)."""
+    if content is None:
+        try:
+            content = course()
+        except (OSError, ValueError):  # formation/ missing or broken: the numbers still show
+            content = None
+    rows = db.execute(select(CourseEvent.id, CourseEvent.session_id, CourseEvent.event,
+                             CourseEvent.step, CourseEvent.question, CourseEvent.right,
+                             CourseEvent.passed)
+                      .where(CourseEvent.at >= since).order_by(CourseEvent.id))
+    started, finished, passed = set(), set(), set()
+    last: dict[str, tuple[str, str | None]] = {}
+    answers: dict[str, list[int]] = {}  # key -> [wrong, answers]
+    for event_id, session_id, event, step, question, right, won in rows:
+        who = session_id or f"event:{event_id}"  # a purged conversation counts once
+        last[who] = (event, step)
+        if event == "started":
+            started.add(who)
+        elif event == "completed":
+            finished.add(who)
+            if won:
+                passed.add(who)
+        elif event == "answered" and question and right is not None:
+            counts = answers.setdefault(question, [0, 0])
+            counts[0] += not right
+            counts[1] += 1
+    stopped: dict[str, int] = {}
+    for who, (event, step) in last.items():
+        if event != "completed" and who not in finished and step:
+            stopped[step] = stopped.get(step, 0) + 1
+    if content is not None:
+        stops = [StepStops(content.number(s.id), s.id, s.titre, stopped.get(s.id, 0))
+                 for s in content.steps if s.id in content.etapes]
+    else:
+        stops = [StepStops(0, s, s, n) for s, n in sorted(stopped.items())]
+    wrong = []
+    for key, (bad, total) in answers.items():
+        if not bad:
+            continue
+        step_id, _, number = key.rpartition(".")
+        step = content.step(step_id) if content is not None else None
+        known = step is not None and number.isdigit() and 0 < int(number) <= len(step.questions)
+        wrong.append(WrongQuestion(key, step.titre if known else step_id,
+                                   step.questions[int(number) - 1].question if known else key,
+                                   bad, total))
+    wrong.sort(key=lambda q: (-q.wrong, -q.answers, q.key))
+    return CourseStats(len(started), len(finished), len(passed), stops, wrong)
 
 
 def to_csv(header: list[str], rows: list[list]) -> str:

@@ -312,7 +312,7 @@ def make_router(db: sessionmaker, settings: Settings,
         since = (utcnow() - timedelta(weeks=weeks)).replace(tzinfo=None)
         with db() as s:
             return (insights.weekly_topics(s, weeks), insights.failed_groups(s, since),
-                    insights.down_votes(s, since))
+                    insights.down_votes(s, since), insights.course_stats(s, since))
 
     @router.get("/tableau")
     async def dashboard(request: Request, semaines: str | None = None):
@@ -321,21 +321,32 @@ def make_router(db: sessionmaker, settings: Settings,
             return refused
         session, user = found
         weeks = _weeks(semaines)
-        topics, failed, down = await run_in_threadpool(_dashboard, weeks)
+        topics, failed, down, course = await run_in_threadpool(_dashboard, weeks)
         return render("tableau.html", user=user, csrf=session.csrf_token, weeks=weeks,
-                      topics=topics, failed=failed, down=down, max_weeks=MAX_WEEKS)
+                      topics=topics, failed=failed, down=down, course=course,
+                      max_weeks=MAX_WEEKS)
 
     @router.get("/tableau/{name}.csv")
     async def dashboard_csv(request: Request, name: str, semaines: str | None = None):
         found, refused = await signed_in(request, accounts.can_edit)
         if refused:
             return refused
-        if name not in ("sujets", "incompris", "pas-utiles"):
+        if name not in ("sujets", "incompris", "pas-utiles", "formation-suivi",
+                        "formation-questions"):
             return render("message.html", 404, user=found[1], csrf=found[0].csrf_token,
                           message_key="tableau_vide", title_key="titre_tableau")
         weeks = _weeks(semaines)
-        topics, failed, down = await run_in_threadpool(_dashboard, weeks)
-        if name == "sujets":
+        topics, failed, down, course = await run_in_threadpool(_dashboard, weeks)
+        if name == "formation-suivi":
+            body = insights.to_csv(["mesure", "etape", "titre", "nombre"], [
+                ["commencee", "", "", course.started], ["finie", "", "", course.finished],
+                ["reussie", "", "", course.passed],
+                *[["arret", s.number or s.step, s.title, s.count] for s in course.stops]])
+        elif name == "formation-questions":
+            body = insights.to_csv(["erreurs", "reponses", "question", "etape", "texte"],
+                                   [[q.wrong, q.answers, q.key, q.step_title, q.question]
+                                    for q in course.wrong])
+        elif name == "sujets":
             body = insights.to_csv(["sujet", *[d.isoformat() for d in topics.weeks], "total"],
                                    [[t, *counts, total] for t, counts, total in topics.rows])
         elif name == "incompris":
