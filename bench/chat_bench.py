@@ -241,7 +241,7 @@ def start_default_rasa(resources: ExitStack, work: Path, actions_url: str) -> tu
 def production_services(resources: ExitStack) -> dict:
     """PostgreSQL and Redis on loopback (Debian's servers), as in the topology test."""
     sys.path.insert(0, str(PROJECT_ROOT))
-    from tests.services import postgres_server, redis_server
+    from tests.helpers.services import postgres_server, redis_server
 
     postgres = resources.enter_context(postgres_server())
     redis = resources.enter_context(redis_server())

@@ -1,7 +1,7 @@
 """Faults under load: the production topology on this machine, 16 paced people, and
 faults injected one after the other while they talk.
 
-Starts PostgreSQL and Redis on loopback (tests/services.py), then Bagou with two Rasa
+Starts PostgreSQL and Redis on loopback (tests/helpers/services.py), then Bagou with two Rasa
 processes sharing the tracker and lock stores and the gateway on PostgreSQL (bot.ops.supervisor,
 as bench/chat_bench.py does, the gateway's rate limits off: every simulated person comes
 from this one address). OBF is a loopback server in front of the gateway's own OBF
@@ -68,7 +68,7 @@ from bot.settings import PROJECT_ROOT  # noqa: E402
 from bot.texts import all_texts  # noqa: E402
 from falc.checker import check_draft  # noqa: E402
 from falc.rules import FAIL  # noqa: E402
-from tests.services import Postgres, postgres_server, redis_server  # noqa: E402
+from tests.helpers.services import Postgres, postgres_server, redis_server  # noqa: E402
 
 ADVISER, ADVISER_PASSWORD = "conseil-pannes", "mot de passe du banc de pannes"
 LEARNER_EMAIL = "lea.martin@example.org"

@@ -13,7 +13,6 @@ from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
 from bot.console import accounts, audit
 from bot.console.insights import group_similar
-from bot.console.pages import texts
 from bot.console.pseudonym import learner_ref
 from bot.console.purge import purge
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
@@ -21,10 +20,8 @@ from bot.db.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
                         ConsoleSession, utcnow)
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
+from tests.helpers.console import KEY, PASSWORD, T, csrf_of, first_line, look_up, sign_in
 
-PASSWORD = "un mot de passe assez long"
-KEY = "cle-de-test-" + "x" * 32
-T = texts()
 
 
 def settings_for(tmp_path) -> Settings:
@@ -64,23 +61,6 @@ def app_client(settings, db, monkeypatch):
     with TestClient(create_app(settings), base_url="https://testserver",
                     raise_server_exceptions=False) as client:
         yield client
-
-
-def csrf_of(response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', response.text)
-    assert found, response.text
-    return found.group(1)
-
-
-def sign_in(client, login, password=PASSWORD, **headers):
-    page = client.get("/conseiller/connexion")
-    return client.post("/conseiller/connexion", data={
-        "csrf": csrf_of(page), "identifiant": login, "mot_de_passe": password},
-        follow_redirects=False, headers=headers)
-
-
-def first_line(key: str) -> str:
-    return T[key].splitlines()[0].replace("'", "&#39;")
 
 
 # --- accounts and sign-in -------------------------------------------------------------
@@ -243,14 +223,6 @@ def test_the_interview_chat_is_bound_to_the_adviser(app_client, db):
 
 
 # --- a learner's badges: consent and audit --------------------------------------------
-
-def look_up(client, email, consent=True):
-    form = client.get("/conseiller/badges")
-    data = {"csrf": csrf_of(form), "email": email}
-    if consent:
-        data["accord"] = "oui"
-    return client.post("/conseiller/badges", data=data)
-
 
 def test_a_look_up_without_consent_is_refused_and_reads_nothing(app_client, db, monkeypatch):
     import bot.console.routes as routes

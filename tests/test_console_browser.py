@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,13 +20,14 @@ from playwright.sync_api import expect, sync_playwright
 from bot.console.pages import texts
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
+from tests.helpers.browser import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 PASSWORD = "un mot de passe assez long"
 T = texts()
 ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
 expect.set_options(timeout=15_000)
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
 from bot.texts import all_texts, text
+from tests.helpers.api import assert_error_shape
 
 
 @pytest.fixture
@@ -30,14 +31,6 @@ def client(settings):
         yield client
 
 
-def assert_french_error(response, status, key):
-    assert response.status_code == status
-    body = response.json()
-    assert body["message"] == text(key)
-    assert body["replies"] == [{"text": body["message"], "buttons": []}]
-    assert body["topic"] is None
-
-
 @pytest.mark.parametrize("body, key", [
     ({"text": ""}, "texte_vide"),
     ({"text": "   \n\t "}, "texte_vide"),
@@ -52,7 +45,7 @@ def assert_french_error(response, status, key):
 def test_bad_requests_get_a_french_message(client, body, key):
     response = client.post("/api/chat", json=body)
     assert response.status_code in (404, 422)
-    assert_french_error(response, response.status_code, key)
+    assert_error_shape(response, response.status_code, key)
 
 
 def test_too_long_message_says_the_limit(client):
@@ -114,7 +107,7 @@ def test_health_with_one_rasa_instance_down_is_partial_but_still_serving(
 
 
 def test_unknown_page_is_a_french_404(client):
-    assert_french_error(client.get("/nulle-part"), 404, "page_introuvable")
+    assert_error_shape(client.get("/nulle-part"), 404, "page_introuvable")
 
 
 def test_openapi_documents_the_chat_api(client):

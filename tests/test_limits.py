@@ -15,6 +15,7 @@ from bot.http.rate_limit import RateLimits
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
 from bot.texts import text
+from tests.helpers.api import assert_error_shape
 
 ANSWER = [{"recipient_id": "x", "utter_action": "utter_faq/badge_definition",
            "text": "Un Open Badge est une image numérique."}]
@@ -52,15 +53,6 @@ def client(database, sent):
         yield client
 
 
-def assert_error(response, status, key, **values):
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == key
-    assert body["message"] == text(key, **values)
-    assert body["replies"] == [{"text": body["message"], "buttons": []}]
-    assert body["topic"] is None
-
-
 # --- bad input -----------------------------------------------------------------------
 
 def post_raw(client, body: bytes, content_type="application/json"):
@@ -68,20 +60,20 @@ def post_raw(client, body: bytes, content_type="application/json"):
 
 
 def test_empty_body_and_empty_text(client):
-    assert_error(post_raw(client, b""), 422, "demande_invalide")
-    assert_error(client.post("/api/chat", json={"text": ""}), 422, "texte_vide")
-    assert_error(client.post("/api/chat", json={"text": "\u200b \n\t\x00\x07"}), 422,
+    assert_error_shape(post_raw(client, b""), 422, "demande_invalide")
+    assert_error_shape(client.post("/api/chat", json={"text": ""}), 422, "texte_vide")
+    assert_error_shape(client.post("/api/chat", json={"text": "\u200b \n\t\x00\x07"}), 422,
                  "texte_vide")
 
 
 def test_a_10_kb_message_is_too_long_and_a_1_mb_body_is_refused_before_parsing(client, sent):
-    assert_error(client.post("/api/chat", json={"text": "a" * 10_000}), 422,
+    assert_error_shape(client.post("/api/chat", json={"text": "a" * 10_000}), 422,
                  "texte_trop_long", max=1000)
     big = json.dumps({"text": "a" * 1_000_000}).encode()
-    assert_error(post_raw(client, big), 413, "demande_trop_grosse")
+    assert_error_shape(post_raw(client, big), 413, "demande_trop_grosse")
     # Chunked (no Content-Length): counted while it comes in.
     chunks = (big[i:i + 65536] for i in range(0, len(big), 65536))
-    assert_error(client.post("/api/chat", content=chunks,
+    assert_error_shape(client.post("/api/chat", content=chunks,
                              headers={"content-type": "application/json"}),
                  413, "demande_trop_grosse")
     assert not sent
@@ -99,7 +91,7 @@ def test_broken_json_and_invalid_utf8_get_a_french_error(client, raw):
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x", "application/xml"])
 def test_wrong_content_type_is_refused(client, content_type, sent):
-    assert_error(post_raw(client, b'{"text": "bonjour"}', content_type), 422,
+    assert_error_shape(post_raw(client, b'{"text": "bonjour"}', content_type), 422,
                  "demande_invalide")
     assert not sent
 
@@ -156,7 +148,7 @@ def test_thousands_of_messages_from_one_address_get_429_while_another_address_is
         # Never more than the limit in the window, and the first 300 all served.
         assert statuses == [200] * 300 + [429] * 1200, statuses.count(200)
         refused = abuser.post("/api/chat", json={"text": "encore"})
-        assert_error(refused, 429, "trop_de_messages")
+        assert_error_shape(refused, 429, "trop_de_messages")
         assert 3000 <= int(refused.headers["retry-after"]) <= 3600
         # Another address is served at once, and the abuser cost Rasa nothing more.
         assert len(sent) == 300
@@ -170,7 +162,7 @@ def test_one_runaway_conversation_is_stopped_without_stopping_its_neighbours(cli
     # The first message had no session id yet: 30 more in the conversation's minute.
     assert statuses.count(200) == 30 and statuses[-1] == 429
     refused = client.get(f"/api/chat/{session}/history")
-    assert_error(refused, 429, "trop_de_messages")
+    assert_error_shape(refused, 429, "trop_de_messages")
     assert refused.json()["session_id"] == session and "retry-after" in refused.headers
     # Same address, other conversations: still answered (refusals did not use its budget).
     assert client.post("/api/chat", json={"text": "bonjour"}).status_code == 200
@@ -232,6 +224,7 @@ def redis_url(tmp_path):
         process.wait(10)
 
 
+@pytest.mark.services
 def test_two_gateways_share_their_counters_in_redis(database, sent, redis_url):
     values = dict(rate_limit_url=redis_url, rate_limit_address="4/minute")
     with make_client(database, **values) as first, make_client(database, **values) as second:

@@ -24,7 +24,7 @@ from bot.db.models import ChatSession
 from bot.lti.config import make_keys
 from bot.settings import Settings
 from bot.texts import text
-from tests.conftest import start_bagou
+from tests.helpers.processes import start_bagou
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ISS = "https://moodle.example.test"

@@ -17,7 +17,7 @@ from bot.console import accounts
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.ops.supervisor import Stack, free_port
 from bot.settings import Settings
-from tests.test_console import csrf_of, look_up, sign_in
+from tests.helpers.console import look_up, sign_in
 
 MOODLE = "https://moodle.example.org"
 SITE = "https://www.mission-locale.example"

@@ -2,9 +2,13 @@
 
 import subprocess
 
+import pytest
+
 from bot.settings import PROJECT_ROOT
 
 SETUP = PROJECT_ROOT / "scripts" / "setup.sh"
+# Both environments, .venv-rasa too (scripts/setup.sh makes them).
+pytestmark = pytest.mark.rasa_env
 
 
 def test_second_setup_does_nothing():

@@ -15,7 +15,7 @@ from bot.chat.rasa_client import TOKEN_HEADER, WEBHOOK_PATH
 from bot.chat.topics import all_topics
 from bot.settings import PROJECT_ROOT
 from bot.texts import text
-from tests.conftest import TEST_SITE, TEST_SITE_SECRET
+from tests.helpers.processes import TEST_SITE, TEST_SITE_SECRET
 
 pytestmark = pytest.mark.stack
 

@@ -26,9 +26,13 @@ from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.ops.supervisor import free_port, free_port_range
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import text
-from tests.conftest import RunningBagou, start_bagou
-from tests.services import INSTALL_HINT, Postgres, Redis, postgres_bin, postgres_server, \
+from tests.helpers.processes import RunningBagou, start_bagou
+from tests.helpers.services import INSTALL_HINT, Postgres, Redis, postgres_bin, postgres_server, \
     redis_bin, redis_server
+
+# PostgreSQL and Redis (scripts/services.sh); the tests that also need the trained model
+# are `stack` too.
+pytestmark = pytest.mark.services
 
 
 @pytest.fixture(scope="module")
@@ -345,7 +349,7 @@ def test_a_look_up_during_a_database_outage_shows_no_badges_and_the_console_reco
     API's JSON nor a stack trace). When PostgreSQL is back, the same gateway and the
     same sign-in work again, and each look-up that showed badges has its audit line."""
     import bot.console.routes as console_routes
-    from tests.test_console import KEY, T, csrf_of, first_line, look_up, sign_in
+    from tests.helpers.console import KEY, T, csrf_of, first_line, look_up, sign_in
 
     postgres, _ = services
     for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):

@@ -12,8 +12,8 @@ from bot.verify.fetch import FetchError, FetchPolicy, address_allowed, fetch
 from bot.verify.inputs import (DOCUMENT, JWS, URL, Candidate, InputError, find_in_message,
                                from_upload)
 from bot.verify.service import Verifier
-from tests import badges
-from tests.badges import LEARNER, BadgeServer
+from tests.helpers import badges
+from tests.helpers.badges import LEARNER, BadgeServer
 
 LOOPBACK = FetchPolicy(timeout=3, max_bytes=200_000, allow_loopback=True)
 

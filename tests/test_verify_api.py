@@ -14,8 +14,8 @@ from bot.ops.supervisor import free_port
 from bot.settings import Settings
 from bot.texts import text
 from bot.verify.answer import texts
-from tests import badges
-from tests.badges import LEARNER, BadgeServer
+from tests.helpers import badges
+from tests.helpers.badges import LEARNER, BadgeServer
 
 SITE, SECRET = "site-de-test", "secret-du-site-de-test-0123456789abcdef"
 

@@ -8,7 +8,7 @@ import pytest
 from bot.verify import data_integrity
 from bot.verify.common import ed25519_from_multikey
 from bot.verify.result import VerifyFailure
-from tests import badges
+from tests.helpers import badges
 
 # W3C vc-di-eddsa 1.0, test vectors (TestVectors/eddsa-rdfc-2022/signedDataInt.json and
 # keyPair.json): an Alumni credential signed by the spec's key pair.

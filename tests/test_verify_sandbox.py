@@ -24,8 +24,8 @@ from bot.verify.fetch import FetchPolicy
 from bot.verify.inputs import DOCUMENT, Candidate
 from bot.verify.result import INVALID, VALID, VerifyFailure
 from bot.verify.service import Verifier
-from tests import badges
-from tests.test_verify_fuzz import FUZZ, assert_documented, mutate
+from tests.helpers import badges
+from tests.helpers.fuzz import FUZZ, assert_documented, mutate
 
 BASE = "/obf-sandbox"
 LEARNER = "nouvelle.apprenante@example.org"

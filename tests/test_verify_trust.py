@@ -24,8 +24,8 @@ from bot.verify.answer import replies_for, texts
 from bot.verify.fetch import FetchPolicy
 from bot.verify.inputs import DOCUMENT, JWS, URL, Candidate, find_in_message
 from bot.verify.service import Verifier, check_budget
-from tests import badges
-from tests.badges import LEARNER, OB2_CONTEXT, BadgeServer
+from tests.helpers import badges
+from tests.helpers.badges import LEARNER, OB2_CONTEXT, BadgeServer
 
 LOOPBACK = FetchPolicy(timeout=3, max_bytes=200_000, allow_loopback=True)
 

@@ -11,7 +11,6 @@ import sqlite3
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import jwt
 import pytest
@@ -23,11 +22,11 @@ from bot.errors import error_body
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
 from bot.texts import text
-from tests.conftest import TEST_SITE, TEST_SITE_SECRET, start_bagou
+from tests.helpers.browser import CHROMIUM
+from tests.helpers.processes import TEST_SITE, TEST_SITE_SECRET, start_bagou
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))

@@ -16,6 +16,7 @@ from bot.chat.rasa_client import RasaClient
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import text
+from tests.helpers.api import assert_error_shape
 
 WIDGET = PROJECT_ROOT / "widget"
 SITE = "http://127.0.0.1:8123"
@@ -55,15 +56,6 @@ def client(database, monkeypatch):
         yield client
 
 
-def assert_french_error(response, status, key):
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["error"] == key
-    assert body["message"] == text(key)
-    assert body["replies"] == [{"text": text(key), "buttons": []}]
-    assert body["topic"] is None
-
-
 # --- history ----------------------------------------------------------------------
 
 def test_each_answer_has_an_id_and_the_history_gives_the_conversation_back(client):
@@ -97,7 +89,7 @@ def test_each_answer_has_an_id_and_the_history_gives_the_conversation_back(clien
     ("3f1c6a52-8a1e-4a57-9a43-6f0b6f6f6f6f", 404, "session_inconnue"),
 ])
 def test_history_of_a_wrong_conversation_gets_a_french_error(client, session, status, key):
-    assert_french_error(client.get(f"/api/chat/{session}/history"), status, key)
+    assert_error_shape(client.get(f"/api/chat/{session}/history"), status, key)
 
 
 # --- feedback ---------------------------------------------------------------------
@@ -130,14 +122,14 @@ def test_feedback_on_a_wrong_message_gets_a_french_error(client):
         return client.post("/api/feedback", json={"session_id": session, "message_id": answer,
                                                   "value": "up", **body})
 
-    assert_french_error(feedback(message_id=other["replies"][0]["id"]), 404, "message_inconnu")
-    assert_french_error(feedback(message_id=question), 404, "message_inconnu")
-    assert_french_error(feedback(message_id=999999), 404, "message_inconnu")
-    assert_french_error(feedback(session_id="3f1c6a52-8a1e-4a57-9a43-6f0b6f6f6f6f"), 404,
+    assert_error_shape(feedback(message_id=other["replies"][0]["id"]), 404, "message_inconnu")
+    assert_error_shape(feedback(message_id=question), 404, "message_inconnu")
+    assert_error_shape(feedback(message_id=999999), 404, "message_inconnu")
+    assert_error_shape(feedback(session_id="3f1c6a52-8a1e-4a57-9a43-6f0b6f6f6f6f"), 404,
                         "session_inconnue")
-    assert_french_error(feedback(session_id="nope"), 422, "session_invalide")
-    assert_french_error(feedback(value="bof"), 422, "demande_invalide")
-    assert_french_error(client.post("/api/feedback", json={"session_id": session}), 422,
+    assert_error_shape(feedback(session_id="nope"), 422, "session_invalide")
+    assert_error_shape(feedback(value="bof"), 422, "demande_invalide")
+    assert_error_shape(client.post("/api/feedback", json={"session_id": session}), 422,
                         "demande_invalide")
 
 
@@ -276,7 +268,7 @@ def test_demo_pages_embed_the_widget_as_a_site_would_under_a_strict_csp(client, 
 def test_demo_site_files(client):
     assert client.get("/site/site.css").headers["content-type"] == "text/css; charset=utf-8"
     assert client.get("/site/logo.svg").headers["content-type"] == "image/svg+xml"
-    assert_french_error(client.get("/site/inconnu.css"), 404, "page_introuvable")
+    assert_error_shape(client.get("/site/inconnu.css"), 404, "page_introuvable")
 
 
 # --- database ---------------------------------------------------------------------

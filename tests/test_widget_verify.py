@@ -4,7 +4,6 @@ needs no Rasa, so this test needs no trained model."""
 
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,13 +15,14 @@ from bot.app import create_app
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT, Settings
 from bot.verify.answer import texts
-from tests import badges
-from tests.badges import BadgeServer
+from tests.helpers import badges
+from tests.helpers.badges import BadgeServer
+from tests.helpers.browser import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 LABELS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))["labels"]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]
 expect.set_options(timeout=20_000)
 
 

@@ -1,0 +1,11 @@
+"""What the tests share; no test module imports another test module or conftest.
+
+- api.py:       the API's one error shape, asserted in one place;
+- badges.py:    Open Badges to check (OB 2.0 hosted and signed, OB 3.0, baked images)
+                and BadgeServer, the issuer's site on loopback;
+- browser.py:   Debian's Chromium (BAGOU_CHROMIUM, as scripts/browser.sh reads it);
+- console.py:   signing in to the adviser console, its CSRF token, a badge look-up;
+- fuzz.py:      hypothesis strategies that mutate badges, and the documented verdicts;
+- processes.py: the real product started with `bagou run` (RunningBagou);
+- services.py:  throwaway PostgreSQL and Redis servers (scripts/services.sh installs them).
+"""
