@@ -25,6 +25,7 @@ A traceback is formatted and cleaned at once (`exc_text`, which formatters reuse
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bot.privacy import mask_personal_data
@@ -120,15 +121,15 @@ def settings_secrets(settings) -> list[str]:
     return values
 
 
-def obf_secrets(obf_settings: Callable[[], object]) -> list[str]:
+def obf_secrets(obf_settings: Callable[[], Any]) -> list[str]:
     """OBF_CLIENT_SECRET's values, from `obf_settings()` (bot.obf.get_obf_settings)."""
     try:
-        return obf_settings().obf_client_secret.get_secret_value().split(",")  # type: ignore[attr-defined]
+        return obf_settings().obf_client_secret.get_secret_value().split(",")
     except Exception:  # a broken OBF configuration is reported elsewhere
         return []
 
 
-def install(settings=None, obf_settings: Callable[[], object] | None = None) -> None:
+def install(settings=None, obf_settings: Callable[[], Any] | None = None) -> None:
     """Idempotent. With `settings`, their secrets are masked too; with `obf_settings`
     (bot.obf.get_obf_settings, passed in: this module sits below bot.obf), OBF's too.
     Called by each process's entry point, never on import."""

@@ -20,7 +20,8 @@ print(" ".join(name for name in {heavy!r} if name in sys.modules))
 def test_importing_the_actions_loads_neither_fastapi_nor_sqlalchemy():
     # In a new interpreter of the same environment (.venv/bin/python under pytest):
     # this process has long imported the gateway.
-    check = "import actions, sys; assert 'fastapi' not in sys.modules and 'sqlalchemy' not in sys.modules"
+    check = ("import actions, sys; "
+             "assert 'fastapi' not in sys.modules and 'sqlalchemy' not in sys.modules")
     done = subprocess.run([sys.executable, "-c", check], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

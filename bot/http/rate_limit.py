@@ -56,7 +56,7 @@ LOG_EVERY_S = 60
 
 
 @dataclass
-class Verdict:
+class RateDecision:
     allowed: bool
     retry_after: int = 0
 
@@ -73,7 +73,7 @@ class RateLimits:
         self.per_address = _parse(per_address)
         self._last_log = 0.0
 
-    async def check(self, session_id: str | None, address: str | None) -> Verdict:
+    async def check(self, session_id: str | None, address: str | None) -> RateDecision:
         try:
             if session_id:
                 verdict = await self._hit(self.per_session, "session", session_id)
@@ -81,22 +81,22 @@ class RateLimits:
                     return verdict
             if address:
                 return await self._hit(self.per_address, "address", address)
-            return Verdict(True)
+            return RateDecision(True)
         except Exception as error:  # the storage (Redis) is down: let people through
             now = time.monotonic()
             if now - self._last_log > LOG_EVERY_S:
                 self._last_log = now
                 log.warning("Rate limits not applied: storage error %s", type(error).__name__)
-            return Verdict(True)
+            return RateDecision(True)
 
-    async def _hit(self, items: list[RateLimitItem], kind: str, value: str) -> Verdict:
+    async def _hit(self, items: list[RateLimitItem], kind: str, value: str) -> RateDecision:
         key = hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:32]
         for item in items:
             if not await self.limiter.hit(item, "bagou", kind, key):
                 stats = await self.limiter.get_window_stats(item, "bagou", kind, key)
                 wait = math.ceil(stats.reset_time - time.time())
-                return Verdict(False, max(1, min(wait, item.get_expiry())))
-        return Verdict(True)
+                return RateDecision(False, max(1, min(wait, item.get_expiry())))
+        return RateDecision(True)
 
 
 def _parse(spec: str) -> list[RateLimitItem]:
