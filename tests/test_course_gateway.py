@@ -289,6 +289,8 @@ def test_a_learner_who_passes_gets_the_badge_once_and_sees_it_in_mes_badges(
     learner.say("je veux apprendre")
     learner.take_course(rasa)
     assert learner.replies[-1]["text"] == text("point_info_recu")
+    assert learner.replies[-1]["buttons"] == [{"title": text("point_info_bouton_badges"),
+                                               "payload": "/mes_badges"}]
     assert obf["issues"] == 1
     held = badges_of(obf)
     assert len(held) == 1 and held[0].event_id

@@ -36,6 +36,8 @@ CONTEXT_TURNS = 3
 # The course in the chat (actions/formation.py): its topic, and the payload that starts it.
 COURSE_TOPIC = "autoformation_module"
 COURSE_START = "/autoformation_module"
+# What a badge message offers: the learner's badges (action_mes_badges), where it now is.
+MY_BADGES = "/mes_badges"
 # « mon badge Point Info » (what an anonymous person who finished is told to say once
 # signed in): the gateway answers it itself, since only the gateway knows who passed.
 ASKS_FOR_POINT_INFO = re.compile(r"\bmon (?:badge )?point ?info\b")
@@ -136,10 +138,11 @@ class ChatService:
         if award.status == ISSUED:
             if not award.notified:
                 await run_in_threadpool(self._awards.mark_notified, award.id)
-            return [Reply(text=text("point_info_deja"))]
+            return [badge_reply("point_info_deja")]
         outcome = await self._awards.attempt(award.id, told=True)
-        return [Reply(text=text("point_info_recu" if outcome == ISSUED
-                                else "point_info_plus_tard"))]
+        if outcome == ISSUED:
+            return [badge_reply("point_info_recu")]
+        return [Reply(text=text("point_info_plus_tard"))]
 
     async def _badge_news(self, learner: str) -> list[Reply]:
         """At a learner's turn: a pending badge that is due is tried again; a badge that
@@ -154,7 +157,7 @@ class ChatService:
                 return []
         else:
             await run_in_threadpool(self._awards.mark_notified, award.id)
-        return [Reply(text=text("point_info_arrive"))]
+        return [badge_reply("point_info_arrive")]
 
     async def _point_info_turn(self, turn: Turn, message: str,
                                learner: str | None) -> ChatResponse:
@@ -328,6 +331,12 @@ def to_reply(message: dict) -> Reply:
         else:
             buttons.append({"title": b["title"], "payload": payload})
     return Reply(text=message["text"], buttons=buttons, links=links)
+
+
+def badge_reply(key: str) -> Reply:
+    """A message saying that the learner holds the badge, with « Voir mes badges »."""
+    return Reply(text=text(key), buttons=[Button(title=text("point_info_bouton_badges"),
+                                                 payload=MY_BADGES)])
 
 
 def asks_for_point_info(message: str) -> bool:
