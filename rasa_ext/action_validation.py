@@ -2,7 +2,7 @@
 
 Rasa 3.6 checks every answer of the action server against a JSON schema with
 `jsonschema.validate()`, which first checks the schema itself against the JSON Schema
-meta-schema, on every call. Under load that was 28 % of Rasa's CPU time (py-spy,
+meta-schema, on every call: a large share of Rasa's CPU time under load (measured in
 docs/performance.md). Here the validator is built once from the same schema and gives
 the same errors. Installed by rasa_ext/patches.py, when Rasa creates our channel.
 """

@@ -2,11 +2,10 @@
 
 Rasa 3.6 turns every stored event back into an object with `Event.resolve_by_type`,
 which walks all the subclasses of `Event` (and asks `inspect.isabstract` of each) for
-every event of every tracker it loads: 6 % of Rasa's CPU time per message under load
-(py-spy, docs/performance.md). Event classes do not change once Rasa runs, so each
-name's class is remembered after the first lookup; unknown names still go to Rasa's
-own method (its default and its error). Installed by rasa_ext/patches.py, when Rasa
-creates our channel.
+every event of every tracker it loads (its cost under load: docs/performance.md).
+Event classes do not change once Rasa runs, so each name's class is remembered after
+the first lookup; unknown names still go to Rasa's own method (its default and its
+error). Installed by rasa_ext/patches.py, when Rasa creates our channel.
 """
 
 from typing import Dict, Optional, Text, Type

@@ -40,8 +40,7 @@ def fingerprint() -> str:
 
 # One thread for the numeric libraries (OpenBLAS, OpenMP, MKL). Rasa computes on one
 # short message at a time: the extra threads of NumPy and spaCy only spun and took CPU
-# from the other processes. Rasa's CPU time per message went from 27 to 13 ms on 2 cores
-# (docs/performance.md).
+# from the other processes (measured in docs/performance.md).
 ONE_MATH_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                    "MKL_NUM_THREADS": "1"}
 
