@@ -182,6 +182,9 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "follow_up_sure": 0.7,
             "follow_up_out_of_scope_sure": 0.9,
             "follow_up_alone_weight": 0.4,
+            # Intents about badges beside the FAQ topics (conversation intents such as
+            # plus_simple or merci are never re-read with the subject).
+            "badge_intents": ["mes_badges", "badges_suivants", "verifier_badge"],
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage,
@@ -323,11 +326,26 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         message.set(CONTEXT_KEY, "follow_up")  # the gate reads it in the conversation
         best = max(by_label, key=by_label.get)
         sure = self.config["follow_up_sure"]
+        with_subject = self.probabilities([Message.build(text=f"{title} {text}")])[0]
         if best != OUT_OF_SCOPE and by_label[best] >= sure:
-            return by_label  # a clear question of its own, maybe a new subject
+            # A clear question of its own, maybe a new subject; unless, read with the
+            # subject, it is as clearly a third topic: « ça coûte combien ? » after
+            # « créer un badge » asks what a structure pays, not what a learner pays.
+            labels = list(by_label)
+            read = labels[int(np.argmax(with_subject))]
+            subject = RETRIEVAL_INTENT + "/" + str(context.get("topic"))
+            third = read not in (best, OUT_OF_SCOPE, subject) and with_subject.max() >= 0.5
+            # « et après ? » has no subject of its own: after « mon badge a une date de
+            # fin » it asks what happens then, not which badge comes next.
+            bare = (read == subject and len(plain(text).split()) <= 3
+                    and with_subject.max() >= sure)
+            about_badges = (best.startswith(RETRIEVAL_INTENT + "/")
+                            or best in self.config["badge_intents"])
+            if about_badges and (third or bare):
+                return dict(zip(labels, with_subject.tolist()))
+            return by_label
         if best == OUT_OF_SCOPE and by_label[best] >= self.config["follow_up_out_of_scope_sure"]:
             return by_label
-        with_subject = self.probabilities([Message.build(text=f"{title} {text}")])[0]
         weight = self.config["follow_up_alone_weight"]
         # Out of scope is left to the domain gate, which knows the words of other worlds.
         mixed = {label: 0.0 if label == OUT_OF_SCOPE else weight * p + (1 - weight) * q
