@@ -225,7 +225,7 @@ def test_the_interview_chat_is_bound_to_the_adviser(app_client, db):
 # --- a learner's badges: consent and audit --------------------------------------------
 
 def test_a_look_up_without_consent_is_refused_and_reads_nothing(app_client, db, monkeypatch):
-    import bot.console.routes as routes
+    import bot.console.badges as routes
     called = []
     monkeypatch.setattr(routes, "look_up", lambda *a: called.append(a))
     sign_in(app_client, "conseil")

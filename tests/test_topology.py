@@ -348,7 +348,7 @@ def test_a_look_up_during_a_database_outage_shows_no_badges_and_the_console_reco
     written, so the badges are not shown and the adviser reads a FALC page (never the
     API's JSON nor a stack trace). When PostgreSQL is back, the same gateway and the
     same sign-in work again, and each look-up that showed badges has its audit line."""
-    import bot.console.routes as console_routes
+    import bot.console.badges as console_routes
     from tests.helpers.console import KEY, T, csrf_of, first_line, look_up, sign_in
 
     postgres, _ = services

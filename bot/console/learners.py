@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_NEXT_BADGES = 3
 SANDBOX_BASE = "http://bagou.internal" + PREFIX
 
-DirectoryFactory = Callable[[], ObfDirectory]
+DirectoryFactory = Callable[..., ObfDirectory]  # (public_base: str | None = None)
 
 
 @dataclass
@@ -89,15 +89,21 @@ class _WithLifespanState:
 
 
 def directory_factory(app: FastAPI, engine: Engine) -> DirectoryFactory:
+    """`factory(public_base)` gives the directory of one look-up. With the sandbox, the
+    in-process calls are addressed to `public_base` (the gateway's address as the
+    browser sees it), so that the sandbox's links (a badge's page, « Demander ce
+    badge ») open in the person's browser; without it, to an internal name that only
+    the gateway's own code may use (the Point Info badge of the chat)."""
     obf = get_obf_settings()
     # A person waits: never sleep for OBF's one-token-per-10-s rule (as in the actions).
     tokens = TokenStore(max_wait=2.0)
     if obf.configured:
-        return lambda: ObfDirectory.from_settings(obf, tokens=tokens)
+        return lambda public_base=None: ObfDirectory.from_settings(obf, tokens=tokens)
     state = {SESSIONS_STATE: make_sessionmaker(engine)}
-    organisations = build_organisations(SANDBOX_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 
-    def sandbox() -> ObfDirectory:
+    def sandbox(public_base: str | None = None) -> ObfDirectory:
+        base = (public_base.rstrip("/") + PREFIX) if public_base else SANDBOX_BASE
+        organisations = build_organisations(base, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
         transport = httpx.ASGITransport(app=_WithLifespanState(app, state))
         return ObfDirectory.from_organisations(organisations, transport=transport,
                                                timeout=obf.obf_timeout, tokens=tokens)

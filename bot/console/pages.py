@@ -78,9 +78,18 @@ def database_down_page() -> HTMLResponse:
                   message_key="base_indisponible", title_key="titre_console")
 
 
+class Refusal(Exception):
+    """A page that a dependency gives instead of the route's own (bot/console/deps.py:
+    not signed in, not for this role, a refused form). Raised, and answered once, by
+    ConsoleRoute below."""
+
+    def response(self) -> Response:  # pragma: no cover - every subclass gives its own
+        raise NotImplementedError
+
+
 class ConsoleRoute(APIRoute):
-    """Every console page: a database outage gives the FALC page above, never the API's
-    JSON error nor a stack trace. Console sessions live in the database, so during an
+    """Every console page: a Refusal gives its own page; a database outage gives the
+    FALC page above, never the API's JSON error nor a stack trace. Console sessions live in the database, so during an
     outage every page but the static files gives it; the pool's pre-ping reconnects by
     itself when the database is back, and the session cookie works again."""
 
@@ -90,6 +99,8 @@ class ConsoleRoute(APIRoute):
         async def handle(request: Request) -> Response:
             try:
                 return await handler(request)
+            except Refusal as refusal:
+                return refusal.response()
             except DATABASE_DOWN as error:
                 log.warning("Console: database unavailable: %s", type(error).__name__)
                 return database_down_page()
