@@ -8,7 +8,9 @@ the same attributes (`from_attributes`): the badge checker's own replies
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
+
+from bot.api import pictograms
 
 from bot.texts import printable
 
@@ -51,10 +53,28 @@ class Reply(BaseModel):
     id: int | None = Field(None, description="Message id: give it to /api/feedback.")
 
 
+class Pictogram(BaseModel):
+    """The picture of a topic's theme (OpenMoji, widget/pictogrammes.yml)."""
+
+    id: str
+    url: str = Field(..., description="The SVG file, relative to the gateway's address.")
+    name: str = Field(..., description="Short French name, shown beside the picture.")
+
+
+def _pictogram(topic: str | None) -> Pictogram | None:
+    found = pictograms.for_topic(topic)
+    return Pictogram(id=found.id, url=found.url, name=found.name) if found else None
+
+
 class ChatResponse(BaseModel):
     session_id: str
     replies: list[Reply]
     topic: str = Field(..., description="Topic id from topics.yml that this turn answers.")
+
+    @computed_field(description="The pictogram of the topic's theme, if it has one.")
+    @property
+    def pictogram(self) -> Pictogram | None:
+        return _pictogram(self.topic)
 
 
 class ErrorResponse(BaseModel):
@@ -90,6 +110,11 @@ class HistoryMessage(BaseModel):
     links: list[Link] = []
     topic: str | None = None
     feedback: Literal["up", "down"] | None = Field(None, description="The thumb given, if any.")
+
+    @computed_field(description="The pictogram of the answer's topic, if it has one.")
+    @property
+    def pictogram(self) -> Pictogram | None:
+        return _pictogram(self.topic) if self.sender == "bot" else None
 
 
 class History(BaseModel):

@@ -42,8 +42,18 @@ class Settings(BaseSettings):
     rasa_urls: str = ""
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bagou.db'}"
     max_message_chars: int = Field(1000, gt=0)
-    # BAGOU_CONTACT_*, BAGOU_DEMO_CONTACT and BAGOU_LIEUX_FILE are read by the action
-    # server only (actions/config.py).
+    # The person or service that answers when someone asks to talk to a human: the
+    # action server says it (actions/config.py, same variables and defaults) and the
+    # widget's first message gives it. While none is set and BAGOU_DEMO_CONTACT is true,
+    # the demo site's fictitious contact. BAGOU_LIEUX_FILE is read by the action server only.
+    contact_name: str = ""
+    contact_phone: str = ""
+    contact_email: str = ""
+    contact_url: str = ""
+    demo_contact: bool = True
+    # The host site's page about personal data (https://…): the widget's first message
+    # links to it. Empty: no link. A page may give its own with <bagou-chat privacy-url>.
+    privacy_url: str = ""
     # Sites allowed to identify their learners, as JSON {"<site id>": "<secret>"}: the
     # site signs a JWT (HS256, `iss` = site id) that the widget passes on.
     site_secrets: dict[str, str] = {}
@@ -128,6 +138,17 @@ class Settings(BaseSettings):
     @property
     def allowed_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+    @property
+    def contact(self) -> dict[str, str]:
+        """The contact as the actions give it: name, phone, e-mail, address (some empty)."""
+        contact = {"contact_name": self.contact_name, "contact_phone": self.contact_phone,
+                   "contact_email": self.contact_email, "contact_url": self.contact_url}
+        if self.demo_contact and not any(contact.values()):
+            from actions.config import DEMO_CONTACT  # one place for the demo's contact
+
+            contact.update(DEMO_CONTACT)
+        return contact
 
     @property
     def public_url(self) -> str:
