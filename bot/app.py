@@ -26,6 +26,7 @@ from bot.console.pseudonym import learner_ref, load_key
 from bot.db.engine import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
 from bot.http.body_limit import BodyLimitMiddleware
+from bot.http.header_limit import HeaderLimitMiddleware
 from bot.http.rate_limit import RateLimitMiddleware, RateLimits
 from bot.http.security_headers import SecurityHeadersMiddleware
 from bot.lti.config import platform_origins
@@ -142,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The client's address from X-Forwarded-For, only when the request comes from
         # one of these proxies (uvicorn's middleware: the rightmost untrusted address).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+    # Too many or too large headers are refused before anything else reads them (431).
+    app.add_middleware(HeaderLimitMiddleware)
     # Outermost: every response gets its security headers, errors and refusals too.
     app.add_middleware(
         SecurityHeadersMiddleware,

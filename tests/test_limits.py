@@ -238,3 +238,74 @@ def test_redis_down_lets_people_through(database, sent):
                      rate_limit_address="1/minute") as client:
         assert [client.post("/api/chat", json={"text": "x"}).status_code
                 for _ in range(3)] == [200, 200, 200]
+
+
+# --- header limits (bot/http/header_limit.py), through a real uvicorn ----------------------
+
+@pytest.fixture
+def gateway_url(tmp_path):
+    """The gateway alone, served by uvicorn with the options of `bagou run` (httptools:
+    the parser that had no limit), Rasa absent."""
+    import os
+    import sys
+
+    import httpx
+
+    from bot.ops.supervisor import Stack, throwaway_settings
+    from bot.settings import PROJECT_ROOT
+
+    settings = throwaway_settings(tmp_path)
+    command = Stack(settings).commands()["gateway"]
+    env = dict(os.environ, BAGOU_PORT=str(settings.port), BAGOU_RASA_PORT=str(settings.rasa_port),
+               BAGOU_ACTIONS_PORT=str(settings.actions_port),
+               BAGOU_DATABASE_URL=settings.database_url, BAGOU_RASA_TOKEN="t")
+    with (tmp_path / "gateway.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{settings.port}"
+    try:
+        for _ in range(600):  # polls until it answers (start-up, schema creation)
+            assert process.poll() is None, (tmp_path / "gateway.log").read_text()
+            try:
+                httpx.get(url + "/widget/bagou.js", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def raw_request(url: str, headers: list[tuple[str, str]]) -> tuple[int, dict]:
+    """One GET with these headers, on a plain socket (no client library limits them)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    head = "GET /widget/bagou.js HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{}\r\n".format(
+        parts.netloc, "".join(f"{n}: {v}\r\n" for n, v in headers))
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as s:
+        try:
+            s.sendall(head.encode())
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before it has read everything
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    _, _, body = rest.partition(b"\r\n\r\n")
+    return int(status_line.split()[1]), (json.loads(body) if body.startswith(b"{") else {})
+
+
+def test_8_mb_of_headers_or_too_many_headers_get_431_in_the_error_shape(gateway_url):
+    big = [(f"X-Big-{i}", "a" * 8000) for i in range(1000)]  # 8 MB
+    status, body = raw_request(gateway_url, big)
+    assert status == 431
+    assert body["error"] == "entetes_trop_grosses"
+    assert body["message"] == text("entetes_trop_grosses")
+    assert body["replies"] == [{"text": body["message"], "buttons": []}]
+    status, body = raw_request(gateway_url, [(f"X-Many-{i}", "1") for i in range(200)])
+    assert (status, body["error"]) == (431, "entetes_trop_grosses")
+    # What browsers, proxies and Moodle send stays far below: a 20 kB cookie header passes.
+    assert raw_request(gateway_url, [("Cookie", "c=" + "x" * 20_000)])[0] == 200
