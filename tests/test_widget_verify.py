@@ -1,4 +1,4 @@
-"""« Vérifier un badge » in the widget, in Debian's Chromium (headless, Playwright), against
+"""« Mon badge est-il vrai ? » (the badge check, in the menu) in the widget, in Debian's Chromium (headless, Playwright), against
 the gateway alone (uvicorn with create_app, a temporary database): checking a badge
 needs no Rasa, so this test needs no trained model."""
 
@@ -64,6 +64,8 @@ def test_a_baked_badge_chosen_with_the_keyboard_is_checked(gateway, page, tmp_pa
         image.write_bytes(badges.png(badges.ob2_hosted(site)))
         page.goto(gateway + "/")
         page.get_by_role("button", name=LABELS["lanceur"]).click()
+        # The check is in the window's menu, in plain words (« Mon badge est-il vrai ? »).
+        page.get_by_role("button", name=LABELS["menu"], exact=True).press("Enter")
         button = page.get_by_role("button", name=LABELS["verifier_badge"])
         expect(button).to_be_visible()
         with page.expect_file_chooser() as chooser:
@@ -88,6 +90,7 @@ def test_a_baked_badge_chosen_with_the_keyboard_is_checked(gateway, page, tmp_pa
 def test_a_file_that_is_not_a_badge_gets_a_plain_answer(gateway, page, tmp_path):
     other = tmp_path / "photo.png"
     other.write_bytes(b"GIF89a\x01\x00\x01\x00")
+    page.get_by_role("button", name=LABELS["menu"], exact=True).click()
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name=LABELS["verifier_badge"]).click()
     chooser.value.set_files(str(other))

@@ -7,10 +7,12 @@
  * Attributes (all optional; see widget/README.md):
  *   server      address of the Bagou gateway (default: where this script comes from)
  *   chat-title  title of the chat window
+ *   short-title its short form, shown on phones so that the header keeps one line (default: Bagou)
  *   color       main colour, #rgb or #rrggbb (text on it is black or white, for contrast)
  *   position    "right" (default) or "left"
  *   site-token  signed token of the host site that identifies the learner
  *   lang        language wanted; the texts exist in French only for now
+ *   privacy-url the host site's page about personal data (default: BAGOU_PRIVACY_URL)
  *
  * Why it is written this way:
  * - Every French text comes from the gateway (/widget/texts.json, from widget/texts.yml),
@@ -23,6 +25,19 @@
  * - Accessibility follows docs/falc-rules.md: one role="log" for the messages, a
  *   role="status" for « L'assistant écrit », labelled controls, Esc closes and gives
  *   the focus back to the launcher, speech never starts by itself.
+ * - On a phone the conversation gets the room (issue 23): the header is one line, and
+ *   the tools (Recommencer, « Mon badge est-il vrai ? », Réglages, the credits) fold
+ *   into one « Menu » button, a disclosure (aria-expanded, aria-controls) whose list
+ *   drops over the messages, right after the button in the Tab order; Esc closes it
+ *   and gives the focus back to « Menu ». A disclosure and not role="menu": its items
+ *   are ordinary buttons and a settings group, reached with Tab as everywhere else.
+ * - Two kinds of buttons under an answer, told apart by shape, icon and words: the
+ *   questions (at most 3, a group named « Questions à poser ») send a text to Bagou;
+ *   the pages (a list named « Pages à ouvrir », each link says « nouvel onglet ») open
+ *   a page.
+ * - Pictograms (OpenMoji, served by the gateway as files) help the text and never
+ *   replace it: the theme's word is always written beside the picture, so the picture
+ *   has an empty alt text and screen readers read the word once.
  */
 (() => {
   "use strict";
@@ -39,6 +54,8 @@
   const DEFAULT_SIZE = 1;
   const SPEECH_RATES = { vitesse_lente: 0.75, vitesse_normale: 1, vitesse_rapide: 1.3 };
   const REQUEST_TIMEOUT_MS = 30000;
+  // Question buttons under one answer: more would be too many to read (issue 23).
+  const MAX_QUESTIONS = 3;
   // A thumb that the gateway refused for a while is sent again after its Retry-After
   // (kept within these bounds) or after 5, 10, 20 … seconds, 2 minutes at most.
   const FEEDBACK_RETRY_S = { min: 1, first: 5, max: 120 };
@@ -62,6 +79,9 @@
     send: "M2 21 23 12 2 3v7l15 2-15 2z",
     badge: "M12 2a7 7 0 0 0-4 12.7V22l4-2 4 2v-7.3A7 7 0 0 0 12 2zm0 2a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm-1.2 7.6L8 8.8l1.4-1.4 1.4 1.4 3.8-3.8L16 6.4l-5.2 5.2z",
     settings: "M3 17v2h6v-2H3zM3 5v2h10V5H3zm10 16v-2h8v-2h-8v-2h-2v6h2zM7 9v2H3v2h4v2h2V9H7zm14 4v-2H11v2h10zm-6-4h2V7h4V5h-4V3h-2v6z",
+    menu: "M3 6h18v2H3V6zm0 5h18v2H3v-2zm0 5h18v2H3v-2z",
+    question: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 17h-2v-2h2v2zm2.1-7.7-.9.9c-.7.7-1.2 1.3-1.2 2.8h-2v-.5c0-1.1.5-2.1 1.2-2.8l1.2-1.3A2 2 0 1 0 10 9H8a4 4 0 1 1 7.1 2.3z",
+    info: "M11 7h2v2h-2V7zm0 4h2v6h-2v-6zm1-9a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16z",
   };
 
   // Web Speech API: absent from some browsers; then there is no « Écouter » button.
@@ -197,7 +217,7 @@
 
   class BagouChat extends HTMLElement {
     static get observedAttributes() {
-      return ["chat-title", "color", "position"];
+      return ["chat-title", "short-title", "color", "position"];
     }
 
     constructor() {
@@ -239,7 +259,7 @@
 
     attributeChangedCallback(name) {
       if (!this.ready) return;
-      if (name === "chat-title") this.titleElement.textContent = this.chatTitle();
+      if (name === "chat-title" || name === "short-title") this.showTitle();
       if (name === "color") this.applyTheme();
       if (name === "position") this.root.dataset.position = this.position();
     }
@@ -251,6 +271,8 @@
         this.t = config.texts;
         this.maxChars = config.max_message_chars;
         this.suggestions = config.suggestions || [];
+        this.welcome = config.welcome || { text: config.texts.accueil, privacy_url: null };
+        this.credit = config.credit || null;
         this.textLang = config.lang;
         this.sheet = sheet;
       } catch (error) {
@@ -287,6 +309,14 @@
       return this.getAttribute("chat-title") || this.t.titre;
     }
 
+    showTitle() {
+      const full = this.chatTitle();
+      const short = this.getAttribute("short-title") || this.t.bagou;
+      this.titleElement.replaceChildren(h("span", { class: "title-full" }, full),
+        short === full ? null : h("span", { class: "title-short" }, short));
+      this.panel.setAttribute("aria-label", full);
+    }
+
     position() {
       return this.getAttribute("position") === "left" ? "left" : "right";
     }
@@ -319,7 +349,9 @@
         onclick: () => this.open(),
       }, icon("chat"), h("span", {}, t.lanceur));
 
-      this.titleElement = h("h2", { id: "bagou-title", class: "title" }, this.chatTitle());
+      // On a phone the header keeps one line: the title shows its short form (« Bagou »,
+      // or the short-title attribute) instead of a cut one; the window's name stays whole.
+      this.titleElement = h("h2", { id: "bagou-title", class: "title" });
       const closeButton = h("button", { type: "button", class: "tool close", onclick: () => this.close() },
         icon("close"), h("span", {}, t.fermer));
 
@@ -327,11 +359,11 @@
         icon("smaller"), h("span", {}, t.texte_plus_petit));
       this.bigger = h("button", { type: "button", class: "tool", onclick: () => this.resize(1) },
         icon("bigger"), h("span", {}, t.texte_plus_grand));
-      const restart = h("button", { type: "button", class: "tool", onclick: () => this.restart() },
+      const restart = h("button", { type: "button", class: "tool", onclick: () => { this.closeMenu(); this.restart(); } },
         icon("restart"), h("span", {}, t.recommencer));
-      // Text size and voice speed sit behind « Réglages », so that the window stays
-      // simple and the conversation keeps the room on a phone. Once opened, the
-      // settings stay open on the next pages (a person who needs them keeps them).
+      // Text size and voice speed sit behind « Réglages », in the menu, so that the
+      // window stays simple. Once opened, the settings stay open on the next pages (a
+      // person who needs them keeps them).
       const settings = h("div", { id: "bagou-settings", class: "settings", hidden: prefStore.get("bagou:settings") !== "1" },
         h("div", { class: "setting", role: "group", "aria-labelledby": "bagou-size-label" },
           h("span", { id: "bagou-size-label", class: "setting-label" }, t.taille_du_texte), this.smaller, this.bigger),
@@ -344,9 +376,9 @@
           prefStore.set("bagou:settings", settings.hidden ? "0" : "1");
         },
       }, icon("settings"), h("span", {}, t.reglages));
-      // « Vérifier un badge »: a real button opens the file picker. The file input itself
-      // is hidden (not rendered): the keyboard and screen readers meet one control with a
-      // clear name, and no invisible 1-pixel target sits in the panel.
+      // « Mon badge est-il vrai ? »: a real button opens the file picker. The file input
+      // itself is hidden (not rendered): the keyboard and screen readers meet one control
+      // with a clear name, and no invisible 1-pixel target sits in the panel.
       this.fileInput = h("input", {
         type: "file", hidden: true,
         accept: BADGE_FILES,
@@ -356,9 +388,18 @@
           if (file) this.upload(file);
         },
       });
-      const verifyButton = h("button", { type: "button", class: "tool verify", onclick: () => this.fileInput.click() },
-        icon("badge"), h("span", {}, t.verifier_badge));
-      const tools = h("div", { class: "tools" }, restart, settingsButton, verifyButton, settings, this.fileInput);
+      const verifyButton = h("button", {
+        type: "button", class: "tool verify", onclick: () => { this.closeMenu({ focus: false }); this.fileInput.click(); },
+      }, icon("badge"), h("span", {}, t.verifier_badge));
+      const creditsButton = h("button", {
+        type: "button", class: "tool", onclick: () => { this.closeMenu(); this.showCredits(); },
+      }, icon("info"), h("span", {}, t.qui_a_fait));
+      this.menu = h("div", { id: "bagou-menu", class: "menu", hidden: true },
+        restart, verifyButton, settingsButton, settings, creditsButton, this.fileInput);
+      this.menuButton = h("button", {
+        type: "button", class: "tool menu-button", "aria-expanded": "false", "aria-controls": "bagou-menu",
+        onclick: () => (this.menu.hidden ? this.openMenu() : this.closeMenu()),
+      }, icon("menu"), h("span", {}, t.menu));
 
       this.notice = h("p", { class: "notice", hidden: true }, t.hors_ligne);
       this.log = h("div", {
@@ -384,19 +425,26 @@
       this.inputError);
 
       this.panel = h("section", {
-        id: "bagou-panel", class: "panel", role: "dialog", "aria-labelledby": "bagou-title", hidden: true,
-      }, h("header", { class: "head" }, this.titleElement, closeButton), tools, this.notice,
-      this.log, this.status, form);
+        id: "bagou-panel", class: "panel", role: "dialog", "aria-label": this.chatTitle(), hidden: true,
+      // The menu follows its button in the header: after « Menu », Tab reaches its items.
+      }, h("header", { class: "head" }, this.titleElement, this.menuButton, this.menu, closeButton),
+      this.notice, this.log, this.status, form);
 
       this.root = h("div", { class: "bagou", lang: this.textLang, dir: "ltr" }, this.launcher, this.panel);
+      // A touch or a click elsewhere in the window folds the menu, as people expect.
+      this.panel.addEventListener("pointerdown", (event) => {
+        const path = event.composedPath();
+        if (!path.includes(this.menu) && !path.includes(this.menuButton)) this.closeMenu({ focus: false });
+      });
       this.root.dataset.position = this.position();
       this.root.addEventListener("keydown", (event) => {
-        if (event.key === "Escape" && !this.panel.hidden) {
-          event.preventDefault();
-          this.close();
-        }
+        if (event.key !== "Escape" || this.panel.hidden) return;
+        event.preventDefault();
+        if (!this.menu.hidden) this.closeMenu(); // the menu first, then the window
+        else this.close();
       });
       this.shadowRoot.replaceChildren(this.root);
+      this.showTitle();
       this.setSize(Number(prefStore.get("bagou:size") ?? DEFAULT_SIZE));
     }
 
@@ -424,7 +472,22 @@
       if (focus) this.input.focus();
     }
 
+    openMenu() {
+      this.menu.hidden = false;
+      this.menuButton.setAttribute("aria-expanded", "true");
+    }
+
+    /** Folds the menu; the focus goes back to « Menu » unless an item moves it. */
+    closeMenu({ focus = true } = {}) {
+      if (this.menu.hidden) return;
+      const inside = this.menu.contains(this.shadowRoot.activeElement);
+      this.menu.hidden = true;
+      this.menuButton.setAttribute("aria-expanded", "false");
+      if (focus && inside) this.menuButton.focus();
+    }
+
     close() {
+      this.closeMenu({ focus: false });
       this.stopSpeaking();
       this.panel.hidden = true;
       this.root.classList.remove("is-open");
@@ -489,27 +552,51 @@
 
     // --- messages ----------------------------------------------------------------------
 
+    /** The first message: what Bagou is, what it keeps, how to reach a person. */
     showWelcome() {
-      this.addMessage({ sender: "bot", text: this.t.accueil, buttons: this.suggestions });
+      const privacy = this.getAttribute("privacy-url") || this.welcome.privacy_url;
+      const links = privacy ? [{ title: this.t.page_donnees, url: privacy }] : [];
+      this.addMessage({ sender: "bot", text: this.welcome.text, buttons: this.suggestions, links });
+    }
+
+    /** « Qui a fait Bagou ? »: the credit that the pictograms' licence asks for. */
+    showCredits() {
+      const links = this.credit ? [{ title: this.t.site_openmoji, url: this.credit.url },
+        { title: this.t.licence_images, url: this.credit.licence_url }] : [];
+      const message = this.addMessage({ sender: "bot", text: this.t.credits, links });
+      this.reveal(message);
+    }
+
+    /** A pictogram beside its word: the word says it all, so the picture's alt is empty. */
+    pictogram(found, withName) {
+      if (!found || !found.url) return null;
+      const url = safeUrl(new URL(found.url, this.server).href);
+      if (!url) return null;
+      const img = h("img", { class: "picto", src: url, alt: "", width: "32", height: "32", decoding: "async" });
+      return withName ? h("span", { class: "theme" }, img, h("span", {}, found.name)) : img;
     }
 
     /**
      * One message in the log. `feedback` asks for the thumbs (the last answer of a turn
      * that the gateway stored); `error` marks the messages of the widget about a problem.
      */
-    addMessage({ sender, text, buttons = [], links = [], id = null, feedback = false, thumb = null, error = false }) {
+    addMessage({ sender, text, buttons = [], links = [], id = null, feedback = false, thumb = null, error = false,
+      pictogram = null }) {
       const t = this.t;
       const bot = sender === "bot";
       const body = h("div", { class: "text" });
       if (bot) body.append(formatText(text, t.nouvel_onglet));
       else body.append(text); // what the person typed is text, always
       const message = h("div", { class: `message ${bot ? "bot" : "user"}${error ? " error" : ""}` },
-        // The speaker is said in words, not by the colour alone.
-        h("p", { class: "who" }, bot ? t.bagou : t.vous), body);
+        // The speaker is said in words, not by the colour alone; the theme of the
+        // answer, with its pictogram, on the same line.
+        h("p", { class: "who" }, h("span", {}, bot ? t.bagou : t.vous), bot ? this.pictogram(pictogram, true) : null), body);
 
-      if (buttons.length) {
-        message.append(h("div", { class: "choices" }, ...buttons.map((button) =>
-          h("button", { type: "button", class: "choice", onclick: () => this.choose(button) }, button.title))));
+      const questions = buttons.slice(0, MAX_QUESTIONS);
+      if (questions.length) {
+        message.append(h("div", { class: "choices", role: "group", "aria-label": t.questions }, ...questions.map((button) =>
+          h("button", { type: "button", class: "choice", onclick: () => this.choose(button) },
+            this.pictogram(button.pictogram, false) || icon("question"), h("span", {}, button.title)))));
       }
       const safeLinks = links.map((link) => ({ ...link, url: safeUrl(link.url) })).filter((link) => link.url);
       if (safeLinks.length) {
@@ -518,7 +605,8 @@
       }
       if (bot && (speech || (feedback && id !== null))) {
         const actions = h("div", { class: "actions" });
-        if (speech) actions.append(this.listenButton(text));
+        // « Écouter » reads the answer, then the questions that it offers.
+        if (speech) actions.append(this.listenButton([text, ...questions.map((b) => b.title)].join("\n")));
         if (feedback && id !== null) actions.append(...this.thumbButtons(id, thumb));
         message.append(actions);
       }
@@ -737,6 +825,7 @@
       const messages = answer.replies.map((reply, index) => this.addMessage({
         sender: "bot", text: reply.text, buttons: reply.buttons || [], links: reply.links || [],
         id: reply.id ?? null, feedback: index === answer.replies.length - 1, error: Boolean(answer.error),
+        pictogram: index === 0 ? answer.pictogram : null, // once per turn: its topic's theme
       }));
       if (messages.length) this.reveal(messages[0]);
     }
@@ -838,6 +927,7 @@
             links: message.links || [], id: message.id,
             thumb: message.id in this.pending ? this.pending[message.id].value : message.feedback,
             feedback: message.sender === "bot" && (!next || next.sender !== "bot"),
+            pictogram: index > 0 && messages[index - 1].sender === "bot" ? null : message.pictogram,
           });
         });
       } catch (_error) {

@@ -1,7 +1,11 @@
 """What the embeddable chat widget needs from the gateway.
 
 - its files, `/widget/bagou.js` and `/widget/bagou.css`, and its French texts as JSON
-  (`/widget/texts.json`, from widget/texts.yml: the script holds no French);
+  (`/widget/texts.json`, from widget/texts.yml: the script holds no French), with the
+  first message built from the settings (how long messages are kept, the contact, the
+  privacy page) and the credit of the pictograms;
+- the pictograms of the themes, `/widget/pictogrammes/<id>.svg` (OpenMoji's files, the
+  ids of widget/pictogrammes.yml only);
 - the history of a conversation, so that it survives a reload or a move to another
   page of the site (`GET /api/chat/{session_id}/history`);
 - a thumb up or down on an answer, stored with its topic (`POST /api/feedback`);
@@ -24,7 +28,9 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.service import _is_uuid
+from bot.chat.topics import all_topics
 from bot.db.models import ChatFeedback, ChatMessage, ChatSession
+from bot.api import pictograms
 from bot.errors import ApiError
 from bot.schemas import ErrorResponse, Feedback, FeedbackRequest, History, HistoryMessage
 from bot.settings import PROJECT_ROOT, Settings
@@ -73,6 +79,41 @@ class Asset:
         return Response(self._body, media_type=self.media_type, headers=headers)
 
 
+def retention(days: int) -> str:
+    """« 3 mois » for 90 days, « 45 jours » for 45: the words a person counts in."""
+    if days % 30 == 0:
+        return f"{days // 30} mois"
+    return f"{days} jour" if days == 1 else f"{days} jours"
+
+
+def welcome(messages: dict, settings: Settings) -> dict:
+    """The first message, which says the truth: a program, what it keeps and for how
+    long, what it hides, how to reach a person; one FALC line each (widget/texts.yml).
+    The widget adds the privacy page of its host site when the page gives one."""
+    contact = settings.contact
+    name, phone = contact["contact_name"], contact["contact_phone"]
+    if phone:
+        reach = messages["accueil_appeler"].format(nom=name or phone, telephone=phone)
+        if not name:
+            reach = messages["accueil_appeler_numero"].format(telephone=phone)
+    elif contact["contact_email"]:
+        reach = messages["accueil_ecrire"].format(email=contact["contact_email"])
+    elif contact["contact_url"]:
+        reach = messages["accueil_site"].format(url=contact["contact_url"])
+    else:
+        reach = messages["accueil_structure"]
+    lines = [messages["accueil"], messages["accueil_duree"].format(duree=retention(settings.retention_days)),
+             messages["accueil_masque"], reach, messages["accueil_choisir"]]
+    return {"text": "\n".join(lines), "privacy_url": settings.privacy_url or None}
+
+
+def pictogram_of_title(title: str) -> dict | None:
+    """The pictogram of a theme button: a suggestion whose text is a topic's title."""
+    topic = next((t.id for t in all_topics().values() if t.title == title), None)
+    found = pictograms.for_topic(topic)
+    return {"id": found.id, "url": found.url, "name": found.name} if found else None
+
+
 def widget_texts(settings: Settings) -> dict:
     """The widget's texts and the few gateway messages that it shows by itself."""
     source = yaml.safe_load((WIDGET_DIR / "texts.yml").read_text(encoding="utf-8"))
@@ -82,7 +123,10 @@ def widget_texts(settings: Settings) -> dict:
         "lang": "fr",
         "max_message_chars": settings.max_message_chars,
         "texts": texts,
-        "suggestions": [{"title": t, "payload": t} for t in source.get("suggestions", [])],
+        "welcome": welcome(source.get("messages", {}), settings),
+        "suggestions": [{"title": t, "payload": t, "pictogram": pictogram_of_title(t)}
+                        for t in source.get("suggestions", [])],
+        "credit": pictograms.credit(),
     }
 
 
@@ -116,6 +160,18 @@ def make_router(db: sessionmaker, settings: Settings) -> APIRouter:
     @router.get("/widget/bagou.css", include_in_schema=False)
     async def widget_style(request: Request):
         return await style.respond(request)
+
+    pictogram_headers = {**asset_headers, "Cache-Control": "public, max-age=86400"}
+    pictogram_files = {key: Asset(found.path, "image/svg+xml", pictogram_headers)
+                       for key, found in pictograms.catalogue().items()}
+
+    @router.get("/widget/pictogrammes/{name}", include_in_schema=False)
+    async def widget_pictogram(name: str, request: Request):
+        """A pictogram of widget/pictogrammes.yml (OpenMoji, CC BY-SA 4.0), by its id."""
+        key = name.removesuffix(".svg")
+        if not name.endswith(".svg") or key not in pictogram_files:
+            raise ApiError(404, "page_introuvable")
+        return await pictogram_files[key].respond(request)
 
     @router.get("/widget/texts.json", tags=["widget"])
     async def widget_texts_json(request: Request):

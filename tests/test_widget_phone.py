@@ -1,0 +1,364 @@
+"""The widget on a phone, for people who read little (issue 23), in Debian's Chromium
+(headless, Playwright) against the gateway alone: uvicorn with create_app and a
+temporary database, Rasa replaced by canned answers (RasaClient.send), so this test needs
+no trained model. tests/test_widget.py uses the real product.
+
+What a person notices: the room that the conversation gets on a 360 × 640 and a
+360 × 740 screen (measured, printed, kept in var/artefacts/widget-phone.json with
+screenshots), the one « Menu » button by keyboard and by touch, the pictograms with
+their word beside them, the two kinds of buttons, and a first message that says the
+truth. axe-core checks WCAG 2.2 A and AA.
+"""
+
+import json
+import re
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect, sync_playwright
+
+from bot.app import create_app
+from bot.chat.rasa_client import RasaClient
+from bot.ops.supervisor import free_port
+from bot.settings import PROJECT_ROOT, Settings
+from tests.helpers.browser import CHROMIUM
+
+TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))
+LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
+ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+PHONES = [{"width": 360, "height": 640}, {"width": 360, "height": 740}]
+PRIVACY = "https://www.la-passerelle.example/vos-donnees"
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]
+expect.set_options(timeout=20_000)
+
+# What Rasa's channel gives for a question about sharing: a FAQ answer with five
+# follow-up questions (the widget shows three) and a link written as a button.
+SHARE = [{
+    "recipient_id": "x", "utter_action": "utter_faq/partager_badge",
+    "text": "Ouvrez le badge dans Open Badge Passport.\nCopiez le lien du badge.",
+    "buttons": [
+        {"title": "Mettre un badge sur LinkedIn", "payload": "Mettre un badge sur LinkedIn"},
+        {"title": "Où ranger mes badges ?", "payload": "Où ranger mes badges ?"},
+        {"title": "Partager un badge sur Facebook", "payload": "Partager un badge sur Facebook"},
+        {"title": "Mettre un badge dans mon CV", "payload": "Mettre un badge dans mon CV"},
+        {"title": "C'est quoi un badge ?", "payload": "C'est quoi un badge ?"},
+        {"title": "Open Badge Passport", "payload": "https://openbadgepassport.com"},
+    ],
+}]
+HELLO = [{"recipient_id": "x", "utter_action": "utter_bonjour", "text": "Bonjour.\nPosez votre question."}]
+
+
+async def fake_rasa(_self, _sender, text, _metadata):
+    return SHARE if "partag" in text.lower() else HELLO
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    saved = RasaClient.send
+    RasaClient.send = fake_rasa
+    port = free_port()
+    settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('gw') / 'bagou.db'}",
+                        port=port, rasa_port=free_port(), actions_port=free_port(),
+                        rasa_token="t", rasa_timeout=2, privacy_url=PRIVACY,
+                        retention_days=90, contact_name="La Passerelle",
+                        contact_phone="02 00 00 00 00")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/widget/texts.json", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+    RasaClient.send = saved
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()
+
+
+def new_page(browser, viewport, touch=False):
+    context = browser.new_context(viewport=viewport, locale="fr-FR", has_touch=touch,
+                                  is_mobile=touch, device_scale_factor=1)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda m: page.errors.append(m.text) if "Content Security Policy" in m.text else None)
+    return page
+
+
+@pytest.fixture(params=PHONES, ids=lambda v: f"{v['width']}x{v['height']}")
+def phone(browser, request):
+    page = new_page(browser, request.param)
+    yield page
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+@pytest.fixture
+def touch_phone(browser):
+    page = new_page(browser, PHONES[0], touch=True)
+    yield page
+    assert not page.errors, page.errors
+    page.context.close()
+
+
+def launcher(page):
+    return page.get_by_role("button", name=LABELS["lanceur"], exact=True)
+
+
+def dialog(page):
+    return page.get_by_role("dialog", name=LABELS["titre"])
+
+
+def log(page):
+    return page.get_by_role("log", name=LABELS["conversation"])
+
+
+def menu_button(page):
+    return dialog(page).get_by_role("button", name=LABELS["menu"], exact=True)
+
+
+def open_widget(page, url):
+    page.goto(url)
+    launcher(page).click()
+    expect(page.get_by_role("textbox", name=LABELS["question"])).to_be_focused()
+    expect(log(page)).to_contain_text(MESSAGES["accueil"].split("\n")[0])
+
+
+def ask(page, question):
+    before = log(page).locator(".message.bot").count()
+    page.get_by_role("textbox", name=LABELS["question"]).fill(question)
+    with page.expect_response("**/api/chat") as response:
+        page.get_by_role("button", name=LABELS["envoyer"], exact=True).click()
+    expect(log(page).locator(".message.bot")).not_to_have_count(before)
+    return response.value.json()
+
+
+def focused(page) -> str:
+    """The accessible name (its text) of the element that has the focus."""
+    return page.evaluate("""() => {
+        let el = document.activeElement;
+        while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
+        return el ? (el.getAttribute('aria-label') || el.textContent || '').trim() : '';
+    }""")
+
+
+def box(page, selector):
+    return page.evaluate("""(selector) => {
+        const el = document.querySelector('bagou-chat').shadowRoot.querySelector(selector);
+        const r = el.getBoundingClientRect();
+        return {top: r.top, height: r.height, bottom: r.bottom, width: r.width};
+    }""", selector)
+
+
+def axe_violations(page) -> list[str]:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_A_AA}})
+    return [f"{v['id']}: {v['help']} → {[n['target'] for n in v['nodes']]}"
+            for v in results.response["violations"]]
+
+
+def keep(name, measured):
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTEFACTS / "widget-phone.json"
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    kept[name] = measured
+    path.write_text(json.dumps(kept, indent=2, ensure_ascii=False))
+    print(name, measured)
+
+
+# --- room for the conversation ----------------------------------------------------
+
+def test_on_a_phone_the_header_is_one_line_and_the_conversation_gets_the_room(gateway, phone):
+    open_widget(phone, gateway)
+    viewport = phone.viewport_size
+    panel, head, conversation = box(phone, ".panel"), box(phone, ".head"), box(phone, ".log")
+    title = box(phone, ".title")
+    share = conversation["height"] / viewport["height"]
+    measured = {"viewport": f"{viewport['width']}x{viewport['height']}", "header_px": head["height"],
+                "conversation_px": conversation["height"], "conversation_share": round(share, 3),
+                "form_px": box(phone, ".ask")["height"]}
+    keep(f"welcome {measured['viewport']}", measured)
+    assert panel["height"] == viewport["height"] and panel["width"] == viewport["width"]
+    # One line: the title, « Menu » and « Fermer » side by side, 44 px targets.
+    assert head["height"] <= 64, measured
+    assert title["height"] <= 30, measured
+    for name in (LABELS["menu"], LABELS["fermer"]):
+        target = dialog(phone).get_by_role("button", name=name, exact=True).bounding_box()
+        assert target["y"] < head["bottom"] and target["height"] >= 44 and target["width"] >= 44
+    assert share >= 0.6, measured
+    # The tools are folded: none of them takes room until « Menu » is pressed.
+    for name in (LABELS["recommencer"], LABELS["reglages"], LABELS["verifier_badge"]):
+        expect(dialog(phone).get_by_role("button", name=name)).to_be_hidden()
+    # No sideways scrolling.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert phone.evaluate("document.querySelector('bagou-chat').shadowRoot.querySelector('.panel').scrollWidth") \
+        <= viewport["width"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(ARTEFACTS / f"widget-phone-{measured['viewport']}-accueil.png"))
+
+    ask(phone, "Comment partager mon badge ?")
+    conversation = box(phone, ".log")
+    keep(f"answer {measured['viewport']}", {"conversation_px": conversation["height"],
+                                             "conversation_share": round(conversation["height"] / viewport["height"], 3)})
+    assert conversation["height"] / viewport["height"] >= 0.6
+    phone.screenshot(path=str(ARTEFACTS / f"widget-phone-{measured['viewport']}-reponse.png"))
+    assert axe_violations(phone) == []
+
+
+# --- the menu -----------------------------------------------------------------------
+
+def test_the_menu_with_the_keyboard_only(gateway, phone):
+    open_widget(phone, gateway)
+    menu = menu_button(phone)
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    for _ in range(10):
+        phone.keyboard.press("Shift+Tab")
+        if focused(phone) == LABELS["menu"]:
+            break
+    assert focused(phone) == LABELS["menu"]
+    phone.keyboard.press("Enter")
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    items = [LABELS["recommencer"], LABELS["verifier_badge"], LABELS["reglages"], LABELS["qui_a_fait"]]
+    order = []
+    for _ in items:
+        phone.keyboard.press("Tab")
+        order.append(focused(phone))
+    assert order == items  # right after « Menu », before « Fermer »
+    phone.keyboard.press("Tab")
+    assert focused(phone) == LABELS["fermer"]
+    assert axe_violations(phone) == []
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(ARTEFACTS / f"widget-phone-{phone.viewport_size['height']}-menu.png"))
+
+    # Esc folds the menu and gives the focus back to « Menu »; a second Esc closes the window.
+    phone.keyboard.press("Shift+Tab")
+    phone.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    assert focused(phone) == LABELS["menu"]
+    expect(dialog(phone).get_by_role("button", name=LABELS["recommencer"])).to_be_hidden()
+    phone.keyboard.press("Escape")
+    expect(dialog(phone)).to_be_hidden()
+    assert focused(phone) == LABELS["lanceur"]
+
+    # « Réglages » in the menu: the text size, by keyboard.
+    phone.keyboard.press("Enter")
+    menu_button(phone).press("Enter")
+    settings = dialog(phone).get_by_role("button", name=LABELS["reglages"])
+    settings.press("Enter")
+    bigger = dialog(phone).get_by_role("button", name=LABELS["texte_plus_grand"])
+    expect(bigger).to_be_visible()
+    bigger.press("Enter")
+    expect(phone.get_by_role("status")).to_have_text(MESSAGES["taille_texte"])
+    # « Recommencer » folds the menu and puts the focus in the field.
+    dialog(phone).get_by_role("button", name=LABELS["recommencer"]).press("Enter")
+    expect(menu_button(phone)).to_have_attribute("aria-expanded", "false")
+    expect(phone.get_by_role("textbox", name=LABELS["question"])).to_be_focused()
+
+
+def test_the_menu_by_touch_and_the_credits_of_the_pictograms(gateway, touch_phone):
+    page = touch_phone
+    open_widget(page, gateway)
+    menu_button(page).tap()
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "true")
+    check = dialog(page).get_by_role("button", name=LABELS["verifier_badge"], exact=True)
+    expect(check).to_be_visible()
+    assert check.bounding_box()["height"] >= 44
+    # A tap on the conversation folds the menu.
+    log(page).tap(position={"x": 20, "y": 300})
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "false")
+
+    menu_button(page).tap()
+    dialog(page).get_by_role("button", name=LABELS["qui_a_fait"]).tap()
+    expect(menu_button(page)).to_have_attribute("aria-expanded", "false")
+    credits = log(page).locator(".message.bot").last
+    expect(credits).to_contain_text(MESSAGES["credits"].split("\n")[0])
+    openmoji = credits.get_by_role("link", name=LABELS['site_openmoji'])
+    expect(openmoji).to_have_attribute("href", "https://openmoji.org/")
+    licence = credits.get_by_role("link", name=LABELS['licence_images'])
+    expect(licence).to_have_attribute("href", "https://creativecommons.org/licenses/by-sa/4.0/")
+
+
+# --- the first message ----------------------------------------------------------------
+
+def test_the_first_message_says_the_truth(gateway, phone):
+    open_widget(phone, gateway)
+    welcome = log(phone).locator(".message.bot").first
+    lines = welcome.locator(".text").inner_text().split("\n")
+    assert lines == [
+        "Bonjour, je suis Bagou.",
+        "Je suis un programme.",
+        "Je réponds à vos questions sur les Open Badges.",
+        "Je garde vos messages pendant 3 mois.",  # BAGOU_RETENTION_DAYS=90
+        "Dans ces messages, je cache les adresses e-mail et les numéros de téléphone.",
+        "Pour parler à une personne, appelez La Passerelle au 02 00 00 00 00.",
+        "Choisissez un sujet ou écrivez votre question.",
+    ]
+    privacy = welcome.get_by_role("link", name=LABELS['page_donnees'])
+    expect(privacy).to_have_attribute("href", PRIVACY)
+    expect(privacy).to_have_attribute("target", "_blank")
+
+
+# --- pictograms and the two kinds of buttons -------------------------------------------
+
+def test_pictograms_help_the_text_and_questions_differ_from_pages(gateway, phone):
+    open_widget(phone, gateway)
+    # The theme buttons of the first message: a pictogram beside the words, alt="".
+    suggestions = log(phone).get_by_role("group", name=LABELS["questions"]).first
+    buttons = suggestions.get_by_role("button")
+    expect(buttons).to_have_count(len(TEXTS["suggestions"]))
+    for index, title in enumerate(TEXTS["suggestions"]):
+        button = buttons.nth(index)
+        expect(button).to_have_accessible_name(title)
+        expect(button.locator("img")).to_have_attribute("alt", "")
+
+    answer = ask(phone, "Comment partager mon badge ?")
+    assert answer["topic"] == "partager_badge"
+    assert answer["pictogram"] == {"id": "partager", "url": "widget/pictogrammes/partager.svg",
+                                   "name": "Partager"}
+    last = log(phone).locator(".message.bot").last
+    theme = last.locator(".theme")
+    expect(theme).to_have_text("Partager")  # the word is written beside the picture
+    picture = theme.locator("img")
+    expect(picture).to_have_attribute("alt", "")
+    assert picture.evaluate("img => img.complete && img.naturalWidth > 0")  # the file is there
+    served = httpx.get(f"{gateway}/widget/pictogrammes/partager.svg")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/svg+xml"
+
+    # At most three questions, in a group that says what they are; the page apart.
+    questions = last.get_by_role("group", name=LABELS["questions"])
+    expect(questions.get_by_role("button")).to_have_count(3)
+    expect(questions.get_by_role("button").first).to_have_accessible_name("Mettre un badge sur LinkedIn")
+    pages = last.get_by_role("list", name=LABELS["liens"])
+    link = pages.get_by_role("link", name=re.compile(r"^Open Badge Passport ?, " + LABELS['nouvel_onglet'] + "$"))
+    expect(link).to_have_attribute("href", "https://openbadgepassport.com/")
+    expect(questions.get_by_role("link")).to_have_count(0)
+    # They look different: a round-ended button against an underlined link.
+    question_style = questions.get_by_role("button").first.evaluate(
+        "b => [getComputedStyle(b).borderTopLeftRadius, getComputedStyle(b).textDecorationLine]")
+    link_style = link.evaluate(
+        "a => [getComputedStyle(a).borderTopLeftRadius, getComputedStyle(a).textDecorationLine]")
+    assert question_style != link_style and link_style[1] == "underline"
+
+    # After a reload, the history gives the pictogram back.
+    phone.reload()
+    expect(log(phone).locator(".message.bot").last.locator(".theme")).to_have_text("Partager")
