@@ -1,16 +1,38 @@
 """The action server: `python -m actions.server [rasa-sdk's options, e.g. --port 5055]`.
 
 It installs the log filter (bot/log_safety.py: no secret and no e-mail address in any
-log line), then runs rasa-sdk's own server on the `actions` package. rasa-sdk answers
-from Sanic worker processes that it spawns, and a spawned process runs its parent's
-main module again, but not its `if __name__ == "__main__"` block (nor a package's
-__main__.py at all): so the filter is installed at the top of this module, the entry
-point of every process of the action server, and importing `actions` installs nothing.
+log line) and the token check (below), then runs rasa-sdk's own server on the `actions`
+package. rasa-sdk answers from Sanic worker processes that it spawns, and a spawned
+process runs its parent's main module again, but not its `if __name__ == "__main__"`
+block (nor a package's __main__.py at all): so both are installed at the top of this
+module, the entry point of every process of the action server, and importing `actions`
+installs nothing.
+
+The token: rasa-sdk runs any action for anyone who can post to it, with the tracker
+the caller sends: any local process could post a forged tracker (a learner's identity
+in its metadata) and read that learner's badges. So every request but GET /health must
+carry BAGOU_ACTIONS_TOKEN in the X-Bagou-Actions-Token header: Rasa sends it
+(endpoints.yml, action_endpoint.headers), the launcher and the containers give both the
+same value. Without it the answer is 401 and no action runs; with no token configured,
+every call is refused (and the log says so once per process).
 """
+
+import hmac
+import logging
+import os
+
+import pluggy
 
 from bot import log_safety
 from bot.obf import get_obf_settings
 from bot.settings import get_settings
+
+TOKEN_HEADER = "X-Bagou-Actions-Token"
+TOKEN_VAR = "BAGOU_ACTIONS_TOKEN"
+OPEN_PATHS = ("/health",)  # says only that the server answers: the probes need no token
+
+logger = logging.getLogger(__name__)
+hookimpl = pluggy.HookimplMarker("rasa_sdk")
 
 
 def install_log_filter() -> None:
@@ -19,7 +41,41 @@ def install_log_filter() -> None:
     log_safety.install(get_settings(), obf_settings=get_obf_settings)
 
 
+class TokenCheck:
+    """rasa-sdk's plugin hook (rasa_sdk/plugin.py): a request middleware on its app."""
+
+    def __init__(self, token: str):
+        self.token = token.encode()
+
+    def authorised(self, given: str | None) -> bool:
+        return bool(self.token) and hmac.compare_digest((given or "").encode(), self.token)
+
+    @hookimpl
+    def attach_sanic_app_extensions(self, app) -> None:
+        from sanic import response
+
+        if not self.token:
+            logger.error("%s is not set: the action server refuses every call.", TOKEN_VAR)
+
+        @app.on_request
+        async def check_token(request):
+            if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
+                return None
+            if not self.authorised(request.headers.get(TOKEN_HEADER)):
+                return response.json({"error": "unauthorised"}, status=401)
+            return None
+
+
+def install_token_check() -> None:
+    from rasa_sdk.plugin import plugin_manager
+
+    manager = plugin_manager()
+    if not any(isinstance(p, TokenCheck) for p in manager.get_plugins()):
+        manager.register(TokenCheck(os.environ.get(TOKEN_VAR, "")))
+
+
 install_log_filter()
+install_token_check()
 
 
 def main(argv: list[str] | None = None) -> None:

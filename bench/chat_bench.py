@@ -205,7 +205,8 @@ def start_stack(resources: ExitStack, work: Path, **overrides) -> tuple[Stack, f
     return stack, time.perf_counter() - started
 
 
-def start_default_rasa(resources: ExitStack, work: Path, actions_url: str) -> tuple[Target, float]:
+def start_default_rasa(resources: ExitStack, work: Path, actions_url: str,
+                       actions_token: str) -> tuple[Target, float]:
     """One plain `rasa run`: Rasa's REST channel, in-memory stores, our action server."""
     import subprocess
 
@@ -219,7 +220,8 @@ def start_default_rasa(resources: ExitStack, work: Path, actions_url: str) -> tu
          "--endpoints", "endpoints.yml"],
         # As a team would first run it: without our one-thread setting of the numeric
         # libraries (bot/ops/training.py), which is one of the ideas measured.
-        cwd=PROJECT_ROOT, env={k: v for k, v in rasa_env(BAGOU_ACTIONS_URL=actions_url).items()
+        cwd=PROJECT_ROOT, env={k: v for k, v in rasa_env(BAGOU_ACTIONS_URL=actions_url,
+                                                        BAGOU_ACTIONS_TOKEN=actions_token).items()
                                if k not in ONE_MATH_THREAD},
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     resources.callback(lambda: (process.terminate(), process.wait(30)))
@@ -348,8 +350,8 @@ def main() -> None:
         actions = Stack(throwaway_settings(work / "baseline"))
         actions.start("actions")
         resources.callback(actions.stop)
-        default, cold["rasa run (default)"] = start_default_rasa(resources, work,
-                                                                 actions.settings.actions_url)
+        default, cold["rasa run (default)"] = start_default_rasa(
+            resources, work, actions.settings.actions_url, actions.actions_token)
         default.processes["actions"] = actions.pids()["actions"]
         measure(default)
     with ExitStack() as resources:

@@ -5,9 +5,9 @@ One place: a log record factory (`logging.setLogRecordFactory`), so every record
 every logger is cleaned when it is made, whatever handler or formatter prints it later
 (uvicorn's, Sanic's in rasa-sdk, pytest's). It masks:
 
-- the known secret values: BAGOU_RASA_TOKEN, BAGOU_SECRET_KEY (or the key file),
-  the site secrets of BAGOU_SITE_SECRETS, OBF_CLIENT_SECRET, the passwords in the
-  database, tracker store, lock store and rate limit URLs (8 signs or more: shorter
+- the known secret values: BAGOU_RASA_TOKEN, BAGOU_ACTIONS_TOKEN, BAGOU_SECRET_KEY (or
+  the key file), the site secrets of BAGOU_SITE_SECRETS, OBF_CLIENT_SECRET, the passwords in
+  the database, tracker store, lock store and rate limit URLs (8 signs or more: shorter
   values would mask ordinary words);
 - e-mail addresses, also URL-encoded (`lea%40example.org`), and phone numbers
   (bot.privacy);
@@ -23,6 +23,7 @@ A traceback is formatted and cleaned at once (`exc_text`, which formatters reuse
 """
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -110,7 +111,9 @@ def url_password(url: str) -> str | None:
 
 def settings_secrets(settings) -> list[str]:
     """The secret values of the gateway's settings (bot.settings.Settings)."""
-    values = [settings.rasa_token, settings.secret_key, *settings.site_secrets.values()]
+    values = [settings.rasa_token, settings.secret_key, *settings.site_secrets.values(),
+              # Rasa → action server (actions/server.py; not a gateway setting).
+              os.environ.get("BAGOU_ACTIONS_TOKEN", "")]
     for name in ("database_url", "rasa_tracker_url", "rasa_lock_url", "rate_limit_url"):
         values.append(url_password(str(getattr(settings, name, "") or "")))
     try:

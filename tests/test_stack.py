@@ -300,6 +300,35 @@ def test_action_server_not_answering_gives_a_falc_apology_then_recovers(running_
     assert running_bagou.chat("Que sais-tu faire ?").json()["topic"] == "aide"
 
 
+def test_a_dead_action_server_worker_is_restarted_and_the_chat_answers_again(running_bagou):
+    """rasa-sdk serves from a Sanic worker; its parent keeps the port when the worker
+    dies. `bagou run` sees it by the health check (not the process) and restarts it."""
+    (server,) = children(running_bagou, "actions.server")
+    (worker,) = [c for c in server.children() if any(
+        conn.status == psutil.CONN_LISTEN for conn in c.net_connections("tcp"))]
+    worker.kill()
+    worker.wait(10)
+    assert server.is_running()
+    down = running_bagou.chat("Que sais-tu faire ?")
+    assert down.status_code == 503
+    assert down.json()["replies"][0]["text"] == text("assistant_indisponible")
+    assert httpx.get(running_bagou.url + "/health", timeout=10).json()["actions"] is False
+
+    def answered():
+        try:
+            answer = running_bagou.chat("Que sais-tu faire ?")
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200 and answer.json()["topic"] == "aide"
+
+    deadline = time.monotonic() + 120  # the bound: 10 s of silence, then a restart
+    while not answered():
+        assert time.monotonic() < deadline, running_bagou.output.read_text()
+        time.sleep(0.5)
+    assert "actions ne répond plus. Redémarrage 1 sur 3" in running_bagou.output.read_text()
+    running_bagou.wait_healthy()
+
+
 def test_an_adviser_asks_bagou_from_the_console_interview_page(running_bagou):
     """The console's interview page binds its chat to the signed-in adviser: the quick
     buttons get their FAQ answers from the real model, and « what can you do » is told

@@ -155,7 +155,9 @@ def test_rasa_stores_are_written_without_their_passwords(tmp_path):
     assert topology_error(settings) is None
     path, env = rasa_endpoints(settings, tmp_path)
     endpoints = yaml.safe_load(path.read_text())
-    assert endpoints["action_endpoint"] == {"url": "${BAGOU_ACTIONS_URL}/webhook"}
+    assert endpoints["action_endpoint"] == {
+        "url": "${BAGOU_ACTIONS_URL}/webhook",
+        "headers": {"X-Bagou-Actions-Token": "${BAGOU_ACTIONS_TOKEN}"}}
     assert endpoints["tracker_store"] == {
         "type": "SQL", "dialect": "postgresql", "url": "db.local", "port": 5433, "db": "rasa",
         "username": "bagou", "password": "${BAGOU_RASA_TRACKER_PASSWORD}"}

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot import log_safety
 from bot.obf import get_obf_settings
 from bot.ops.evaluation import evaluate
-from bot.ops.supervisor import Stack, StackError
+from bot.ops.supervisor import HealthWatch, Stack, StackError
 from bot.ops.training import ensure_model
 from bot.settings import Settings
 
@@ -29,7 +29,7 @@ STARTUP_TIMEOUT = 600  # seconds; Rasa loads TensorFlow and spaCy in about 40 s 
 
 
 class RestartBudget:
-    """A crashed part is restarted, but not forever: 3 times in 5 minutes at most."""
+    """A crashed or silent part is restarted, but not forever: 3 times in 5 minutes at most."""
 
     def __init__(self, limit: int = 3, window: float = 300):
         self.limit, self.window = limit, window
@@ -40,6 +40,10 @@ class RestartBudget:
         recent = [t for t in self.times.get(name, []) if now - t < self.window]
         self.times[name] = recent + [now]
         return len(recent) < self.limit
+
+    def count(self, name: str) -> int:
+        """Restarts of `name` in the current window, this one included."""
+        return len(self.times.get(name, []))
 
 
 def run(settings: Settings) -> int:
@@ -73,14 +77,23 @@ def run(settings: Settings) -> int:
         if not stopping:
             print(f"\nBagou est prêt : {settings.public_url}", flush=True)
             print(f"Journaux : {settings.log_dir}. Arrêt : Ctrl-C.", flush=True)
+        # Supervised by process and by health: a part whose process stopped, or that
+        # stopped answering its health check (a dead Sanic worker under a living parent,
+        # a frozen process), is restarted (bot/ops/supervisor.py, HealthWatch).
+        watch = HealthWatch(stack)
         while not stopping:
-            if dead := stack.dead():
-                if not restarts.allow(dead):
-                    print(f"{dead} s'arrête sans cesse, voir {settings.log_dir}. Arrêt de Bagou.",
-                          file=sys.stderr)
+            dead = stack.dead()
+            silent = None if dead else watch.check()
+            if failed := dead or silent:
+                if not restarts.allow(failed):
+                    print(f"{failed} s'arrête sans cesse, voir {settings.log_dir}. "
+                          "Arrêt de Bagou.", file=sys.stderr)
                     return 1
-                print(f"{dead} s'est arrêté. Redémarrage…", file=sys.stderr, flush=True)
-                stack.restart(dead)
+                why = "s'est arrêté" if dead else "ne répond plus"
+                print(f"{failed} {why}. Redémarrage {restarts.count(failed)} sur "
+                      f"{restarts.limit} en {restarts.window / 60:.0f} minutes…",
+                      file=sys.stderr, flush=True)
+                stack.restart(failed)
             time.sleep(0.5)
         return 0
     finally:

@@ -22,6 +22,9 @@ from bot.settings import PROJECT_ROOT, Settings
 from rasa_ext.stores import LOCK_LIFETIME_VAR, lock_lifetime, rasa_endpoints, topology_error
 
 
+ACTIONS_TOKEN_VAR = "BAGOU_ACTIONS_TOKEN"
+
+
 class StackError(RuntimeError):
     pass
 
@@ -79,6 +82,9 @@ class Stack:
             raise StackError(error)
         if not self.settings.rasa_token:
             self.settings.rasa_token = secrets.token_urlsafe(32)
+        # Rasa → action server (actions/server.py): BAGOU_ACTIONS_TOKEN, or a random one
+        # per run. Not a gateway setting: the gateway never calls an action.
+        self.actions_token = os.environ.get(ACTIONS_TOKEN_VAR) or secrets.token_urlsafe(32)
         # The in-memory stores (endpoints.yml), or Rasa's shared stores in a generated
         # file next to the logs; store passwords go in the Rasa processes' environment.
         self.endpoints, self._store_secrets = rasa_endpoints(self.settings,
@@ -94,6 +100,7 @@ class Stack:
         return rasa_env(
             **extra,
             BAGOU_RASA_TOKEN=s.rasa_token,
+            **{ACTIONS_TOKEN_VAR: self.actions_token},
             BAGOU_ACTIONS_URL=s.actions_url,
             BAGOU_HOST=s.host,
             BAGOU_PORT=str(s.port),
@@ -166,6 +173,7 @@ class Stack:
         chosen = {n: p for n, p in self.processes.items() if not names or n in names}
         for process in chosen.values():
             _signal_group(process, signal.SIGTERM)
+            _signal_group(process, signal.SIGCONT)  # a frozen (SIGSTOP) part gets it too
         deadline = time.monotonic() + grace
         for process in chosen.values():
             try:
@@ -180,8 +188,73 @@ class Stack:
         self.stop(name)
         self.start(name)
 
+    def health_urls(self) -> dict[str, str]:
+        """What proves that a part answers, not only that its process lives: a request
+        that its serving process handles. rasa-sdk serves from a Sanic worker that its
+        main process spawns: when the worker dies, the main process lives on and keeps
+        the port, and only a request tells (issue 24). Rasa: its root route."""
+        s = self.settings
+        urls = {name: f"http://127.0.0.1:{port}/"
+                for name, port in zip(rasa_names(s), s.rasa_ports)}
+        urls["actions"] = f"http://127.0.0.1:{s.actions_port}/health"
+        return urls
+
     def pids(self) -> dict[str, int]:
         return {n: p.pid for n, p in self.processes.items()}
+
+
+class HealthWatch:
+    """Which part of a running stack stopped answering its health check: `check()` probes
+    each part (Stack.health_urls) and names one that has not answered for
+    `unhealthy_after` seconds, every probe failing (at least `min_failures` of them).
+
+    A part is watched once it has answered since it (re)started: Rasa takes 40 s and
+    more to load its model, and the start-up has its own timeout. A part that never
+    answers within `startup_grace` seconds of its start is named too.
+
+    Why 10 s: a busy Rasa answers its root route between turns, and the gateway gives up
+    on a turn after BAGOU_RASA_TIMEOUT (10 s); a restart of Rasa costs its model loading
+    (about 40 s), so a slow moment must not trigger one. A dead worker never answers."""
+
+    def __init__(self, stack: Stack, unhealthy_after: float = 10, min_failures: int = 3,
+                 probe_timeout: float = 2, startup_grace: float = 600, interval: float = 1):
+        self.stack, self.interval, self._last = stack, interval, float("-inf")
+        self.unhealthy_after, self.min_failures = unhealthy_after, min_failures
+        self.probe_timeout, self.startup_grace = probe_timeout, startup_grace
+        self._state: dict[str, dict] = {}  # by part: its pid, first failure, failures …
+
+    def answers(self, name: str) -> bool:
+        try:
+            return httpx.get(self.stack.health_urls()[name],
+                             timeout=self.probe_timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def check(self) -> str | None:
+        now = time.monotonic()
+        if now - self._last < self.interval:  # one probe of each part a second at most
+            return None
+        self._last = now
+        for name, pid in self.stack.pids().items():
+            if name not in self.stack.health_urls():
+                continue
+            state = self._state.get(name)
+            if state is None or state["pid"] != pid:  # new, or restarted
+                state = self._state[name] = {"pid": pid, "started": now, "seen": False,
+                                             "since": None, "failures": 0}
+            if self.answers(name):
+                state.update(seen=True, since=None, failures=0)
+                continue
+            if not state["seen"]:
+                if now - state["started"] > self.startup_grace:
+                    return name
+                continue
+            state["since"] = state["since"] or now
+            state["failures"] += 1
+            if (state["failures"] >= self.min_failures
+                    and time.monotonic() - state["since"] >= self.unhealthy_after):
+                return name
+        return None
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

@@ -42,6 +42,8 @@ def main() -> None:
         fail("BAGOU_RASA_TOKEN is not set: the gateway could not talk to this engine.")
     if not env.get("BAGOU_ACTIONS_URL"):
         fail("BAGOU_ACTIONS_URL is not set (the action server, e.g. http://actions:5055).")
+    if not env.get("BAGOU_ACTIONS_TOKEN"):
+        fail("BAGOU_ACTIONS_TOKEN is not set: the action server would refuse every call.")
     tracker_url = env.get("BAGOU_RASA_TRACKER_URL", "")
     lock_url = env.get("BAGOU_RASA_LOCK_URL", "")
     if not (tracker_url and lock_url):

@@ -1,0 +1,112 @@
+"""The action server alone (no Rasa): it runs actions only for calls that carry the
+shared token (actions/server.py), and the supervisor sees it stop answering even when
+only its Sanic worker died (bot/ops/supervisor.py, HealthWatch)."""
+
+import time
+
+import httpx
+import psutil
+import pytest
+
+from actions.server import TOKEN_HEADER
+from bot.ops.supervisor import HealthWatch, Stack, free_port
+from bot.settings import Settings
+
+LEA = "lea.martin@example.org"
+
+
+def wait_until(condition, what: str, timeout: float = 60):
+    """Polls `condition` until it is true; fails after `timeout` s (a bound, not a measure)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not {what} after {timeout} s")
+
+
+@pytest.fixture
+def action_server(tmp_path):
+    settings = Settings(rasa_port=free_port(), actions_port=free_port(), port=free_port(),
+                        log_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'bagou.db'}",
+                        rasa_token="t")
+    stack = Stack(settings)  # makes a random actions token, as `bagou run` does
+    stack.start("actions")
+    url = f"http://127.0.0.1:{settings.actions_port}"
+
+    def answers():
+        try:
+            return httpx.get(url + "/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_until(answers, "answering", timeout=120)
+        yield stack, url
+    finally:
+        stack.stop()
+
+
+def action_call(action: str) -> dict:
+    """What Rasa posts, forged: a learner's identity in the latest message's metadata."""
+    message = {"text": "mes badges", "intent": {"name": "mes_badges", "confidence": 1.0},
+               "entities": [], "metadata": {"identity": {"kind": "learner", "email": LEA,
+                                                          "name": "Léa Martin"}}}
+    return {"next_action": action, "sender_id": "forged", "version": "3.6.21",
+            "tracker": {"sender_id": "forged", "slots": {}, "latest_message": message,
+                        "events": [{"event": "user", "text": "mes badges",
+                                    "parse_data": message, "metadata": message["metadata"]}],
+                        "paused": False, "followup_action": None, "active_loop": {},
+                        "latest_action_name": "action_listen"},
+            "domain": {"version": "3.1", "slots": {}, "responses": {}, "actions": [action],
+                       "intents": [], "entities": [], "forms": {}}}
+
+
+def test_a_forged_tracker_without_the_token_is_refused(action_server):
+    stack, url = action_server
+    token = stack.actions_token
+    assert len(token) >= 32
+    for headers in ({}, {TOKEN_HEADER: ""}, {TOKEN_HEADER: "not-" + token}):
+        refused = httpx.post(url + "/webhook", json=action_call("action_mes_badges"),
+                             headers=headers, timeout=10)
+        assert refused.status_code == 401, refused.text
+        assert LEA not in refused.text and "badge" not in refused.text.lower()
+        assert httpx.get(url + "/actions", headers=headers, timeout=10).status_code == 401
+    # The probes need no token, and say nothing but that the server answers.
+    assert httpx.get(url + "/health", timeout=10).json() == {"status": "ok"}
+    # With the token (as Rasa sends it, endpoints.yml), the action runs.
+    done = httpx.post(url + "/webhook", json=action_call("action_aide"),
+                      headers={TOKEN_HEADER: token}, timeout=30)
+    assert done.status_code == 200, done.text
+    assert done.json()["responses"]
+
+
+def test_rasa_sends_the_token_in_the_header_the_action_server_checks():
+    import yaml
+
+    from rasa_ext.stores import ENDPOINTS
+
+    endpoint = yaml.safe_load(ENDPOINTS.read_text())["action_endpoint"]
+    assert endpoint["headers"] == {TOKEN_HEADER: "${BAGOU_ACTIONS_TOKEN}"}
+
+
+def serving_children(parent: psutil.Process) -> list[psutil.Process]:
+    """The Sanic worker: the child that listens (the others are multiprocessing's
+    resource tracker and Sanic's worker manager)."""
+    return [c for c in parent.children() if any(
+        conn.status == psutil.CONN_LISTEN for conn in c.net_connections("tcp"))]
+
+
+def test_a_dead_worker_under_a_living_parent_is_seen_and_restarted(action_server):
+    stack, url = action_server
+    watch = HealthWatch(stack, unhealthy_after=3, probe_timeout=1, interval=0.2)
+    assert watch.check() is None  # answers: watched from now on
+    parent = psutil.Process(stack.pids()["actions"])
+    (worker,) = wait_until(lambda: serving_children(parent), "a worker")
+    worker.kill()  # SIGKILL of the Sanic worker only; its parent keeps the port
+    worker.wait(10)
+    assert parent.is_running() and stack.dead() is None  # the process check sees nothing
+    assert wait_until(watch.check, "seen as silent") == "actions"
+    stack.restart("actions")
+    wait_until(lambda: watch.answers("actions"), "answering again", timeout=120)
+    assert watch.check() is None
