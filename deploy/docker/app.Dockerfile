@@ -63,6 +63,8 @@ COPY actions actions
 COPY rasa_ext/__init__.py rasa_ext/stores.py rasa_ext/
 COPY falc falc
 COPY widget widget
+# The course in the chat (formation/): the action server and the console's dashboard read it.
+COPY formation formation
 COPY topics.yml parcours.yml glossaire.yml lieux.yml ./
 COPY deploy/docker/healthcheck.py deploy/docker/migrate.py deploy/docker/purge_rasa_tracker.py /opt/bagou/
 RUN printf '#!/bin/sh\nexec python -m bot.ops.cli "$@"\n' > /opt/venv/bin/bagou \
