@@ -362,3 +362,119 @@ def test_pictograms_help_the_text_and_questions_differ_from_pages(gateway, phone
     # After a reload, the history gives the pictogram back.
     phone.reload()
     expect(log(phone).locator(".message.bot").last.locator(".theme")).to_have_text("Partager")
+
+
+# --- other screens, zoom, narrow phones ----------------------------------------------
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 800}],
+                         ids=["390x844", "desktop"])
+def test_other_screens_keep_the_room_and_the_menu(gateway, browser, viewport):
+    page = new_page(browser, viewport)
+    try:
+        open_widget(page, gateway)
+        ask(page, "Comment partager mon badge ?")
+        head, conversation, panel = box(page, ".head"), box(page, ".log"), box(page, ".panel")
+        name = f"{viewport['width']}x{viewport['height']}"
+        keep(f"answer {name}", {"header_px": head["height"], "conversation_px": conversation["height"],
+                                "conversation_share_of_window": round(conversation["height"] / panel["height"], 3),
+                                "window_px": panel["height"]})
+        # One line on a phone; on a desktop the window is wider than the title needs less.
+        assert head["height"] <= (64 if viewport["width"] < 480 else 80)
+        # A phone gives the whole screen; a desktop a window, most of it for the conversation.
+        assert conversation["height"] / panel["height"] >= 0.6
+        menu_button(page).click()
+        expect(dialog(page).get_by_role("button", name=LABELS["verifier_badge"])).to_be_visible()
+        assert axe_violations(page) == []
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / f"widget-{name}-menu.png"))
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+
+
+def sideways(page) -> dict:
+    """How far anything of the widget reaches past the right edge of the screen."""
+    return page.evaluate("""() => {
+        const root = document.querySelector('bagou-chat').shadowRoot;
+        const panel = root.querySelector('.panel');
+        const widest = Math.max(...[...root.querySelectorAll('.panel *')]
+            .filter((el) => el.getClientRects().length).map((el) => el.getBoundingClientRect().right));
+        return {page: document.documentElement.scrollWidth - innerWidth,
+                panel: panel.scrollWidth - panel.clientWidth, widest: widest - innerWidth};
+    }""")
+
+
+# 320 px wide, and a 1280 × 800 screen zoomed to 200 % (640 × 400 CSS pixels).
+@pytest.mark.parametrize("viewport", [{"width": 320, "height": 568}, {"width": 640, "height": 400}],
+                         ids=["320x568", "zoom-200"])
+def test_no_sideways_scrolling_at_320_px_and_200_percent_zoom(gateway, browser, viewport):
+    page = new_page(browser, viewport)
+    try:
+        open_widget(page, gateway)
+        assert max(sideways(page).values()) <= 0, sideways(page)
+        ask(page, "Comment partager mon badge ?")
+        assert max(sideways(page).values()) <= 0, sideways(page)
+        menu_button(page).click()
+        dialog(page).get_by_role("button", name=LABELS["reglages"]).click()
+        expect(dialog(page).get_by_role("button", name=LABELS["texte_plus_grand"])).to_be_visible()
+        assert max(sideways(page).values()) <= 0, sideways(page)
+        # The field and « Envoyer » stay on the screen while the window scrolls.
+        page.keyboard.press("Escape")
+        for name in (LABELS["envoyer"],):
+            target = dialog(page).get_by_role("button", name=name, exact=True).bounding_box()
+            assert 0 <= target["y"] and target["y"] + target["height"] <= viewport["height"]
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / f"widget-{viewport['width']}x{viewport['height']}.png"))
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+
+
+# --- a hostile host page ---------------------------------------------------------------
+
+HOSTILE_CSS = """
+html { font-size: 40px; }
+* { font-style: italic !important; text-transform: uppercase !important;
+    letter-spacing: 6px !important; line-height: 1 !important; font-family: serif !important;
+    box-sizing: content-box !important; }
+button, img, div, p, ul, li { margin: 30px !important; padding: 20px !important;
+    border: 5px dotted red !important; width: 500px !important; display: block !important; }
+[hidden] { display: block !important; }
+img { width: 400px !important; height: 400px !important; }
+section, header, form { position: static !important; }
+"""
+
+
+def test_the_widget_keeps_working_on_a_page_with_hostile_styles(gateway, phone):
+    page = f"""<!doctype html><html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Page hostile</title><style>{HOSTILE_CSS}</style>
+<script src="/widget/bagou.js" defer></script></head>
+<body><h1>Une page avec des styles bizarres</h1><bagou-chat></bagou-chat></body></html>"""
+    phone.route(f"{gateway}/hostile", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8", body=page))
+    open_widget(phone, f"{gateway}/hostile")
+    ask(phone, "Comment partager mon badge ?")
+    style = log(phone).locator(".message.bot").last.locator(".text").evaluate("""el => {
+        const s = getComputedStyle(el);
+        return {style: s.fontStyle, transform: s.textTransform, spacing: s.letterSpacing,
+                size: parseFloat(s.fontSize), line: parseFloat(s.lineHeight), family: s.fontFamily};
+    }""")
+    assert style["style"] == "normal" and style["transform"] == "none", style
+    assert style["spacing"] == "normal" and style["size"] >= 18, style
+    assert style["line"] == pytest.approx(1.5 * style["size"], abs=0.5), style
+    assert "sans-serif" in style["family"], style
+    viewport = phone.viewport_size
+    head, conversation = box(phone, ".head"), box(phone, ".log")
+    assert head["height"] <= 64 and conversation["height"] / viewport["height"] >= 0.6
+    picture = log(phone).locator(".message.bot").last.locator(".theme img").bounding_box()
+    assert picture["width"] == 32 and picture["height"] == 32
+    # The page itself scrolls sideways (its own styles); the widget does not.
+    reach = sideways(phone)
+    assert reach["panel"] <= 0 and reach["widest"] <= 0, reach
+    menu_button(phone).click()
+    expect(dialog(phone).get_by_role("button", name=LABELS["recommencer"])).to_be_visible()
+    phone.keyboard.press("Escape")
+    expect(dialog(phone).get_by_role("button", name=LABELS["recommencer"])).to_be_hidden()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(ARTEFACTS / f"widget-hostile-{viewport['width']}x{viewport['height']}.png"))
