@@ -29,8 +29,12 @@ from bot.http.body_limit import BodyLimitMiddleware
 from bot.http.header_limit import HeaderLimitMiddleware
 from bot.http.rate_limit import RateLimitMiddleware, RateLimits
 from bot.http.security_headers import SecurityHeadersMiddleware
-from bot.lti.config import platform_origins
-from bot.lti.routes import make_router as lti_router
+from bot.lti.adapter import DbStorage
+from bot.lti.deps import LtiTool
+from bot.lti.keyset import PlatformKeys
+from bot.lti.registrations import registrations_source
+from bot.lti.registry import LtiRegistry
+from bot.lti.routes import router as lti_router
 from bot.obf.settings import get_obf_settings
 from bot.obf_sandbox.router import make_router as obf_sandbox_router
 from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
@@ -120,8 +124,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                       settings.public_base_url.rstrip("/")]))
     # The widget: its files and texts, history, feedback, and the demo site at /.
     app.include_router(widget_router(make_sessionmaker(engine), settings))
-    # Bagou as an LTI 1.3 tool of Moodle (bot/lti): /lti/login, /lti/launch, /lti/jwks.
-    app.include_router(lti_router(make_sessionmaker(engine), settings, chat.start_session))
+    # Bagou as an LTI 1.3 tool of Moodle (bot/lti): /lti/login, /lti/launch, /lti/jwks…
+    # Its registry of platforms (the JSON file, and the registrations made by Moodle),
+    # the platforms' key sets and its rate limit live on app.state.lti (bot/lti/deps.py).
+    app.state.lti = LtiTool(
+        settings=settings,
+        registry=LtiRegistry(settings, registrations_source(make_sessionmaker(engine))),
+        storage=DbStorage(make_sessionmaker(engine)),
+        keys=PlatformKeys(timeout=settings.lti_keyset_timeout),
+        start_session=chat.start_session,
+        send_first=lambda session_id, message: chat.handle(
+            ChatRequest(session_id=session_id, text=message)),
+        first_turn_timeout=settings.rasa_timeout,
+        limits=RateLimits(settings.rate_limit_url, "", settings.rate_limit_lti,
+                          namespace="bagou-lti") if settings.rate_limit_lti.strip() else None)
+    app.include_router(lti_router)
     # The console of advisers and editors (bot/console), at /conseiller.
     directories["obf"] = directory_factory(app, engine)
     app.include_router(console_router(make_sessionmaker(engine), settings, chat.start_session,
@@ -148,7 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost: every response gets its security headers, errors and refusals too.
     app.add_middleware(
         SecurityHeadersMiddleware,
-        frame_ancestors=lambda: [*platform_origins(settings.lti_config),
+        frame_ancestors=lambda: [*app.state.lti.registry.origins(),
                                  *settings.allowed_origin_list],
         public_https=settings.public_base_url.startswith("https://"))
 

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "bagou" / "lti"
     # How long a learner launched from Moodle stays identified in the chat.
     lti_identity_hours: float = Field(8, gt=0)
+    # Clock skew accepted on a launch's iat, nbf and exp (a Moodle whose clock runs a
+    # little ahead or behind); the id_token itself lives about a minute.
+    lti_clock_leeway: float = Field(10, ge=0, le=300)
+    # The platform's key set (Moodle's certs.php) is fetched within this many seconds,
+    # on the event loop, then kept (bot/lti/keyset.py).
+    lti_keyset_timeout: float = Field(3, gt=0, le=30)
+    # Requests to /lti/* per client address (« 300/minute »; empty: no limit). As high
+    # as the chat's: a whole class behind one address opens Bagou at the same time.
+    rate_limit_lti: str = "300/minute"
     # The gateway's address as browsers and Moodle see it (https://bagou.example.org),
     # when it sits behind a proxy. Empty: the address of the request.
     public_base_url: str = Field("", validation_alias="BAGOU_PUBLIC_URL")

@@ -3,17 +3,22 @@ its own RSA key, its JWKS served on loopback, id_tokens signed RS256 with Moodle
 Most tests run the gateway in-process (no Rasa); the last ones go through the real
 running Bagou, where a launched learner sees her sandbox badges."""
 
+import asyncio
 import json
+import logging
 import re
+import socket
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import jwt
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
@@ -22,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.app import create_app
 from bot.db.models import ChatSession
 from bot.lti.config import make_keys
+from bot.lti.keyset import KeySetError, PlatformKeys
 from bot.settings import Settings
 from bot.texts import text
 from tests.helpers.processes import start_bagou
@@ -39,58 +45,140 @@ def _rsa():
 
 
 class Platform:
-    """An LTI 1.3 platform: what Moodle does around a launch, with its JWKS on loopback."""
+    """An LTI 1.3 platform: what Moodle does around a launch, with its JWKS on loopback.
+    Its key set can hang (`jwks_delay`), rotate (`rotate()`) and say how long to keep it
+    (`cache_control`); it serves Moodle's OpenID configuration and registration endpoint
+    (dynamic registration), and counts what it receives."""
 
-    def __init__(self):
+    def __init__(self, issuer: str | None = None):
         self.key, self.kid = _rsa(), "moodle-key-" + uuid.uuid4().hex[:8]
-        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
-        jwks = json.dumps({"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]})
+        self.jwks_delay = 0.0
+        self.jwks_requests = 0
+        self.cache_control: str | None = None
+        self.registration_token = "jeton-" + uuid.uuid4().hex
+        self.registrations: list[dict] = []
+        platform = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                body = jwks.encode()
-                self.send_response(200 if self.path == "/mod/lti/certs.php" else 404)
+            def _send(self, status: int, data: object):
+                body = json.dumps(data).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if platform.cache_control and self.path == "/mod/lti/certs.php":
+                    self.send_header("Cache-Control", platform.cache_control)
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_GET(self):  # noqa: N802 - http.server's name
+                if self.path == "/mod/lti/certs.php":
+                    platform.jwks_requests += 1
+                    time.sleep(platform.jwks_delay)
+                    return self._send(200, platform.jwks())
+                if self.path == "/mod/lti/openid-configuration.php":
+                    return self._send(200, platform.openid_configuration())
+                return self._send(404, {})
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path != "/mod/lti/openid-registration.php":
+                    return self._send(404, {})
+                if self.headers.get("Authorization") != f"Bearer {platform.registration_token}":
+                    return self._send(401, {"error": "missing_registration_token"})
+                return self._send(*platform.register(json.loads(body)))
 
             def log_message(self, *_args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.jwks_url = f"http://127.0.0.1:{self.server.server_port}/mod/lti/certs.php"
+        self.base = f"http://127.0.0.1:{self.server.server_port}"
+        self.jwks_url = f"{self.base}/mod/lti/certs.php"
+        self.iss = issuer or ISS
+        self.client_id = CLIENT_ID
 
-    def registrations(self) -> dict:
+    def jwks(self) -> dict:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
+
+    def rotate(self):
+        """A new key pair, and only its public key in the key set (as Moodle rotates)."""
+        self.key, self.kid = _rsa(), "moodle-key-" + uuid.uuid4().hex[:8]
+
+    def openid_configuration(self) -> dict:
+        """What Moodle's /mod/lti/openid-configuration.php answers."""
+        return {
+            "issuer": self.iss, "token_endpoint": f"{self.iss}/mod/lti/token.php",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "jwks_uri": self.jwks_url, "authorization_endpoint": f"{self.iss}/mod/lti/auth.php",
+            "registration_endpoint": f"{self.iss}/mod/lti/openid-registration.php",
+            "scopes_supported": ["openid"], "response_types_supported": ["id_token"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "claims_supported": ["sub", "iss", "name", "given_name", "family_name", "email"],
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "moodle", "version": "4.5.1 (Build: 20241209)",
+                "messages_supported": ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"],
+                "placements": ["AddContentMenu"]},
+        }
+
+    def register(self, payload: dict) -> tuple[int, dict]:
+        """Moodle's registration_helper: the checks of registration_to_config, then the
+        answer of config_to_registration (client_id, deployment_id)."""
+        tool = payload.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
+        for key in ("response_types", "initiate_login_uri", "redirect_uris", "client_name",
+                    "jwks_uri", "token_endpoint_auth_method"):
+            if not payload.get(key):
+                return 400, {"error": f"missing required attribute {key}"}
+        if not tool.get("domain") or not tool.get("target_link_uri"):
+            return 400, {"error": "missing required attribute domain"}
+        if "id_token" not in payload["response_types"] or not isinstance(
+                payload["redirect_uris"], list):
+            return 400, {"error": "invalid_response_types"}
+        if payload["token_endpoint_auth_method"] != "private_key_jwt":
+            return 400, {"error": "invalid_token_endpoint_auth_method"}
+        if payload.get("application_type") not in (None, "web"):
+            return 400, {"error": "invalid_application_type"}
+        self.registrations.append(payload)
+        self.client_id = "dyn-" + uuid.uuid4().hex[:10]
+        return 200, {"client_id": self.client_id, "token_endpoint_auth_method": "private_key_jwt",
+                     "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                         "deployment_id": DEPLOYMENT,
+                         "target_link_uri": tool["target_link_uri"]}}
+
+    def registrations_json(self) -> dict:
         """What docs/moodle.md tells an administrator to write in BAGOU_LTI_CONFIG."""
-        return {ISS: [{
-            "default": True, "client_id": CLIENT_ID,
-            "auth_login_url": f"{ISS}/mod/lti/auth.php",
-            "auth_token_url": f"{ISS}/mod/lti/token.php",
+        return {self.iss: [{
+            "default": True, "client_id": self.client_id,
+            "auth_login_url": f"{self.iss}/mod/lti/auth.php",
+            "auth_token_url": f"{self.iss}/mod/lti/token.php",
             "key_set_url": self.jwks_url, "deployment_ids": [DEPLOYMENT],
         }]}
 
     def login(self, client, **overrides) -> dict:
         """Third-party initiated login; returns the auth request parameters (Moodle's
         auth.php would receive them)."""
-        params = {"iss": ISS, "login_hint": "17", "target_link_uri": "x",
-                  "lti_message_hint": "{\"cmid\":5}", "client_id": CLIENT_ID,
+        params = {"iss": self.iss, "login_hint": "17", "target_link_uri": "x",
+                  "lti_message_hint": "{\"cmid\":5}", "client_id": self.client_id,
                   "lti_deployment_id": DEPLOYMENT, **overrides}
         params["target_link_uri"] = str(client.base_url).rstrip("/") + "/lti/launch"
         response = client.post("/lti/login", data=params, follow_redirects=False)
         assert response.status_code == 302, response.text
         location = urlparse(response.headers["location"])
-        assert f"{location.scheme}://{location.netloc}{location.path}" == f"{ISS}/mod/lti/auth.php"
+        assert (f"{location.scheme}://{location.netloc}{location.path}"
+                == f"{self.iss}/mod/lti/auth.php")
         return {k: v[0] for k, v in parse_qs(location.query).items()}
 
     def id_token(self, auth: dict, email="lea.martin@example.org", roles=(LEARNER,),
-                 key=None, aud=CLIENT_ID, exp_in=60, deployment=DEPLOYMENT, **extra) -> str:
-        now = int(time.time())
+                 key=None, aud=None, exp_in=60, deployment=DEPLOYMENT, skew=0.0, iat_offset=-5,
+                 message_type="LtiResourceLinkRequest", **extra) -> str:
+        """Signed as Moodle signs; `skew`: how far ahead the platform's clock is."""
+        now = int(time.time() + skew)
         claims = {
-            "iss": ISS, "aud": aud, "azp": CLIENT_ID, "sub": "17", "exp": now + exp_in,
-            "iat": now - 5, "nonce": auth["nonce"],
+            "iss": self.iss, "aud": aud or self.client_id, "azp": self.client_id, "sub": "17",
+            "exp": now + exp_in, "iat": now + iat_offset, "nonce": auth["nonce"],
             "email": email, "name": "Léa Martin", "given_name": "Léa", "family_name": "Martin",
-            LTI + "message_type": "LtiResourceLinkRequest", LTI + "version": "1.3.0",
+            LTI + "message_type": message_type, LTI + "version": "1.3.0",
             LTI + "deployment_id": deployment, LTI + "target_link_uri": auth["redirect_uri"],
             LTI + "resource_link": {"id": "5", "title": "Bagou"},
             LTI + "roles": list(roles),
@@ -101,6 +189,8 @@ class Platform:
                                     "version": "2024100700", "name": "Moodle de test"},
             **extra,
         }
+        if message_type != "LtiResourceLinkRequest":
+            claims.pop(LTI + "resource_link")
         return jwt.encode(claims, key or self.key, algorithm="RS256", headers={"kid": self.kid})
 
     def launch(self, client, auth: dict, token: str, state=None):
@@ -123,18 +213,50 @@ def lti_files(platform, tmp_path_factory):
     work = tmp_path_factory.mktemp("lti")
     make_keys(work / "keys")
     config = work / "registrations.json"
-    config.write_text(json.dumps(platform.registrations()), encoding="utf-8")
+    config.write_text(json.dumps(platform.registrations_json()), encoding="utf-8")
     return work, config
+
+
+def lti_settings(tmp_path, work, config, **values) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=config,
+                    lti_key_dir=work / "keys", _env_file=None, **values)
 
 
 @pytest.fixture()
 def gateway(lti_files, tmp_path):
-    work, config = lti_files
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=config,
-                        lti_key_dir=work / "keys", _env_file=None)
+    settings = lti_settings(tmp_path, *lti_files)
     with TestClient(create_app(settings)) as client:
         client.db_url = settings.database_url
         yield client
+
+
+@pytest.fixture()
+def other_platform(tmp_path):
+    """A platform of its own (its key set may hang or rotate), registered by file."""
+    emulator = Platform()
+    make_keys(tmp_path / "keys")
+    config = tmp_path / "registrations.json"
+    config.write_text(json.dumps(emulator.registrations_json()), encoding="utf-8")
+    emulator.files = (tmp_path, config)
+    yield emulator
+    emulator.close()
+
+
+@contextmanager
+def running(app):
+    """The app served by a real uvicorn on loopback (concurrent requests, real threads)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def session_of(client, page: str) -> ChatSession:
@@ -266,6 +388,228 @@ def test_without_cookie_the_launch_holds_and_offers_a_new_window(gateway, platfo
     assert elsewhere.status_code == 200
     assert session_of(gateway, elsewhere.text).id == session_of(gateway, page.text).id
     refused(gateway.get(link), 403, "lti_lien_utilise")  # the ticket is used once
+
+
+# --- launches that never stall (issue 21) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("skew", [0.3, 4.0, -4.0])
+def test_a_platform_clock_a_few_seconds_off_is_accepted(gateway, platform, skew):
+    # Moodle stamps iat with its own clock: 0.3 s ahead refused one launch in four.
+    for _ in range(5):
+        auth = platform.login(gateway)
+        page = platform.launch(gateway, auth, platform.id_token(auth, skew=skew, iat_offset=0))
+        assert page.status_code == 200, page.text
+
+
+def test_a_platform_clock_far_ahead_gets_a_page_that_says_so(gateway, platform):
+    auth = platform.login(gateway)
+    refused(platform.launch(gateway, auth, platform.id_token(auth, skew=120, iat_offset=0)),
+            403, "lti_horloge_decalee")
+
+
+def test_the_platform_key_set_is_kept_and_fetched_again_when_keys_rotate(
+        other_platform, tmp_path):
+    platform = other_platform
+    with TestClient(create_app(lti_settings(tmp_path, *platform.files))) as client:
+        for _ in range(3):
+            auth = platform.login(client)
+            assert platform.launch(client, auth, platform.id_token(auth)).status_code == 200
+        assert platform.jwks_requests == 1  # kept, not fetched at each launch
+        platform.rotate()  # a new kid: the kept set lacks it, Bagou fetches it again
+        auth = platform.login(client)
+        assert platform.launch(client, auth, platform.id_token(auth)).status_code == 200
+        assert platform.jwks_requests == 2
+        platform.rotate()  # again at once: not fetched again within the minute
+        auth = platform.login(client)
+        refused(platform.launch(client, auth, platform.id_token(auth)), 403,
+                "lti_signature_invalide")
+        assert platform.jwks_requests == 2
+
+
+def test_a_hanging_key_set_refuses_the_launch_quickly_and_is_not_asked_again_at_once(
+        other_platform, tmp_path, caplog):
+    platform = other_platform
+    platform.jwks_delay = 30
+    settings = lti_settings(tmp_path, *platform.files, lti_keyset_timeout=0.5)
+    with TestClient(create_app(settings)) as client, caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            auth = platform.login(client)
+            refused(platform.launch(client, auth, platform.id_token(auth)), 403,
+                    "lti_signature_invalide")
+    assert platform.jwks_requests == 1  # the next launches are refused without asking
+    assert "no answer in 0.5 s" in caplog.text and "lti_signature_invalide" in caplog.text
+
+
+def test_many_launches_against_a_hanging_key_set_hold_no_thread_and_health_answers(
+        other_platform, tmp_path):
+    """45 launches at once against a platform whose key set hangs: one request to the
+    platform, and /health answers while they wait. /health reads the database in a
+    worker thread, and the pool has 40: were each waiting launch holding one (as with
+    pylti1p3's own fetch), /health would wait too. (How fast: bench/lti_bench.py.)"""
+    platform = other_platform
+    platform.jwks_delay = 30
+    settings = lti_settings(tmp_path, *platform.files, lti_keyset_timeout=3,
+                            rasa_urls="http://127.0.0.1:9", actions_base_url="http://127.0.0.1:9")
+    with running(create_app(settings)) as url:
+        with httpx.Client(base_url=url) as client:
+            auths = [platform.login(client) for _ in range(45)]
+
+        async def scenario():
+            async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+                launches = [asyncio.ensure_future(client.post("/lti/launch", data={
+                    "id_token": platform.id_token(a), "state": a["state"]})) for a in auths]
+                await asyncio.sleep(0.3)
+                health = await client.get("/health")
+                pending = sum(not t.done() for t in launches)
+                return health, pending, await asyncio.gather(*launches)
+
+        health, pending, pages = asyncio.run(scenario())
+    assert health.status_code in (200, 503) and "database" in health.json()
+    assert pending == 45  # /health answered while every launch was still waiting
+    assert all(p.status_code == 403 and 'data-error="lti_signature_invalide"' in p.text
+               for p in pages)
+    assert platform.jwks_requests == 1
+
+
+def test_lti_routes_have_a_rate_limit_per_address(lti_files, tmp_path):
+    settings = lti_settings(tmp_path, *lti_files, rate_limit_lti="3/minute")
+    with TestClient(create_app(settings)) as client:
+        for _ in range(3):
+            assert client.get("/lti/jwks").status_code == 200
+        page = client.post("/lti/login", data={"iss": ISS, "login_hint": "1"})
+        refused(page, 429, "lti_trop_de_demandes")
+        assert int(page.headers["retry-after"]) >= 1
+        assert client.get("/lti/lti.css").status_code == 200  # the style sheet is not counted
+        assert client.get("/health").status_code in (200, 503)  # nor anything else
+
+
+def test_a_wrong_client_id_gets_not_for_bagou_not_click_again(gateway, platform, caplog):
+    with caplog.at_level(logging.WARNING):
+        page = gateway.post("/lti/login", data={"iss": ISS, "login_hint": "17",
+                                                "client_id": "un-autre-outil"})
+    refused(page, 400, "lti_audience_invalide")
+    assert "cliquez de nouveau" not in page.text
+    assert "lti_audience_invalide" in caplog.text and "un-autre-outil" in caplog.text
+
+
+@pytest.mark.parametrize("message_type", [
+    "LtiSubmissionReviewRequest", "DataPrivacyLaunchRequest", "LtiStartProctoring"])
+def test_a_message_bagou_does_not_handle_gets_a_page_that_says_so(
+        gateway, platform, message_type):
+    auth = platform.login(gateway)
+    page = platform.launch(gateway, auth, platform.id_token(auth, message_type=message_type))
+    refused(page, 400, "lti_message_non_pris_en_charge")
+    assert "cliquez de nouveau" not in page.text
+
+
+def test_every_refusal_is_logged_with_its_reason(gateway, platform, caplog):
+    auth = platform.login(gateway)
+    with caplog.at_level(logging.WARNING, logger="bot.lti"):
+        platform.launch(gateway, auth, platform.id_token(auth, deployment="99"))
+        gateway.post("/lti/launch", data={"state": "s"})
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("lti_deploiement_inconnu" in line and "deployment" in line for line in lines)
+    assert any("lti_demande_incomplete" in line and "no id_token" in line for line in lines)
+
+
+def test_a_launch_without_e_mail_is_logged_for_the_operator(gateway, platform, caplog):
+    auth = platform.login(gateway)
+    with caplog.at_level(logging.WARNING, logger="bot.lti"):
+        assert platform.launch(gateway, auth, platform.id_token(auth, email=None)).status_code == 200
+    assert "without e-mail" in caplog.text
+
+
+def test_the_page_offers_back_to_the_course_when_moodle_gives_the_address(gateway, platform):
+    auth = platform.login(gateway)
+    back = f"{ISS}/mod/lti/return.php?course=2&launch_container=3&instanceid=5"
+    page = platform.launch(gateway, auth, platform.id_token(
+        auth, **{LTI + "launch_presentation": {"return_url": back, "document_target": "iframe"}}))
+    assert page.status_code == 200
+    assert text("lti_retour_cours") in page.text and 'href="' + back.replace("&", "&amp;") in page.text
+    auth = platform.login(gateway)  # an address elsewhere is not offered
+    page = platform.launch(gateway, auth, platform.id_token(
+        auth, **{LTI + "launch_presentation": {"return_url": "https://ailleurs.example/x"}}))
+    assert text("lti_retour_cours") not in page.text
+
+
+# --- the key set cache, alone (a fake clock, httpx's mock transport) ---------------------
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def key_server(answers: list):
+    """A transport that gives the next answer at each request, and counts them."""
+    seen = []
+
+    def handle(request):
+        seen.append(request.url)
+        return answers[min(len(seen), len(answers)) - 1]
+    return httpx.MockTransport(handle), seen
+
+
+def jwks_of(*kids):
+    return {"keys": [{"kty": "RSA", "kid": kid, "n": "x", "e": "AQAB"} for kid in kids]}
+
+
+def test_key_sets_are_kept_as_long_as_their_cache_control_says_within_bounds():
+    clock = FakeClock()
+    transport, seen = key_server([httpx.Response(
+        200, json=jwks_of("a"), headers={"Cache-Control": "public, max-age=120"})])
+    keys = PlatformKeys(transport=transport, clock=clock)
+    url = "https://moodle.example.test/mod/lti/certs.php"
+    assert asyncio.run(keys.key_set(url, "a"))["keys"][0]["kid"] == "a"
+    clock.now += 119
+    asyncio.run(keys.key_set(url, "a"))
+    assert len(seen) == 1
+    clock.now += 2
+    asyncio.run(keys.key_set(url, "a"))
+    assert len(seen) == 2
+    assert keys._ttl("max-age=5") == keys.min_ttl and keys._ttl("max-age=999999") == keys.max_ttl
+    assert keys._ttl("no-store") == keys.min_ttl and keys._ttl("") == keys.default_ttl
+
+
+@pytest.mark.parametrize("answer, reason", [
+    (httpx.Response(200, content=b"{" + b" " * 300_000 + b"}"), "larger than"),
+    (httpx.Response(200, content=b"<html>"), "not JSON"),
+    (httpx.Response(200, json={"clés": []}), "not a JWKS"),
+    (httpx.Response(500, text="oops"), "HTTP 500"),
+])
+def test_a_broken_key_set_is_refused_and_not_asked_again_for_a_while(answer, reason):
+    clock = FakeClock()
+    transport, seen = key_server([answer])
+    keys = PlatformKeys(transport=transport, clock=clock)
+    url = "https://moodle.example.test/mod/lti/certs.php"
+    with pytest.raises(KeySetError, match=reason):
+        asyncio.run(keys.key_set(url, "a"))
+    with pytest.raises(KeySetError, match="failed"):
+        asyncio.run(keys.key_set(url, "a"))
+    assert len(seen) == 1
+    clock.now += keys.failure_backoff + 1
+    with pytest.raises(KeySetError):
+        asyncio.run(keys.key_set(url, "a"))
+    assert len(seen) == 2
+
+
+def test_concurrent_launches_share_one_fetch_and_an_old_set_outlives_an_outage():
+    clock = FakeClock()
+    transport, seen = key_server([httpx.Response(200, json=jwks_of("a")),
+                                  httpx.Response(503)])
+    keys = PlatformKeys(transport=transport, clock=clock)
+    url = "https://moodle.example.test/mod/lti/certs.php"
+
+    async def many():
+        return await asyncio.gather(*(keys.key_set(url, "a") for _ in range(30)))
+    assert len(asyncio.run(many())) == 30 and len(seen) == 1
+    clock.now += keys.max_ttl + 1  # expired, and the platform is down: the old set serves
+    assert asyncio.run(keys.key_set(url, "a"))["keys"][0]["kid"] == "a"
+    assert len(seen) == 2
 
 
 # --- the real product ------------------------------------------------------------------------

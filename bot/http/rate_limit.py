@@ -2,8 +2,9 @@
 
 Limited: `POST /api/chat`, `GET /api/chat/{id}/history`, `POST /api/feedback`,
 `POST /api/verify`, `POST /api/verify/upload` (one budget for all of them). Not limited:
-the widget's files, the demo site, `/health`, the console (it has its own lockouts)
-and LTI (a launch needs a signed token).
+the widget's files, the demo site, `/health` and the console (it has its own lockouts).
+LTI has its own budget per address (BAGOU_RATE_LIMIT_LTI, bot/lti/routes.py), counted
+in its own namespace.
 
 - Per conversation (BAGOU_RATE_LIMIT_SESSION, default 30 a minute): one runaway
   conversation (a script, a key held down) is stopped without touching the others,
@@ -62,7 +63,10 @@ class RateDecision:
 
 
 class RateLimits:
-    def __init__(self, storage_url: str, per_session: str, per_address: str):
+    def __init__(self, storage_url: str, per_session: str, per_address: str,
+                 namespace: str = "bagou"):
+        # `namespace` keeps other budgets (bot/lti's, « bagou-lti ») apart from the chat's.
+        self.namespace = namespace
         url = storage_url.strip() or "memory://"
         options = {"implementation": "redispy"} if url.startswith(("redis", "rediss")) else {}
         self.storage = storage_from_string("async+" + url, **options)
@@ -92,8 +96,9 @@ class RateLimits:
     async def _hit(self, items: list[RateLimitItem], kind: str, value: str) -> RateDecision:
         key = hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:32]
         for item in items:
-            if not await self.limiter.hit(item, "bagou", kind, key):
-                stats = await self.limiter.get_window_stats(item, "bagou", kind, key)
+            if not await self.limiter.hit(item, self.namespace, kind, key):
+                stats = await self.limiter.get_window_stats(item, self.namespace, kind,
+                                                             key)
                 wait = math.ceil(stats.reset_time - time.time())
                 return RateDecision(False, max(1, min(wait, item.get_expiry())))
         return RateDecision(True)

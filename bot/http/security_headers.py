@@ -60,7 +60,11 @@ _ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-
 def lti_csp(frame_ancestors: list[str]) -> str:
     allowed = ["'self'"]
     allowed += [o for o in frame_ancestors if _ORIGIN.fullmatch(o) and o not in allowed]
-    return "; ".join([*_PAGE, "frame-ancestors " + " ".join(allowed)])
+    # The registered platforms may also receive a form: the deep-linking answer is posted
+    # to Moodle (bot/lti/deep_linking.py).
+    page = [("form-action " + " ".join(allowed)) if d == "form-action 'self'" else d
+            for d in _PAGE]
+    return "; ".join([*page, "frame-ancestors " + " ".join(allowed)])
 
 
 def route_kind(path: str) -> str:

@@ -25,6 +25,7 @@ import time
 import typing as t
 import uuid
 
+import jwt
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -39,11 +40,18 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.db.models import LtiStorage
 
+if t.TYPE_CHECKING:
+    from bot.lti.config import ToolConfig
+
 log = logging.getLogger(__name__)
 
 STATE_LIFETIME_S = 10 * 60
 LAUNCH_LIFETIME_S = 2 * 3600
 # The parameters of a login that a new window needs to start it again.
+LTI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+# The messages Bagou answers: the launch of a link, and the choice of a link by a teacher
+# (deep linking, bot/lti/deep_linking.py). Any other gets a page that says so.
+SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint",
                 "lti_deployment_id", "client_id")
 
@@ -65,6 +73,10 @@ class DbStorage(LaunchDataStorage[t.Any]):
     def __init__(self, db: sessionmaker):
         super().__init__()
         self._db = db
+
+    @property
+    def sessions(self) -> sessionmaker:
+        return self._db
 
     def get_session_cookie_name(self) -> t.Optional[str]:
         return None  # keys are random (states, nonces, launch ids): no cookie prefix needed
@@ -217,11 +229,19 @@ class BagouOIDCLogin(OIDCLogin):
 
 
 class BagouMessageLaunch(MessageLaunch):
-    def __init__(self, request: StarletteRequest, tool_conf, storage: DbStorage):
+    """A launch checked as pylti1p3 does, and more strictly (see above). The platform's
+    key set is given (bot/lti/keyset.py fetched it on the event loop): pylti1p3 never
+    fetches it here. `iat`, `nbf` and `exp` accept `leeway` seconds of clock skew."""
+
+    def __init__(self, request: StarletteRequest, tool: "ToolConfig", storage: DbStorage,
+                 key_set: dict | None = None, leeway: float = 0):
         self.cookies = StarletteCookieService(request)
-        super().__init__(request, tool_conf, session_service=DbSessionService(request, storage),
+        super().__init__(request, tool.conf, session_service=DbSessionService(request, storage),
                          cookie_service=self.cookies)
         self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat", "sub"]})
+        self.tool = tool
+        self.key_set = key_set
+        self.leeway = leeway
         self.state_params: dict = {}
         self.cookie_missing = False
 
@@ -231,9 +251,9 @@ class BagouMessageLaunch(MessageLaunch):
     def validate_state(self) -> "BagouMessageLaunch":
         state = self._get_request_param("state")
         if not state:
-            raise LaunchRefused("lti_etat_manquant", 400)
+            raise LaunchRefused("lti_etat_manquant", 400, "no state")
         if not self._get_request_param("id_token"):
-            raise LaunchRefused("lti_demande_incomplete", 400)
+            raise LaunchRefused("lti_demande_incomplete", 400, "no id_token")
         params = self._session_service.take_state_params(state)
         if not isinstance(params, dict):
             raise LaunchRefused("lti_lancement_deja_utilise", 403, "unknown, used or old state")
@@ -254,30 +274,60 @@ class BagouMessageLaunch(MessageLaunch):
         return self
 
     def validate_registration(self) -> "BagouMessageLaunch":
-        iss = self._get_jwt_body().get("iss")
-        if not isinstance(iss, str) or not _known(self._tool_config, iss):
+        body = self._get_jwt_body()
+        iss = body.get("iss")
+        aud = body.get("aud")
+        audiences = [a for a in (aud if isinstance(aud, list) else [aud]) if isinstance(a, str)]
+        client_id = None
+        if isinstance(iss, str):
+            client_id = next((a for a in audiences if a in self.tool.clients.get(iss, ())), None)
+            if client_id is None and any(a in self.tool.pending.get(iss, ()) for a in audiences):
+                raise LaunchRefused("lti_en_attente", 403,
+                                    f"the registration of {iss} waits for approval (console)")
+        if not isinstance(iss, str) or iss not in self.tool.clients:
             raise LaunchRefused("lti_plateforme_inconnue", 403, f"unknown issuer {iss!r}")
-        aud = self._get_jwt_body().get("aud")
-        audiences = aud if isinstance(aud, list) else [aud]
+        if client_id is None:
+            raise LaunchRefused("lti_audience_invalide", 403,
+                                f"aud {audiences!r} names no client id registered for {iss}")
+        if len(audiences) > 1 and body.get("azp") != client_id:
+            raise LaunchRefused("lti_audience_invalide", 403, "azp is not the client id")
         try:
-            super().validate_registration()
+            self._registration = self._tool_config.find_registration_by_params(iss, client_id)
         except Exception as error:  # pylti1p3 raises bare Exceptions for unknown clients
             raise LaunchRefused("lti_audience_invalide", 403, str(error)) from error
-        client_id = self._registration.get_client_id()
-        if client_id not in audiences:
-            raise LaunchRefused("lti_audience_invalide", 403, "client id not in aud")
-        if len(audiences) > 1 and self._get_jwt_body().get("azp") != client_id:
-            raise LaunchRefused("lti_audience_invalide", 403, "azp is not the client id")
+        self.client_id = client_id
         return self
 
-    def validate_jwt_signature(self) -> "BagouMessageLaunch":
+    def get_client_id(self) -> str:
+        return getattr(self, "client_id", None) or super().get_client_id()
+
+    def get_public_key(self) -> tuple[str, str]:
+        key_set = self._registration.get_key_set() or self.key_set
+        if not key_set:
+            raise LaunchRefused("lti_signature_invalide", 403, "no key set for this platform")
+        self._registration.set_key_set(key_set)  # pylti1p3 then fetches nothing
         try:
-            return super().validate_jwt_signature()
+            return super().get_public_key()
         except LtiException as error:
-            cause = error.__cause__
-            if type(cause).__name__ == "ExpiredSignatureError" or "expired" in str(error).lower():
-                raise LaunchRefused("lti_jeton_expire", 403, str(error)) from error
+            kid = self._jwt.get("header", {}).get("kid")
+            raise LaunchRefused("lti_signature_invalide", 403,
+                                f"{error} (kid {kid!r}, not in the platform's key set)") from error
+
+    def validate_jwt_signature(self) -> "BagouMessageLaunch":
+        public_key, algorithm = self.get_public_key()
+        try:
+            jwt.decode(self._get_id_token(), public_key, algorithms=[algorithm],
+                       options=self._jwt_verify_options, leeway=self.leeway)
+        except jwt.ExpiredSignatureError as error:
+            raise LaunchRefused("lti_jeton_expire", 403,
+                                f"{error} (more than {self.leeway:g} s ago)") from error
+        except jwt.ImmatureSignatureError as error:
+            raise LaunchRefused("lti_horloge_decalee", 403,
+                                f"{error}: the platform's clock is more than "
+                                f"{self.leeway:g} s ahead") from error
+        except jwt.InvalidTokenError as error:
             raise LaunchRefused("lti_signature_invalide", 403, str(error)) from error
+        return self
 
     def validate_deployment(self) -> "BagouMessageLaunch":
         try:
@@ -286,12 +336,14 @@ class BagouMessageLaunch(MessageLaunch):
             raise LaunchRefused("lti_deploiement_inconnu", 403, str(error)) from error
 
     def validate_message(self) -> "BagouMessageLaunch":
+        message_type = self._get_jwt_body().get(LTI_CLAIM + "message_type")
+        if message_type not in SUPPORTED_MESSAGES:
+            raise LaunchRefused("lti_message_non_pris_en_charge", 400,
+                                f"message type {message_type!r} is not supported")
         try:
             super().validate_message()
         except LtiException as error:
             raise LaunchRefused("lti_demande_incomplete", 400, str(error)) from error
-        if not self.is_resource_launch():
-            raise LaunchRefused("lti_demande_incomplete", 400, "not a resource link launch")
         return self
 
     def validate_jwt_format(self) -> "BagouMessageLaunch":
@@ -301,11 +353,14 @@ class BagouMessageLaunch(MessageLaunch):
             raise LaunchRefused("lti_demande_incomplete", 400, str(error)) from error
 
 
-def _known(tool_conf, iss: str) -> bool:
+def unverified_token(id_token: str) -> tuple[dict, dict]:
+    """The header and claims of an id_token, NOT checked: only to know which key set to
+    fetch before the checks. Empty dicts when it cannot be read."""
     try:
-        return bool(tool_conf.get_iss_config(iss))
-    except Exception:
-        return False
+        return jwt.get_unverified_header(id_token), jwt.decode(
+            id_token, options={"verify_signature": False})
+    except (jwt.InvalidTokenError, ValueError, TypeError):
+        return {}, {}
 
 
 def refusal_from(error: Exception) -> LaunchRefused:

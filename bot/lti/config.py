@@ -17,7 +17,7 @@ JSON file's folder, as pylti1p3 does).
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -71,25 +71,51 @@ def tool_jwks(key_dir: Path) -> dict:
 class ToolConfig:
     conf: ToolConfDict
     issuers: list[str]
+    # The registered client ids of each issuer, and those waiting for the approval of
+    # Bagou's administrator (dynamic registration, bot/lti/registrations.py).
+    clients: dict[str, set[str]] = field(default_factory=dict)
+    pending: dict[str, set[str]] = field(default_factory=dict)
+
+    def entry(self, iss: str, client_id: str | None) -> dict | None:
+        """The registration of `client_id` at `iss` (the only or default one without
+        client id), as pylti1p3 chooses it; None when there is none."""
+        try:
+            return self.conf.get_iss_config(iss, client_id or None)
+        except Exception:  # pylti1p3 raises bare Exceptions
+            return None
 
 
-def load_tool_config(config_file: Path, key_dir: Path) -> ToolConfig:
+def read_registrations(config_file: Path) -> dict:
+    """BAGOU_LTI_CONFIG's entries, always as lists per issuer."""
     try:
         data = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise LtiConfigError(f"Cannot read the LTI registrations {config_file}: {error}") from error
     if not isinstance(data, dict) or not data:
         raise LtiConfigError(f"{config_file}: expected an object with one entry per issuer")
+    return {iss: list(entries) if isinstance(entries, list) else [entries]
+            for iss, entries in data.items()}
+
+
+def load_tool_config(config_file: Path, key_dir: Path) -> ToolConfig:
+    return build_tool_config(read_registrations(config_file), config_file.parent, key_dir)
+
+
+def build_tool_config(data: dict[str, list[dict]], folder: Path | None, key_dir: Path,
+                      pending: dict[str, set[str]] | None = None) -> ToolConfig:
+    """pylti1p3's configuration from entries per issuer (the JSON file's, the database's);
+    key files named by an entry are read from `folder`."""
     try:
         conf = ToolConfDict(data)
     except Exception as error:  # pylti1p3 raises bare Exceptions on a bad format
-        raise LtiConfigError(f"{config_file}: {error}") from error
+        raise LtiConfigError(f"LTI registrations: {error}") from error
     default_keys = None
+    clients: dict[str, set[str]] = {}
     for iss, entries in data.items():
-        for entry in entries if isinstance(entries, list) else [entries]:
-            if entry.get("private_key_file"):
-                private = _read(config_file.parent, entry["private_key_file"])
-                public = (_read(config_file.parent, entry["public_key_file"])
+        for entry in entries:
+            if entry.get("private_key_file") and folder is not None:
+                private = _read(folder, entry["private_key_file"])
+                public = (_read(folder, entry["public_key_file"])
                           if entry.get("public_key_file") else None)
             else:
                 default_keys = default_keys or read_keys(key_dir)
@@ -97,7 +123,8 @@ def load_tool_config(config_file: Path, key_dir: Path) -> ToolConfig:
             conf.set_private_key(iss, private, client_id=entry.get("client_id"))
             if public:
                 conf.set_public_key(iss, public, client_id=entry.get("client_id"))
-    return ToolConfig(conf, list(data))
+            clients.setdefault(iss, set()).add(str(entry.get("client_id")))
+    return ToolConfig(conf, list(data), clients, pending or {})
 
 
 def _read(folder: Path, name: str) -> str:
@@ -108,19 +135,21 @@ def _read(folder: Path, name: str) -> str:
         raise LtiConfigError(f"Cannot read the LTI key {path}: {error}") from error
 
 
-def platform_origins(config_file: Path | None) -> list[str]:
+def platform_origins(config_file: Path | None, issuers: list[str] | None = None) -> list[str]:
     """The web origins (scheme://host[:port]) of the registered platforms, read from
-    the issuers of BAGOU_LTI_CONFIG: the pages that may show Bagou in a frame
+    the issuers of BAGOU_LTI_CONFIG (or given): the pages that may show Bagou in a frame
     (`frame-ancestors`, bot/http/security_headers.py). Moodle's issuer is its address
     (https://moodle.example.org, or with a path: only the origin counts)."""
-    if config_file is None:
-        return []
-    try:
-        data = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
+    if issuers is None:
+        if config_file is None:
+            return []
+        try:
+            data = json.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        issuers = list(data) if isinstance(data, dict) else []
     origins = []
-    for issuer in data if isinstance(data, dict) else []:
+    for issuer in issuers:
         parts = urlsplit(str(issuer))
         if parts.scheme in ("http", "https") and parts.netloc:
             origin = f"{parts.scheme}://{parts.netloc}"

@@ -1,6 +1,7 @@
-"""What LTI 1.3 launches keep on the server (bot/lti)."""
+"""What LTI 1.3 launches keep on the server, and the platforms that registered Bagou
+(bot/lti)."""
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.models.base import Base, UnixTime
@@ -16,3 +17,27 @@ class LtiStorage(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[dict | list | str | bool | None] = mapped_column(JSON)
     expires_at: Mapped[UnixTime] = mapped_column(index=True)
+
+
+class LtiRegistration(Base):
+    """A platform that registered Bagou itself (LTI Dynamic Registration, bot/lti/
+    registrations.py). Its launches are accepted only once an administrator of Bagou
+    approved it in the console; « refused » keeps it refused (and known)."""
+
+    __tablename__ = "lti_registrations"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    deployment_ids: Mapped[list] = mapped_column(JSON)
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    key_set_url: Mapped[str] = mapped_column(String(1000))
+    # What the platform says of itself (openid configuration): product, version, name.
+    platform: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[UnixTime]
+    # Changed at every decision: the registry reads the table again when it changes.
+    updated_at: Mapped[UnixTime]
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
