@@ -25,6 +25,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from bot.app import create_app
+from bot.chat.topics import all_topics
 from bot.db.models import ChatSession
 from bot.lti.config import make_keys
 from bot.lti.keyset import KeySetError, PlatformKeys
@@ -531,6 +532,117 @@ def test_the_page_offers_back_to_the_course_when_moodle_gives_the_address(gatewa
     page = platform.launch(gateway, auth, platform.id_token(
         auth, **{LTI + "launch_presentation": {"return_url": "https://ailleurs.example/x"}}))
     assert text("lti_retour_cours") not in page.text
+
+
+# --- deep linking: a teacher chooses where the learners start ----------------------------
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+RETURN_URL = f"{ISS}/mod/lti/contentitem_return.php?course=2&id=3&sesskey=abc"
+
+
+def deep_linking_request(platform, client, accept_types=("ltiResourceLink",)):
+    """What Moodle sends for « Sélectionner un contenu » in the activity's form."""
+    auth = platform.login(client)
+    return platform.launch(client, auth, platform.id_token(
+        auth, roles=(INSTRUCTOR,), email="formatrice@example.org",
+        message_type="LtiDeepLinkingRequest", **{DL + "deep_linking_settings": {
+            "deep_link_return_url": RETURN_URL, "accept_types": list(accept_types),
+            "accept_presentation_document_targets": ["frame", "iframe", "window"],
+            "accept_multiple": False, "auto_create": False, "title": "", "text": "",
+            "data": "donnees-opaques-de-moodle"}}))
+
+
+def tool_key(client):
+    jwk = client.get("/lti/jwks").json()["keys"][0]
+    return jwt.algorithms.RSAAlgorithm.from_jwk(json.dumps(jwk))
+
+
+def choose(client, page, start: str):
+    choice = re.search(r'name="choix" value="([0-9a-f]+)"', page.text).group(1)
+    return client.post("/lti/lien", data={"choix": choice, "depart": start})
+
+
+def test_a_deep_linking_request_shows_the_starts_to_choose(gateway, platform):
+    page = deep_linking_request(platform, gateway)
+    assert page.status_code == 200, page.text
+    assert 'data-page="choix"' in page.text and text("lti_choix_titre") in page.text
+    starts = re.findall(r'name="depart" value="([^"]+)"', page.text)
+    assert starts[0] == "discussion" and "theme:partager_badge" in starts and "cours" in starts
+    assert text("lti_depart_cours") in page.text
+    assert all_topics()["partager_badge"].title in page.text.replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("start", ["cours", "theme:partager_badge", "discussion"])
+def test_the_choice_goes_back_to_moodle_as_a_signed_deep_linking_response(
+        gateway, platform, start):
+    answer = choose(gateway, deep_linking_request(platform, gateway), start)
+    assert answer.status_code == 200, answer.text
+    action = re.search(r'<form method="post" action="([^"]+)" data-auto>', answer.text).group(1)
+    assert action == RETURN_URL.replace("&", "&amp;")
+    assert '<script src="/lti/lti.js" defer></script>' in answer.text  # posts it at once
+    # The page may post its form to Moodle, and to Moodle only.
+    csp = answer.headers["content-security-policy"]
+    assert f"form-action 'self' {ISS}" in csp and "unsafe-inline" not in csp
+    token = re.search(r'name="JWT" value="([^"]+)"', answer.text).group(1)
+    claims = jwt.decode(token, tool_key(gateway), algorithms=["RS256"], audience=ISS)
+    assert claims["iss"] == CLIENT_ID
+    assert claims[LTI + "message_type"] == "LtiDeepLinkingResponse"
+    assert claims[LTI + "deployment_id"] == DEPLOYMENT
+    assert claims[DL + "data"] == "donnees-opaques-de-moodle"
+    (item,) = claims[DL + "content_items"]
+    assert item["type"] == "ltiResourceLink" and item["url"] == "http://testserver/lti/launch"
+    assert item["custom"] == {"bagou_depart": start} and item["title"].startswith("Bagou")
+    # A start that Bagou does not know is refused.
+    refused(choose(gateway, deep_linking_request(platform, gateway), "inconnu"), 400,
+            "lti_demande_incomplete")
+
+
+def test_a_choice_page_serves_once(gateway, platform):
+    page = deep_linking_request(platform, gateway)
+    assert choose(gateway, page, "cours").status_code == 200
+    refused(choose(gateway, page, "cours"), 403, "lti_lien_utilise")
+
+
+def test_a_deep_linking_request_for_files_only_gets_a_page_that_says_so(gateway, platform):
+    page = deep_linking_request(platform, gateway, accept_types=("file", "html"))
+    refused(page, 400, "lti_message_non_pris_en_charge")
+    assert "cliquez de nouveau" not in page.text
+
+
+@pytest.mark.parametrize("start, first", [
+    ("cours", "/autoformation_module"),
+    ("theme:partager_badge", None),  # the topic's title, below
+    ("discussion", ""),
+    ("pas-un-depart", ""),
+])
+def test_the_launch_of_a_chosen_link_opens_bagou_on_that_start(gateway, platform, start, first):
+    sent = []
+
+    async def send_first(session_id, message):
+        sent.append((session_id, message))
+    gateway.app.state.lti.send_first = send_first
+    auth = platform.login(gateway)
+    page = platform.launch(gateway, auth, platform.id_token(
+        auth, **{LTI + "custom": {"bagou_depart": start}}))
+    assert page.status_code == 200, page.text
+    session = session_of(gateway, page.text)
+    if first == "":
+        assert sent == []
+    else:
+        expected = first or all_topics()["partager_badge"].title
+        assert sent == [(session.id, expected)]
+
+
+def test_bagou_still_opens_when_the_first_message_gets_no_answer(gateway, platform, caplog):
+    async def send_first(session_id, message):
+        raise RuntimeError("Rasa ne répond pas")
+    gateway.app.state.lti.send_first = send_first
+    auth = platform.login(gateway)
+    with caplog.at_level(logging.WARNING, logger="bot.lti"):
+        page = platform.launch(gateway, auth, platform.id_token(
+            auth, **{LTI + "custom": {"bagou_depart": "cours"}}))
+    assert page.status_code == 200 and '<bagou-chat session="' in page.text
+    assert "first message was not answered" in caplog.text
 
 
 # --- the key set cache, alone (a fake clock, httpx's mock transport) ---------------------

@@ -52,6 +52,7 @@ LTI_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 # The messages Bagou answers: the launch of a link, and the choice of a link by a teacher
 # (deep linking, bot/lti/deep_linking.py). Any other gets a page that says so.
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint",
                 "lti_deployment_id", "client_id")
 
@@ -340,6 +341,14 @@ class BagouMessageLaunch(MessageLaunch):
         if message_type not in SUPPORTED_MESSAGES:
             raise LaunchRefused("lti_message_non_pris_en_charge", 400,
                                 f"message type {message_type!r} is not supported")
+        if message_type == "LtiDeepLinkingRequest":
+            settings = self._get_jwt_body().get(DEEP_LINKING_SETTINGS)
+            accepted = settings.get("accept_types") if isinstance(settings, dict) else None
+            if isinstance(accepted, list) and "ltiResourceLink" not in accepted:
+                # Bagou only makes links to itself: a request for files or HTML is one
+                # it cannot answer, whatever the teacher clicks.
+                raise LaunchRefused("lti_message_non_pris_en_charge", 400,
+                                    f"deep linking accepts {accepted!r}, not ltiResourceLink")
         try:
             super().validate_message()
         except LtiException as error:

@@ -185,10 +185,6 @@ def do_launch(tool: LtiTool, lti: StarletteRequest, key_set: dict | None) -> Lau
     claims = dict(launch.get_launch_data())  # validates everything, or raises
     if launch.is_deep_link_launch():
         settings = claims.get(deep_linking.DEEP_LINKING) or {}
-        accepted = settings.get("accept_types") or ["ltiResourceLink"]
-        if "ltiResourceLink" not in accepted:
-            raise LaunchRefused("lti_message_non_pris_en_charge", 400,
-                                f"deep linking accepts {accepted!r}, not ltiResourceLink")
         choice = new_id()
         tool.storage.set_value(f"choice-{choice}", {
             "iss": claims["iss"], "client_id": launch.get_client_id(),
