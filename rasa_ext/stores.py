@@ -4,7 +4,8 @@ By default Rasa keeps both in memory, with the project's endpoints.yml as it is:
 for one Rasa process. Several Rasa processes must share them, or a conversation whose
 turns land on different processes loses its context and two turns of one conversation
 may run at once. Then `bagou run` writes a generated endpoints file with Rasa's own
-stores: the SQL tracker store on PostgreSQL and the Redis lock store.
+stores: the SQL tracker store on PostgreSQL (its events masked: tracker_store.py) and
+the Redis lock store.
 
 Passwords are never written to that file: it says `password: ${VAR}` and the launcher
 puts the password in the Rasa processes' environment (Rasa substitutes ${VAR} when it
@@ -31,6 +32,9 @@ GENERATED_NAME = "rasa-endpoints.yml"
 # Environment variables of the Rasa processes only, referenced by the generated file.
 TRACKER_PASSWORD_VAR = "BAGOU_RASA_TRACKER_PASSWORD"
 LOCK_PASSWORD_VAR = "BAGOU_RASA_LOCK_PASSWORD"
+# Rasa's SQL tracker store, writing its events masked (no e-mail, phone or name of the
+# person in clear: rasa_ext/tracker_store.py, which imports Rasa, hence the name here).
+MASKING_SQL_STORE = "rasa_ext.tracker_store.MaskingSQLTrackerStore"
 
 # Rasa's lock store (rasa/core/lock_store.py) reads its lock lifetime from this variable
 # once, at import: each turn of a conversation takes a ticket that expires this many
@@ -72,7 +76,7 @@ def tracker_store(url: str) -> tuple[dict, str]:
     if not parts.hostname or not database:
         raise StoreConfigError("BAGOU_RASA_TRACKER_URL doit donner un hôte et une base : "
                                "postgresql://utilisateur:mot-de-passe@hôte:5432/base.")
-    config = {"type": "SQL", "dialect": "postgresql", "url": parts.hostname,
+    config = {"type": MASKING_SQL_STORE, "dialect": "postgresql", "url": parts.hostname,
               "port": parts.port or 5432, "db": unquote(database)}
     if parts.username:
         config["username"] = unquote(parts.username)

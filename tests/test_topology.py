@@ -221,6 +221,37 @@ def test_a_conversation_served_by_both_processes_keeps_its_context(topology):
 
 
 @pytest.mark.stack
+def test_rasas_tracker_store_keeps_no_learners_email_phone_or_name(topology):
+    """Léa, signed in by the site, sees her badges (the action reads her e-mail from the
+    turn's metadata) and types her phone and address: Rasa's tracker store in PostgreSQL
+    has them masked, as the gateway's database has (rasa_ext/tracker_store.py)."""
+    import jwt
+
+    from tests.helpers.processes import TEST_SITE, TEST_SITE_SECRET
+
+    email, phone = "lea.martin@example.org", "06 12 34 56 78"
+    token = jwt.encode({"iss": TEST_SITE, "email": email, "name": "Léa Martin",
+                        "exp": int(time.time()) + 600}, TEST_SITE_SECRET, algorithm="HS256")
+    first = topology.bagou.chat("montre moi mes badges", site_token=token)
+    assert first.status_code == 200 and first.json()["topic"] == "mes_badges", first.text
+    assert first.json()["replies"][0]["text"] == "Vous avez 4 badges."
+    session = first.json()["session_id"]
+    typed = f"je m'appelle Léa Martin, mon numéro est {phone} et mon adresse {email}"
+    assert topology.bagou.chat(typed, session).status_code == 200
+    again = topology.bagou.chat("mes badges", session).json()  # still identified
+    assert again["replies"][0]["text"] == "Vous avez 4 badges."
+
+    with topology.postgres.connect("rasa") as db:
+        rows = [json.loads(data) for (data,) in db.execute(
+            "SELECT data FROM events WHERE sender_id = %s ORDER BY id", (session,))]
+    stored = json.dumps(rows, ensure_ascii=False)  # the rows escape accents
+    assert rows and "[e-mail masqué]" in stored and "[téléphone masqué]" in stored
+    for clear in (email, phone, "Léa", "Martin"):
+        assert clear not in stored, clear
+    assert topology.tracker_user_turns(session)[1] == topology.stored_user_turns(session)[1]
+
+
+@pytest.mark.stack
 @pytest.mark.parametrize("index, stop", [(0, signal.SIGTERM), (1, signal.SIGKILL)],
                          ids=["sigterm", "sigkill"])
 def test_stopping_a_rasa_process_loses_no_message(topology, index, stop):

@@ -159,7 +159,8 @@ def test_rasa_stores_are_written_without_their_passwords(tmp_path):
         "url": "${BAGOU_ACTIONS_URL}/webhook",
         "headers": {"X-Bagou-Actions-Token": "${BAGOU_ACTIONS_TOKEN}"}}
     assert endpoints["tracker_store"] == {
-        "type": "SQL", "dialect": "postgresql", "url": "db.local", "port": 5433, "db": "rasa",
+        "type": "rasa_ext.tracker_store.MaskingSQLTrackerStore", "dialect": "postgresql",
+        "url": "db.local", "port": 5433, "db": "rasa",
         "username": "bagou", "password": "${BAGOU_RASA_TRACKER_PASSWORD}"}
     assert endpoints["lock_store"]["url"] == "cache.local"
     assert endpoints["lock_store"]["password"] == "${BAGOU_RASA_LOCK_PASSWORD}"

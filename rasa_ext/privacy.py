@@ -1,0 +1,90 @@
+"""A copy of the gateway's masking rule (bot/privacy.py), for code that runs inside Rasa.
+
+Rasa's environment (Python 3.10, Rasa's pins) cannot import the gateway's package, and
+Rasa's tracker store must mask what the gateway masks (rasa_ext/tracker_store.py): so
+the rule is copied here, standard library only. tests/test_tracker_privacy.py checks
+that both give the same result on the same inputs: change both together.
+
+The gateway's description of the rule follows: masking of personal data before
+anything is stored or logged.
+
+What is masked in stored conversations (their pseudonymisation):
+- e-mail addresses and phone numbers, wherever they are;
+- a name that the person gives: the word after « je m'appelle », « je me nomme »,
+  « mon nom est », « mon prénom est » (and « c'est »), with up to 2 more words that
+  start with a capital letter (« je m'appelle Léa Martin »);
+- the name of the identified person (site token, Moodle, signed-in adviser): the full
+  name and each of its words of 3 letters or more, whatever the case and the accents.
+Names that nothing announces (« Léa a un badge ? ») cannot be told from other words
+without a model; they stay. Editors read these texts only grouped and counted.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# French numbers (06 12 34 56 78, +33 6 12 34 56 78, 0612345678) and other long
+# international ones; dates and short numbers are left alone.
+PHONE = re.compile(r"(?<!\w)(?:\+\d{1,3}[\s.-]?)?\(?\d{1,4}\)?(?:[\s.-]?\d{2,4}){3,5}(?!\w)")
+# « je m'appelle X », « mon nom est X Y »: the first word whatever its case (people type
+# « je m'appelle lea »), the next ones only when capitalised.
+NAME_PHRASE = re.compile(
+    r"(?i:\b(?:je\s+m['’\s]\s*appel+e|je\s+me\s+(?:pré)?nomme|mon\s+(?:pré)?nom\s+(?:de\s+famille\s+)?"
+    r"(?:est|c['’]\s*est|:))\s+)"
+    r"([^\W\d_][\w'’-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w'’-]*){0,2})")
+
+EMAIL_MASK = "[e-mail masqué]"
+PHONE_MASK = "[téléphone masqué]"
+NAME_MASK = "[nom masqué]"
+
+
+def mask_personal_data(text: str, names: Iterable[str | None] = ()) -> str:
+    """`names`: the names of the identified person, masked wherever they appear."""
+    text = EMAIL.sub(EMAIL_MASK, text)
+    text = PHONE.sub(_mask_phone, text)
+    return mask_names(text, names)
+
+
+def mask_names(text: str, names: Iterable[str | None] = ()) -> str:
+    """Only the names. For the assistant's own answers: the e-mail address and phone
+    number in them are the structure's public contact, which the history must show."""
+    text = NAME_PHRASE.sub(lambda m: m.group(0)[:m.start(1) - m.start(0)] + NAME_MASK, text)
+    for pattern in _name_patterns(names):
+        text = pattern.sub(NAME_MASK, text)
+    return text
+
+
+def _mask_phone(match: re.Match) -> str:
+    digits = sum(ch.isdigit() for ch in match.group(0))
+    return PHONE_MASK if digits >= 9 else match.group(0)
+
+
+def _name_patterns(names: Iterable[str | None]) -> list[re.Pattern]:
+    words: set[str] = set()
+    for name in names:
+        if not name or not name.strip():
+            continue
+        full = " ".join(name.split())
+        words.add(full)
+        words.update(w for w in re.split(r"[\s'’-]+", full) if len(w) >= 3)
+    # The longest first, so that « Léa Martin » becomes one mask, not two.
+    return [re.compile(r"(?<!\w)" + _loose(w) + r"(?!\w)", re.IGNORECASE)
+            for w in sorted(words, key=len, reverse=True)]
+
+
+def _loose(word: str) -> str:
+    """A pattern that matches the word with or without its accents (Léa, Lea, LÉA)."""
+    parts = []
+    for char in word:
+        base = unicodedata.normalize("NFD", char)[0]
+        if char.isspace():
+            parts.append(r"\s+")
+        elif base != char or base.lower() in _ACCENTED:
+            parts.append("[" + re.escape(base) + _ACCENTED.get(base.lower(), "") + "]")
+        else:
+            parts.append(re.escape(char))
+    return "".join(parts)
+
+
+_ACCENTED = {"a": "àâä", "e": "éèêë", "i": "îï", "o": "ôö", "u": "ùûü", "c": "ç", "y": "ÿ"}
