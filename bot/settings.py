@@ -101,6 +101,12 @@ class Settings(BaseSettings):
     # and kept in secret_key_file (outside the repository; keep it with the database).
     secret_key: str = ""
     secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
+    # The learner's summary sent by e-mail from the console (bot/console/summary.py):
+    # smtp://[user:password@]host[:port] (STARTTLS when the server offers it) or
+    # smtps://…; empty: the console says why it cannot send it. BAGOU_SMTP_FROM is the
+    # sender's address (empty: bagou@<the SMTP host>).
+    smtp_url: str = ""
+    smtp_from: str = ""
     # Badge verification (bot/verify): links that people give are fetched with a short
     # timeout and a size limit, never on private or loopback addresses; uploads (PNG,
     # SVG, JSON) are read in memory and never kept. BAGOU_VERIFY_ALLOW_LOOPBACK lets

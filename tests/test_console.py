@@ -20,7 +20,8 @@ from bot.db.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
                         ConsoleSession, utcnow)
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
-from tests.helpers.console import KEY, PASSWORD, T, csrf_of, first_line, look_up, sign_in
+from tests.helpers.console import (KEY, PASSWORD, T, SmtpServer, csrf_of, first_line, look_up,
+                                   sign_in, summary_of)
 
 
 
@@ -47,6 +48,12 @@ def db(settings):
             accounts.create_user(s, login, login.title(), role, PASSWORD)
     yield sessions
     engine.dispose()
+
+
+def client_for(settings):
+    # https: the session cookie is Secure, as in a browser.
+    return TestClient(create_app(settings), base_url="https://testserver",
+                      raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -269,6 +276,104 @@ def test_audit_lines_cannot_be_changed_nor_deleted_by_the_app(db):
     with pytest.raises(audit.AuditIsAppendOnly):
         with db.begin() as s:
             s.delete(s.scalars(select(ConsoleAudit)).one())
+
+
+def test_the_badge_links_of_a_look_up_use_the_gateway_public_address(app_client, settings, db):
+    sign_in(app_client, "conseil")
+    page = look_up(app_client, "lea.martin@example.org").text
+    links = re.findall(r'href="(https?://[^"]+)"', page)
+    assert links and "bagou.internal" not in page
+    assert all(link.startswith("https://testserver/obf-sandbox/") for link in links), links
+    # Behind a proxy: BAGOU_PUBLIC_URL, the address that the learner's browser opens.
+    with client_for(settings.model_copy(update={"public_base_url": "https://badges.example.org/"})) as client:
+        sign_in(client, "conseil")
+        links = re.findall(r'href="(https?://[^"]+)"', look_up(client, "lea.martin@example.org").text)
+    assert links and all(link.startswith("https://badges.example.org/obf-sandbox/") for link in links)
+    # The links open: a badge's link and a « Demander ce badge » link answer.
+    for link in (links[0], links[-1]):
+        assert app_client.get(link.replace("https://badges.example.org", "")).status_code == 200
+
+
+def look_up_for(client, email, first_name):
+    form = client.get("/conseiller/badges")
+    return client.post("/conseiller/badges", data={"csrf": csrf_of(form), "email": email,
+                                                   "prenom": first_name, "accord": "oui"})
+
+
+def stored_bytes(settings) -> bytes:
+    path = settings.database_url.removeprefix("sqlite:///")
+    return b"".join(open(p, "rb").read() for p in (path, path + "-wal")
+                    if __import__("os").path.exists(p))
+
+
+def test_the_summary_carries_what_the_learner_takes_away(app_client, settings, db, monkeypatch):
+    monkeypatch.setattr(settings, "contact_name", "Espace badges de Caen")
+    monkeypatch.setattr(settings, "contact_phone", "02 31 00 00 00")
+    sign_in(app_client, "conseil")
+    page = look_up_for(app_client, "lea.martin@example.org", "  Zoélie ")
+    assert page.status_code == 200
+    summary = summary_of(page.text)
+    assert "Résumé pour Zoélie" in summary
+    assert T["fait_le"] in summary and " 20" in summary  # « mardi 1er décembre 2026 »
+    assert "Conseil" in summary  # the adviser's name
+    assert "Espace badges de Caen" in summary and "02 31 00 00 00" in summary
+    # Each badge: its name, its state, its end date (or none), its link as a QR code.
+    assert summary.count('class="summary-badge') >= 4
+    assert "Point Info Badge" in summary and T["badge_valide"] in summary
+    assert T["fin_le"] in summary or T["sans_fin"] in summary
+    assert summary.count('<svg role="img"') >= 4 and "<title>" in summary
+    # The next badges with « Demander ce badge »; the next steps once, not per badge.
+    assert T["demander_badge"] in summary
+    for step in ("resume_etape_partager", "resume_etape_enrichir", "resume_etape_endosser"):
+        assert summary.count(T[step].splitlines()[0].replace("'", "&#39;")) == 1, step
+    assert first_line("faire_partager") not in summary
+    # Without SMTP settings, the page says why the e-mail button is not there.
+    assert first_line("envoi_impossible") in page.text and "/badges/envoyer" not in page.text
+    # The first name is kept nowhere.
+    assert "Zoélie".encode() not in stored_bytes(settings)
+
+
+def test_the_summary_is_sent_by_email_when_the_learner_agrees_and_nothing_is_kept(settings, db, monkeypatch):
+    async def rasa(_self, _sender, _text, _metadata):
+        return [{"text": "Bonjour."}]
+    monkeypatch.setattr(RasaClient, "send", rasa)
+    with SmtpServer() as smtp, client_for(settings.model_copy(update={
+            "smtp_url": smtp.url, "smtp_from": "bagou@structure.example"})) as client:
+        sign_in(client, "conseil")
+        page = look_up_for(client, "Lea.Martin@example.org", "Zoélie")
+        assert "/badges/envoyer" in page.text and first_line("envoi_impossible") not in page.text
+        form = {"csrf": csrf_of(page), "email": "lea.martin@example.org", "prenom": "Zoélie"}
+        refused = client.post("/conseiller/badges/envoyer", data=form)
+        assert refused.status_code == 422 and first_line("envoi_accord_manquant") in refused.text
+        assert smtp.messages == []
+        sent = client.post("/conseiller/badges/envoyer", data={**form, "accord_envoi": "oui"})
+        assert sent.status_code == 200 and first_line("envoi_fait") in sent.text
+        assert len(smtp.messages) == 1
+        envelope = smtp.messages[0]
+        assert envelope.rcpt_tos == ["lea.martin@example.org"]
+        assert envelope.mail_from == "bagou@structure.example"
+        import email
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert message["Subject"] == T["sujet_email"]
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert "Bonjour Zoélie." in text and "Point Info Badge" in text
+        assert "https://testserver/obf-sandbox/" in text and "bagou.internal" not in text
+        images = [p for p in message.walk() if p.get_content_type() == "image/png"]
+        assert len(images) >= 4 and html.count('src="cid:') == len(images)
+        assert all(f'cid:{p["Content-ID"].strip("<>")}' in html for p in images)
+    with db() as s:
+        actions = [line.action for line in s.scalars(select(ConsoleAudit))]
+    assert actions == ["badges_lookup", "summary_email"]
+    assert "Zoélie".encode() not in stored_bytes(settings)
+
+
+def test_without_smtp_settings_the_summary_is_not_sent(app_client):
+    sign_in(app_client, "conseil")
+    page = app_client.get("/conseiller/badges")
+    response = app_client.post("/conseiller/badges/envoyer", data={
+        "csrf": csrf_of(page), "email": "lea.martin@example.org", "accord_envoi": "oui"})
+    assert response.status_code == 409 and first_line("envoi_impossible") in response.text
 
 
 # --- stored conversations, dashboard, CSV ----------------------------------------------

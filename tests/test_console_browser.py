@@ -8,6 +8,7 @@ finds no WCAG 2.2 A or AA violation; the Secure session cookie works on http://1
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -91,6 +92,18 @@ def axe_violations(page) -> list[str]:
     return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 
 
+def pdf_pages(pdf: bytes) -> int:
+    """Pages of a PDF made by Chromium (its page objects are not compressed)."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+
+
+def wait_for_chat(page):
+    """The interview chat is ready and open (a function, not an expression: the page's
+    CSP forbids the eval that Playwright's polling of an expression needs)."""
+    page.wait_for_function("""() => { const chat = document.querySelector('bagou-chat');
+        return chat.ready === true && !chat.shadowRoot.querySelector('.panel').hidden; }""")
+
+
 def sign_in(page, url, login):
     page.goto(f"{url}/conseiller")
     expect(page.get_by_role("heading", name=T["titre_connexion"])).to_be_visible()
@@ -128,7 +141,7 @@ def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summa
                 "badge_referent"):
         expect(page.get_by_role("button", name=T[key], exact=True)).to_be_visible()
     chat = page.locator("bagou-chat")
-    page.wait_for_function("document.querySelector('bagou-chat').ready === true")
+    wait_for_chat(page)
     # The chat sits right of the quick questions, below the bar (wide layout).
     panel = page.evaluate("""() => {const p = document.querySelector('bagou-chat').shadowRoot
         .querySelector('.panel').getBoundingClientRect(); const s = document.querySelector('.side')
@@ -150,6 +163,7 @@ def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summa
     page.evaluate("document.querySelector('#accord').removeAttribute('required')")
     page.get_by_role("button", name=T["chercher"]).click()
     expect(page.get_by_role("alert")).to_contain_text(T["accord_manquant"].splitlines()[0])
+    page.get_by_label(T["prenom"]).fill("Léa")
     page.get_by_label(T["accord"]).check()
     page.get_by_role("button", name=T["chercher"]).click()
     expect(page.get_by_role("heading", name="Point Info Badge").first).to_be_visible()
@@ -158,12 +172,22 @@ def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summa
     page.screenshot(path=str(ARTEFACTS / "console-badges.png"), full_page=True)
     # Printed, the page is the learner's FALC summary only.
     page.emulate_media(media="print")
-    expect(page.get_by_role("heading", name=T["titre_resume"])).to_be_visible()
+    expect(page.get_by_role("heading", name=T["titre_resume_de"].format(nom="Léa"))).to_be_visible()
     expect(page.get_by_role("heading", name=T["titre_aide"])).to_be_visible()
     expect(page.get_by_label(T["adresse_email"])).to_be_hidden()
     expect(page.get_by_role("button", name=T["se_deconnecter"])).to_be_hidden()
-    page.pdf(path=str(ARTEFACTS / "console-resume.pdf"))
+    # « Télécharger en PDF » is the print dialog's PDF: the same A4 page. Léa's 4 badges,
+    # their QR codes, the next badges and the next steps fit on one page.
+    pdf = page.pdf(path=str(ARTEFACTS / "console-resume.pdf"), format="A4",
+                   prefer_css_page_size=True)
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 px per inch
+    page.screenshot(path=str(ARTEFACTS / "console-resume-imprime.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert pdf_pages(pdf) == 1
+    assert page.locator(".summary svg.qr").count() >= 4
     page.emulate_media(media="screen")
+    expect(page.get_by_role("button", name=T["telecharger_pdf"])).to_be_visible()
+    expect(page.get_by_text(T["envoi_impossible"].splitlines()[0])).to_be_visible()
     # An adviser cannot open the editors' dashboard.
     response = page.goto(f"{gateway}/conseiller/tableau")
     assert response.status == 403
@@ -201,4 +225,65 @@ def test_an_admin_reaches_both_and_the_pages_work_at_200_percent_zoom(gateway, b
     # Keyboard: the skip link comes first and the focus is visible.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
+    context.close()
+
+
+# The interview page at the sizes of issue 20: a laptop, the same at 200 % zoom (the
+# CSS viewport halves), half a laptop screen, a tablet held upright, a phone of 320 px.
+SIZES = {"ordinateur": (1366, 768), "zoom-200": (683, 384), "demi-ecran": (683, 768),
+         "tablette": (768, 1024), "telephone": (320, 640)}
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= size["width"] + 1
+            and box["y"] + box["height"] <= size["height"] + 1)
+
+
+@pytest.mark.parametrize("name", list(SIZES))
+def test_the_interview_page_works_at_every_size(gateway, browser, name):
+    width, height = SIZES[name]
+    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": height})
+    page = context.new_page()
+    sign_in(page, gateway, "conseil")
+    page.goto(f"{gateway}/conseiller/entretien")
+    wait_for_chat(page)
+    show = page.get_by_role("link", name=T["montrer"])
+    new = page.get_by_role("button", name=T["nouvel_entretien"])
+    if name == "ordinateur":  # on screen without scrolling
+        assert in_view(page, show) and in_view(page, new)
+    else:
+        expect(show).to_be_visible()
+        expect(new).to_be_visible()
+    # Nothing wider than the screen (WCAG 1.4.10): no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    # The chat can be reached and used: its field and « Envoyer » come on screen.
+    chat = page.locator("bagou-chat")
+    field = chat.get_by_label("Votre question")
+    send = chat.get_by_role("button", name="Envoyer")
+    field.scroll_into_view_if_needed()
+    send.scroll_into_view_if_needed()
+    assert in_view(page, field) and in_view(page, send), name
+    field.fill("C'est quoi un badge ?")
+    send.click()
+    expect(chat.get_by_role("log")).to_contain_text("C'est quoi un badge ?")
+    assert in_view(page, send), name
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"console-entretien-{name}.png"))
+    page.evaluate("window.scrollTo(0, 0)")
+    if name == "ordinateur":
+        assert in_view(page, show) and in_view(page, new)
+    # « Fermer » leaves the page usable: the button that opens the chat again is there.
+    chat.get_by_role("button", name="Fermer").click()
+    reopen = chat.get_by_role("button", name="Poser une question")
+    reopen.scroll_into_view_if_needed()
+    assert in_view(page, reopen), name
+    if width < 672:  # the narrow layout: the closed chat leaves no screen of white
+        assert chat.bounding_box()["height"] < 200
+    page.screenshot(path=str(ARTEFACTS / f"console-entretien-{name}-ferme.png"))
+    reopen.click()
+    send.scroll_into_view_if_needed()
+    assert in_view(page, send), name
     context.close()

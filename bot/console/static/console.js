@@ -2,29 +2,30 @@
 (function () {
   "use strict";
 
-  // « Imprimer le résumé »: the print stylesheet keeps only the learner's summary.
+  // « Imprimer le résumé » and « Télécharger en PDF »: the print stylesheet keeps only
+  // the learner's summary, on A4; the print dialog's « Enregistrer au format PDF » makes
+  // the file (bot/console/summary.py says why the browser makes the PDF).
   function setUpPrint() {
-    const button = document.getElementById("imprimer");
-    if (button) button.addEventListener("click", () => window.print());
-  }
-
-  // The interview page: the chat (layout="page") takes the screen below the bar and,
-  // on a wide screen, right of the quick questions.
-  function placeChat(chat) {
-    const bar = document.querySelector(".bar");
-    const side = document.querySelector(".interview .side");
-    const wide = window.matchMedia("(min-width: 50rem)").matches;
-    const top = bar.getBoundingClientRect().bottom + window.scrollY;
-    const sideBox = side.getBoundingClientRect();
-    chat.style.setProperty("--bagou-top", `${wide ? top : sideBox.bottom + window.scrollY}px`);
-    chat.style.setProperty("--bagou-left", `${wide ? sideBox.right : 0}px`);
+    ["imprimer", "pdf"].forEach((id) => {
+      const button = document.getElementById(id);
+      if (button) button.addEventListener("click", () => window.print());
+    });
   }
 
   function setUpInterview() {
     const chat = document.querySelector("bagou-chat");
     if (!chat) return;
-    placeChat(chat);
-    window.addEventListener("resize", () => placeChat(chat));
+    // Where the chat sits is the stylesheet's work (console.css, « The interview page »).
+    // Closed with « Fermer », the chat's block shrinks to its button that opens it again,
+    // so that no screen of white is left.
+    const watchOpen = () => {
+      const root = chat.shadowRoot && chat.shadowRoot.querySelector(".bagou");
+      if (!root) return;
+      const update = () => chat.classList.toggle("is-closed", !root.classList.contains("is-open"));
+      new MutationObserver(update).observe(root, { attributes: true, attributeFilter: ["class"] });
+      update();
+    };
+    if (chat.ready) watchOpen(); else chat.addEventListener("bagou-ready", watchOpen, { once: true });
     // A quick button asks its question in the chat, as if the adviser had typed it.
     document.querySelectorAll(".quick-question").forEach((button) => {
       button.addEventListener("click", () => {
