@@ -46,10 +46,10 @@ SHARE = [{
     "text": "Ouvrez le badge dans Open Badge Passport.\nCopiez le lien du badge.",
     "buttons": [
         {"title": "Mettre un badge sur LinkedIn", "payload": "Mettre un badge sur LinkedIn"},
-        {"title": "Où ranger mes badges ?", "payload": "Où ranger mes badges ?"},
+        {"title": "C'est quoi un badge ?", "payload": "C'est quoi un badge ?"},  # a topic's title
         {"title": "Partager un badge sur Facebook", "payload": "Partager un badge sur Facebook"},
         {"title": "Mettre un badge dans mon CV", "payload": "Mettre un badge dans mon CV"},
-        {"title": "C'est quoi un badge ?", "payload": "C'est quoi un badge ?"},
+        {"title": "Où ranger mes badges ?", "payload": "Où ranger mes badges ?"},
         {"title": "Open Badge Passport", "payload": "https://openbadgepassport.com"},
     ],
 }]
@@ -348,6 +348,14 @@ def test_pictograms_help_the_text_and_questions_differ_from_pages(gateway, phone
     questions = last.get_by_role("group", name=LABELS["questions"])
     expect(questions.get_by_role("button")).to_have_count(3)
     expect(questions.get_by_role("button").first).to_have_accessible_name("Mettre un badge sur LinkedIn")
+    # A question that is a theme's (a topic's title) has the theme's pictogram, the
+    # others a question mark; both are decoration beside the words.
+    theme_question = questions.get_by_role("button", name="C'est quoi un badge ?")
+    expect(theme_question.locator("img")).to_have_attribute("src", f"{gateway}/widget/pictogrammes/decouvrir.svg")
+    expect(theme_question.locator("img")).to_have_attribute("alt", "")
+    other = questions.get_by_role("button", name="Partager un badge sur Facebook")  # not a title
+    expect(other.locator("img")).to_have_count(0)
+    expect(other.locator("svg[aria-hidden=true]")).to_have_count(1)
     pages = last.get_by_role("list", name=LABELS["liens"])
     link = pages.get_by_role("link", name=re.compile(r"^Open Badge Passport ?, " + LABELS['nouvel_onglet'] + "$"))
     expect(link).to_have_attribute("href", "https://openbadgepassport.com/")

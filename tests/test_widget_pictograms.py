@@ -76,6 +76,10 @@ def test_texts_json_gives_the_welcome_the_suggestions_pictograms_and_the_credit(
     assert served["welcome"]["text"].startswith("Bonjour, je suis Bagou.\nJe suis un programme.")
     assert [s["pictogram"]["id"] for s in served["suggestions"]] == ["decouvrir", "recevoir", "partager"]
     assert served["credit"]["name"] == "OpenMoji" and served["credit"]["licence"] == "CC BY-SA 4.0"
+    # The buttons of answers that ask a topic's question: found by their title.
+    assert served["theme_buttons"]["Comment partager un badge ?"]["id"] == "partager"
+    titles = {t.title for t in all_topics().values()}
+    assert set(served["theme_buttons"]) <= titles
 
 
 @pytest.mark.parametrize("days, said", [(90, "3 mois"), (30, "1 mois"), (45, "45 jours"), (1, "1 jour")])

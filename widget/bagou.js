@@ -273,6 +273,7 @@
         this.suggestions = config.suggestions || [];
         this.welcome = config.welcome || { text: config.texts.accueil, privacy_url: null };
         this.credit = config.credit || null;
+        this.themeButtons = config.theme_buttons || {};
         this.textLang = config.lang;
         this.sheet = sheet;
       } catch (error) {
@@ -596,7 +597,8 @@
       if (questions.length) {
         message.append(h("div", { class: "choices", role: "group", "aria-label": t.questions }, ...questions.map((button) =>
           h("button", { type: "button", class: "choice", onclick: () => this.choose(button) },
-            this.pictogram(button.pictogram, false) || icon("question"), h("span", {}, button.title)))));
+            this.pictogram(button.pictogram || this.themeButtons[button.title], false) || icon("question"),
+            h("span", {}, button.title)))));
       }
       const safeLinks = links.map((link) => ({ ...link, url: safeUrl(link.url) })).filter((link) => link.url);
       if (safeLinks.length) {

@@ -28,7 +28,6 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.service import _is_uuid
-from bot.chat.topics import all_topics
 from bot.db.models import ChatFeedback, ChatMessage, ChatSession
 from bot.api import pictograms
 from bot.errors import ApiError
@@ -109,8 +108,7 @@ def welcome(messages: dict, settings: Settings) -> dict:
 
 def pictogram_of_title(title: str) -> dict | None:
     """The pictogram of a theme button: a suggestion whose text is a topic's title."""
-    topic = next((t.id for t in all_topics().values() if t.title == title), None)
-    found = pictograms.for_topic(topic)
+    found = pictograms.for_title(title)
     return {"id": found.id, "url": found.url, "name": found.name} if found else None
 
 
@@ -127,6 +125,10 @@ def widget_texts(settings: Settings) -> dict:
         "suggestions": [{"title": t, "payload": t, "pictogram": pictogram_of_title(t)}
                         for t in source.get("suggestions", [])],
         "credit": pictograms.credit(),
+        # Buttons of the answers that ask a topic's question (its topics.yml title) show
+        # that theme's pictogram: the widget finds them here by their title.
+        "theme_buttons": {title: found for title in pictograms.titles()
+                          if (found := pictogram_of_title(title))},
     }
 
 
