@@ -110,3 +110,25 @@ def test_a_dead_worker_under_a_living_parent_is_seen_and_restarted(action_server
     stack.restart("actions")
     wait_until(lambda: watch.answers("actions"), "answering again", timeout=120)
     assert watch.check() is None
+
+
+def test_a_frozen_action_server_is_seen_and_restarted(action_server):
+    import os
+    import signal
+
+    stack, url = action_server
+    watch = HealthWatch(stack, unhealthy_after=3, probe_timeout=1, interval=0.2)
+    assert watch.check() is None
+    group = os.getpgid(stack.pids()["actions"])  # its own group (start_new_session)
+    os.killpg(group, signal.SIGSTOP)  # every process of it frozen: alive, silent
+    try:
+        assert wait_until(watch.check, "seen as silent") == "actions"
+        # The restart ends the frozen processes (SIGTERM, then SIGCONT so they get it).
+        stack.restart("actions")
+    finally:
+        try:
+            os.killpg(group, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    wait_until(lambda: watch.answers("actions"), "answering again", timeout=120)
+    assert watch.check() is None
