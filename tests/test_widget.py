@@ -383,7 +383,7 @@ def test_axe_finds_no_wcag_a_or_aa_violation(bagou, browser, viewport):
         launcher(page).click()
         ask(page, "C'est quoi un open badge ?")
         open_menu(page)
-    page.get_by_role("button", name=LABELS["reglages"]).click()
+        page.get_by_role("button", name=LABELS["reglages"]).click()
         expect(page.get_by_role("button", name=LABELS["texte_plus_grand"])).to_be_visible()
         assert axe_violations(page) == []  # open, with an answer, buttons and settings
         question_field(page).fill("x" * 1001)
