@@ -486,3 +486,23 @@ def test_the_widget_keeps_working_on_a_page_with_hostile_styles(gateway, phone):
     expect(dialog(phone).get_by_role("button", name=LABELS["recommencer"])).to_be_hidden()
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=str(ARTEFACTS / f"widget-hostile-{viewport['width']}x{viewport['height']}.png"))
+
+
+# --- the same thing in the same place -----------------------------------------------------
+
+def test_the_same_buttons_stay_in_the_same_place_after_every_answer(gateway, phone):
+    open_widget(phone, gateway)
+    names = (LABELS["menu"], LABELS["fermer"], LABELS["envoyer"])
+
+    def places():
+        return [dialog(phone).get_by_role("button", name=n, exact=True).bounding_box() for n in names]
+
+    before = places()
+    rows = []
+    for question in ("Comment partager mon badge ?", "bonjour", "et pour partager ?"):
+        ask(phone, question)
+        assert places() == before, question
+        last = log(phone).locator(".message.bot").last
+        # Under each answer, its tools in the same order: Écouter, Utile, Pas utile.
+        rows.append([b.strip() for b in last.locator(".actions button").all_inner_texts()])
+    assert rows == [[LABELS["ecouter"], LABELS["utile"], LABELS["pas_utile"]]] * 3, rows
