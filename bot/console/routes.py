@@ -29,7 +29,7 @@ from bot.chat.identity import Identity
 from bot.console import auth, badges, dashboard, interview
 from bot.console.deps import BASE, Console, provider
 from bot.console.learners import DirectoryFactory
-from bot.console.pages import HERE, ConsoleRoute
+from bot.console.pages import HERE, ConsoleRoute, render
 from bot.settings import Settings
 
 STATIC = {"console.css": "text/css; charset=utf-8",
@@ -41,8 +41,9 @@ static_router = APIRouter(prefix=BASE, include_in_schema=False, route_class=Cons
 
 @static_router.get("/static/{name}")
 async def static(name: str):
-    if name not in STATIC:
-        return Response(status_code=404)
+    if name not in STATIC:  # the console's FALC page, not an empty body (issue 24)
+        return render("message.html", 404, user=None, csrf=None,
+                      message_key="page_introuvable", title_key="titre_console")
     body = await run_in_threadpool((HERE / "static" / name).read_bytes)
     return Response(body, media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
 
