@@ -650,9 +650,9 @@ def test_listen_reads_a_message_in_french_only_when_asked(bagou, context, page):
     page.keyboard.press("Escape")  # folds the menu, which drops over the messages
     bot_messages(page).last.get_by_role("button", name=LABELS["ecouter"]).click()
     spoken = page.evaluate("window.__spoken")
-    # The answer, then the questions that it offers (at most 3 are shown).
+    # The answer, then the questions that it offers.
     read = "\n".join([answer["replies"][-1]["text"].replace("**", ""),
-                      *[b["title"] for b in answer["replies"][-1]["buttons"][:3]]])
+                      *[b["title"] for b in answer["replies"][-1]["buttons"]]])
     assert spoken == [{"text": read, "lang": "fr-FR", "rate": pytest.approx(1.3)}]
     stop = bot_messages(page).last.get_by_role("button", name=LABELS["arreter"])
     expect(stop).to_be_visible()

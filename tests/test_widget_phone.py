@@ -344,9 +344,9 @@ def test_pictograms_help_the_text_and_questions_differ_from_pages(gateway, phone
     served = httpx.get(f"{gateway}/widget/pictogrammes/partager.svg")
     assert served.status_code == 200 and served.headers["content-type"] == "image/svg+xml"
 
-    # At most three questions, in a group that says what they are; the page apart.
+    # Three questions in view, in a group that says what they are; the page apart.
     questions = last.get_by_role("group", name=LABELS["questions"])
-    expect(questions.get_by_role("button")).to_have_count(3)
+    expect(questions.locator(".choice:visible")).to_have_count(3)
     expect(questions.get_by_role("button").first).to_have_accessible_name("Mettre un badge sur LinkedIn")
     # A question that is a theme's (a topic's title) has the theme's pictogram, the
     # others a question mark; both are decoration beside the words.
@@ -366,6 +366,16 @@ def test_pictograms_help_the_text_and_questions_differ_from_pages(gateway, phone
     link_style = link.evaluate(
         "a => [getComputedStyle(a).borderTopLeftRadius, getComputedStyle(a).textDecorationLine]")
     assert question_style != link_style and link_style[1] == "underline"
+
+    # The other two wait behind « Autres choix » (a disclosure): nothing is lost.
+    others = questions.get_by_role("button", name=LABELS["autres_choix"])
+    expect(others).to_have_attribute("aria-expanded", "false")
+    expect(questions.get_by_role("button", name="Où ranger mes badges ?")).to_be_hidden()
+    others.press("Enter")
+    expect(others).to_have_attribute("aria-expanded", "true")
+    expect(questions.get_by_role("button", name="Où ranger mes badges ?")).to_be_visible()
+    expect(questions.locator(".choice:visible")).to_have_count(5)
+    assert axe_violations(phone) == []
 
     # After a reload, the history gives the pictogram back.
     phone.reload()

@@ -32,7 +32,8 @@
  *   and gives the focus back to « Menu ». A disclosure and not role="menu": its items
  *   are ordinary buttons and a settings group, reached with Tab as everywhere else.
  * - Two kinds of buttons under an answer, told apart by shape, icon and words: the
- *   questions (at most 3, a group named « Questions à poser ») send a text to Bagou;
+ *   questions (3 in view, any more behind « Autres choix », a group named « Questions
+ *   à poser ») send a text to Bagou;
  *   the pages (a list named « Pages à ouvrir », each link says « nouvel onglet ») open
  *   a page.
  * - Pictograms (OpenMoji, served by the gateway as files) help the text and never
@@ -80,6 +81,7 @@
     badge: "M12 2a7 7 0 0 0-4 12.7V22l4-2 4 2v-7.3A7 7 0 0 0 12 2zm0 2a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm-1.2 7.6L8 8.8l1.4-1.4 1.4 1.4 3.8-3.8L16 6.4l-5.2 5.2z",
     settings: "M3 17v2h6v-2H3zM3 5v2h10V5H3zm10 16v-2h8v-2h-8v-2h-2v6h2zM7 9v2H3v2h4v2h2V9H7zm14 4v-2H11v2h10zm-6-4h2V7h4V5h-4V3h-2v6z",
     menu: "M3 6h18v2H3V6zm0 5h18v2H3v-2zm0 5h18v2H3v-2z",
+    more: "M13 7h-2v4H7v2h4v4h2v-4h4v-2h-4V7zm-1-5a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16z",
     question: "M12 2a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm1 17h-2v-2h2v2zm2.1-7.7-.9.9c-.7.7-1.2 1.3-1.2 2.8h-2v-.5c0-1.1.5-2.1 1.2-2.8l1.2-1.3A2 2 0 1 0 10 9H8a4 4 0 1 1 7.1 2.3z",
     info: "M11 7h2v2h-2V7zm0 4h2v6h-2v-6zm1-9a10 10 0 1 0 0 20 10 10 0 0 0 0-20zm0 18a8 8 0 1 1 0-16 8 8 0 0 1 0 16z",
   };
@@ -593,12 +595,29 @@
         // answer, with its pictogram, on the same line.
         h("p", { class: "who" }, h("span", {}, bot ? t.bagou : t.vous), bot ? this.pictogram(pictogram, true) : null), body);
 
+      // At most 3 questions in view; more (the course's « Faire une pause » after 3
+      // answers of a quiz) wait behind « Autres choix », so that nothing is lost.
       const questions = buttons.slice(0, MAX_QUESTIONS);
+      const others = buttons.slice(MAX_QUESTIONS);
+      const choice = (button) => h("button", { type: "button", class: "choice", onclick: () => this.choose(button) },
+        this.pictogram(button.pictogram || this.themeButtons[button.title], false) || icon("question"),
+        h("span", {}, button.title));
       if (questions.length) {
-        message.append(h("div", { class: "choices", role: "group", "aria-label": t.questions }, ...questions.map((button) =>
-          h("button", { type: "button", class: "choice", onclick: () => this.choose(button) },
-            this.pictogram(button.pictogram || this.themeButtons[button.title], false) || icon("question"),
-            h("span", {}, button.title)))));
+        const group = h("div", { class: "choices", role: "group", "aria-label": t.questions }, ...questions.map(choice));
+        if (others.length) {
+          this.othersCount = (this.othersCount || 0) + 1;
+          const rest = h("div", { id: `bagou-others-${this.othersCount}`, class: "choices others", hidden: true },
+            ...others.map(choice));
+          const toggle = h("button", {
+            type: "button", class: "small others-button", "aria-expanded": "false", "aria-controls": rest.id,
+            onclick: () => {
+              rest.hidden = !rest.hidden;
+              toggle.setAttribute("aria-expanded", String(!rest.hidden));
+            },
+          }, icon("more"), h("span", {}, t.autres_choix));
+          group.append(toggle, rest);
+        }
+        message.append(group);
       }
       const safeLinks = links.map((link) => ({ ...link, url: safeUrl(link.url) })).filter((link) => link.url);
       if (safeLinks.length) {
@@ -608,7 +627,7 @@
       if (bot && (speech || (feedback && id !== null))) {
         const actions = h("div", { class: "actions" });
         // « Écouter » reads the answer, then the questions that it offers.
-        if (speech) actions.append(this.listenButton([text, ...questions.map((b) => b.title)].join("\n")));
+        if (speech) actions.append(this.listenButton([text, ...buttons.map((b) => b.title)].join("\n")));
         if (feedback && id !== null) actions.append(...this.thumbButtons(id, thumb));
         message.append(actions);
       }
