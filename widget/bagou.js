@@ -434,6 +434,12 @@
       this.notice, this.log, this.status, form);
 
       this.root = h("div", { class: "bagou", lang: this.textLang, dir: "ltr" }, this.launcher, this.panel);
+      // The focus leaving the menu (Tab past its last item) folds it: an open list never
+      // hides the messages that the keyboard reaches next.
+      this.menu.addEventListener("focusout", (event) => {
+        const next = event.relatedTarget;
+        if (next && !this.menu.contains(next) && next !== this.menuButton) this.closeMenu({ focus: false });
+      });
       // A touch or a click elsewhere in the window folds the menu, as people expect.
       this.panel.addEventListener("pointerdown", (event) => {
         const path = event.composedPath();
