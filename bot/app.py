@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +21,10 @@ from bot.chat.point_info import PointInfoAwards
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import ChatService
 from bot.console import make_router as console_router
+from bot.console.deps import Console
+from bot.console.deps import provider as console_provider
 from bot.console.learners import directory_factory
+from bot.console.moodle import router as moodle_console_router
 from bot.console.pseudonym import learner_ref, load_key
 from bot.db.engine import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
@@ -141,6 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lti_router)
     # The console of advisers and editors (bot/console), at /conseiller.
     directories["obf"] = directory_factory(app, engine)
+    # Its page of the Moodle sites (bot/console/moodle.py), before the console's own
+    # routes (their last one answers any other /conseiller address with a 404 page).
+    app.include_router(moodle_console_router, dependencies=[Depends(console_provider(Console(
+        make_sessionmaker(engine), settings, chat.start_session, directories["obf"])))])
     app.include_router(console_router(make_sessionmaker(engine), settings, chat.start_session,
                                       directories["obf"]))
     # Innermost first: rate limits (before any parsing, storage or Rasa), then the body

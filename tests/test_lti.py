@@ -26,11 +26,16 @@ from sqlalchemy.orm import Session
 
 from bot.app import create_app
 from bot.chat.topics import all_topics
+from bot.console import accounts
+from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.db.models import ChatSession
 from bot.lti.config import make_keys
 from bot.lti.keyset import KeySetError, PlatformKeys
 from bot.settings import Settings
 from bot.texts import text
+from tests.helpers.console import KEY as CONSOLE_KEY
+from tests.helpers.console import PASSWORD as CONSOLE_PASSWORD
+from tests.helpers.console import csrf_of, sign_in
 from tests.helpers.processes import start_bagou
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -643,6 +648,141 @@ def test_bagou_still_opens_when_the_first_message_gets_no_answer(gateway, platfo
             auth, **{LTI + "custom": {"bagou_depart": "cours"}}))
     assert page.status_code == 200 and '<bagou-chat session="' in page.text
     assert "first message was not answered" in caplog.text
+
+
+# --- dynamic registration: Moodle registers Bagou from one URL -----------------------------
+
+
+@pytest.fixture()
+def registering(tmp_path):
+    """A Moodle whose issuer is its own address (as $CFG->wwwroot), not yet known."""
+    emulator = Platform()
+    emulator.iss = emulator.base
+    make_keys(tmp_path / "keys")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=None,
+                        lti_key_dir=tmp_path / "keys", secret_key=CONSOLE_KEY, _env_file=None,
+                        rasa_urls="http://127.0.0.1:9", actions_base_url="http://127.0.0.1:9")
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    with make_sessionmaker(engine).begin() as db:
+        accounts.create_user(db, "chef", "Chef", "admin", CONSOLE_PASSWORD)
+        accounts.create_user(db, "conseil", "Conseil", "adviser", CONSOLE_PASSWORD)
+    engine.dispose()
+    # https: the console's session cookie is Secure, as in a browser.
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        client.db_url = settings.database_url
+        yield emulator, client
+    emulator.close()
+
+
+def registration_url(client) -> str:
+    page = client.get("/conseiller/moodle")
+    made = client.post("/conseiller/moodle/lien", data={"csrf": csrf_of(page)})
+    assert made.status_code == 200, made.text
+    assert "data-lien-inscription" in made.text
+    return re.search(r'value="(https://testserver/lti/inscription/[^"]+)"', made.text).group(1)
+
+
+def open_as_moodle(client, platform, url, token=None):
+    """What Moodle does with the URL pasted in « Gérer les outils »."""
+    return client.get(url, params={
+        "openid_configuration": f"{platform.base}/mod/lti/openid-configuration.php",
+        "registration_token": token or platform.registration_token})
+
+
+def decide_in_console(client, platform, decision: str):
+    page = client.get("/conseiller/moodle")
+    row = re.search(r'data-inscription="(\d+)"', page.text).group(1)
+    answer = client.post("/conseiller/moodle/decision", data={
+        "csrf": csrf_of(page), "id": row, "decision": decision})
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def test_moodle_registers_bagou_from_one_url_and_launches_wait_for_approval(registering):
+    platform, client = registering
+    refused(client.post("/lti/login", data={"iss": platform.iss, "login_hint": "1"}),
+            503, "lti_non_configure")
+    assert sign_in(client, "chef").status_code == 303
+    assert text("lti_console_aucun_site") in client.get("/conseiller/moodle").text.replace(
+        "&#39;", "'")
+    url = registration_url(client)
+
+    page = open_as_moodle(client, platform, url)
+    assert page.status_code == 200, page.text
+    assert 'data-message="lti_inscription_faite"' in page.text and "data-lti-close" in page.text
+    assert '<script src="/lti/lti.js" defer></script>' in page.text
+    (sent,) = platform.registrations  # Moodle's checks passed (registration_to_config)
+    assert sent["initiate_login_uri"] == "https://testserver/lti/login"
+    assert sent["redirect_uris"] == ["https://testserver/lti/launch"]
+    assert sent["jwks_uri"] == "https://testserver/lti/jwks"
+    tool = sent["https://purl.imsglobal.org/spec/lti-tool-configuration"]
+    assert "email" in tool["claims"] and tool["domain"] == "testserver"
+    assert {m["type"] for m in tool["messages"]} == {"LtiResourceLinkRequest",
+                                                   "LtiDeepLinkingRequest"}
+    refused_again = open_as_moodle(client, platform, url)  # the URL serves once
+    assert refused_again.status_code == 403
+    assert 'data-message="lti_inscription_lien_invalide"' in refused_again.text
+
+    # Pending: Moodle's launches get « waiting for approval », at login and at launch.
+    refused(client.post("/lti/login", data={"iss": platform.iss, "login_hint": "17",
+                                            "client_id": platform.client_id}),
+            403, "lti_en_attente")
+    listing = client.get("/conseiller/moodle").text
+    assert platform.client_id in listing and 'data-etat="pending"' in listing
+    assert platform.iss in listing and "4.5.1" in listing
+
+    decide_in_console(client, platform, "accepter")
+    auth = platform.login(client)
+    page = platform.launch(client, auth, platform.id_token(auth))
+    assert page.status_code == 200, page.text
+    assert session_of(client, page.text).identity_source == f"lti:{platform.iss}"
+    assert f"frame-ancestors 'self' {platform.iss}" in page.headers["content-security-policy"]
+
+    decide_in_console(client, platform, "refuser")
+    refused(client.post("/lti/login", data={"iss": platform.iss, "login_hint": "17",
+                                            "client_id": platform.client_id}),
+            400, "lti_plateforme_inconnue")
+
+
+def test_a_failed_registration_says_so_and_the_url_works_again(registering, caplog):
+    platform, client = registering
+    assert sign_in(client, "chef").status_code == 303
+    url = registration_url(client)
+    right_issuer, platform.iss = platform.iss, "https://ailleurs.example"
+    with caplog.at_level(logging.WARNING, logger="bot.lti"):
+        page = open_as_moodle(client, platform, url)
+    assert page.status_code == 502 and 'data-message="lti_inscription_echec"' in page.text
+    assert "is not the origin of" in caplog.text and platform.registrations == []
+    platform.iss = right_issuer
+    # A token that Moodle did not make: Moodle refuses the registration.
+    assert open_as_moodle(client, platform, url, token="un-autre-jeton").status_code == 502
+    assert "HTTP 401" in caplog.text
+    assert open_as_moodle(client, platform, url).status_code == 200
+
+
+def test_only_an_administrator_of_bagou_makes_registration_urls(registering):
+    platform, client = registering
+    assert sign_in(client, "conseil").status_code == 303
+    assert client.get("/conseiller/moodle").status_code == 403
+    refused_page = client.post("/lti/inscription/un-jeton-invente", params={})
+    assert refused_page.status_code == 405
+    page = open_as_moodle(client, platform, "https://testserver/lti/inscription/invente")
+    assert page.status_code == 403 and platform.registrations == []
+
+
+def test_lti_tables_match_the_migrations(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.db.models import Base
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'bagou.db'}")
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert not [d for d in diff if "lti_" in repr(d)], diff
 
 
 # --- the key set cache, alone (a fake clock, httpx's mock transport) ---------------------

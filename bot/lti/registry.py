@@ -60,7 +60,7 @@ class LtiRegistry:
                     known = {str(e.get("client_id")) for e in data.get(iss, [])}
                     data.setdefault(iss, []).extend(
                         e for e in entries if str(e.get("client_id")) not in known)
-                if not data and not pending:
+                if not data and not pending and not db_stamp:  # (refused ones count)
                     raise LaunchRefused("lti_non_configure", 503,
                                         "BAGOU_LTI_CONFIG is not set and no Moodle is registered")
                 conf = build_tool_config(data, path.parent if path else None,
