@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
+from bot.chat.topics import all_topics
 from bot.console import accounts, audit
 from bot.console.insights import group_similar
 from bot.console.pseudonym import learner_ref
@@ -239,8 +240,11 @@ def test_a_look_up_without_consent_is_refused_and_reads_nothing(app_client, db, 
     response = look_up(app_client, "lea.martin@example.org", consent=False)
     assert response.status_code == 422 and first_line("accord_manquant") in response.text
     assert called == []
+    # The refusal has its audit line (issue 20: the learner can ask about it).
     with db() as s:
-        assert s.scalars(select(ConsoleAudit)).all() == []
+        line = s.scalars(select(ConsoleAudit)).one()
+    assert (line.consent, line.outcome, line.badge_count) == (False, "refused_consent", None)
+    assert line.learner_ref == learner_ref(KEY.encode(), "lea.martin@example.org")
 
 
 def test_a_look_up_shows_badges_next_steps_and_writes_a_pseudonymous_audit_line(app_client, db, caplog):
@@ -260,10 +264,12 @@ def test_a_look_up_shows_badges_next_steps_and_writes_a_pseudonymous_audit_line(
     assert "lea.martin@example.org" not in caplog.text
 
 
-def test_an_invalid_address_is_refused_with_a_falc_message(app_client):
+def test_an_invalid_address_is_refused_with_a_falc_message(app_client, db):
     sign_in(app_client, "conseil")
     response = look_up(app_client, "pas une adresse")
     assert response.status_code == 422 and first_line("adresse_invalide") in response.text
+    with db() as s:
+        assert [line.outcome for line in s.scalars(select(ConsoleAudit))] == ["refused_address"]
 
 
 def test_audit_lines_cannot_be_changed_nor_deleted_by_the_app(db):
@@ -399,7 +405,9 @@ def test_dashboard_counts_topics_groups_misunderstood_messages_and_lists_thumbs_
     sign_in(app_client, "redac")
     page = app_client.get("/conseiller/tableau")
     assert page.status_code == 200
-    assert "badge_definition" in page.text and "incompris" in page.text
+    # Topic titles, not ids (issue 20).
+    assert all_topics()["badge_definition"].title.replace("'", "&#39;") in page.text
+    assert T["sujet_incompris"] in page.text and ">badge_definition<" not in page.text
     failed = app_client.get("/conseiller/tableau/incompris.csv")
     assert failed.headers["content-type"].startswith("text/csv")
     rows = failed.text.lstrip("\ufeff").splitlines()
@@ -410,6 +418,20 @@ def test_dashboard_counts_topics_groups_misunderstood_messages_and_lists_thumbs_
     assert "c'est quoi un badge" in down and "Un **badge** montre" in down
     topics = app_client.get("/conseiller/tableau/sujets.csv").text
     assert "badge_definition" in topics and "incompris" in topics
+
+
+def test_the_advisers_interview_questions_are_counted_apart_from_the_public(app_client, db):
+    app_client.post("/api/chat", json={"text": "c'est quoi un badge"})
+    sign_in(app_client, "chef")
+    page = app_client.get("/conseiller/entretien")
+    chat_id = re.search(r'session="([0-9a-f-]{36})"', page.text).group(1)
+    for _ in range(3):
+        app_client.post("/api/chat", json={"text": "c'est quoi un badge", "session_id": chat_id})
+    rows = app_client.get("/conseiller/tableau/sujets.csv").text.lstrip("\ufeff").splitlines()
+    assert rows[0].startswith("sujet;titre;")
+    assert rows[1].startswith("badge_definition;") and rows[1].endswith(";1")
+    board = app_client.get("/conseiller/tableau").text
+    assert T["tableau_entretiens"].splitlines()[1].format(nombre=3) in board
 
 
 def test_similar_messages_are_grouped_whatever_accents_case_and_word_order():
@@ -468,3 +490,85 @@ def test_bagou_user_add_and_purge_commands(tmp_path, monkeypatch, capsys):
     assert "alex\teditor\tactif\tAlex R" in capsys.readouterr().out
     assert main(["purge"]) == 0
     assert "messages: 0" in capsys.readouterr().out
+
+
+# --- the audit trail and the accounts (admins) -------------------------------------------
+
+def test_an_admin_reads_and_filters_the_trail_and_exports_it(app_client, db):
+    sign_in(app_client, "conseil")
+    look_up(app_client, "lea.martin@example.org")
+    look_up(app_client, "lea.martin@example.org", consent=False)
+    look_up(app_client, "autre.personne@example.org")
+    assert app_client.get("/conseiller/journal").status_code == 403  # advisers: no
+    app_client.cookies.clear()
+    sign_in(app_client, "chef")
+    page = app_client.get("/conseiller/journal")
+    assert page.status_code == 200 and T["journal_action_badges_lookup"] in page.text
+    assert "lea.martin" not in page.text  # the learner only as a pseudonym
+    ref = learner_ref(KEY.encode(), "lea.martin@example.org")
+    assert ref[:12] in page.text
+    # Found by typing the address; refusals filtered; as CSV.
+    found = app_client.post("/conseiller/journal", data={
+        "csrf": csrf_of(page), "adresse": "Lea.Martin@example.org", "resultat": "refuse"})
+    assert found.status_code == 200 and found.text.count(f"<code>{ref[:12]}</code>") == 1
+    csv = app_client.post("/conseiller/journal", data={
+        "csrf": csrf_of(page), "adresse": "lea.martin@example.org", "format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    rows = csv.text.lstrip("\ufeff").splitlines()
+    assert rows[0] == "date;compte;role;action;personne;accord;resultat;badges"
+    assert len(rows) == 3 and all(ref in row for row in rows[1:])
+    assert {row.split(";")[6] for row in rows[1:]} == {"ok", "refused_consent"}
+    by_login = app_client.post("/conseiller/journal", data={"csrf": csrf_of(page), "qui": "redac"})
+    assert by_login.text.count("<code>") == 0
+
+
+def test_an_admin_manages_accounts_without_a_shell_and_each_change_is_audited(app_client, db):
+    sign_in(app_client, "conseil")
+    assert app_client.get("/conseiller/comptes").status_code == 403
+    app_client.cookies.clear()
+    sign_in(app_client, "chef")
+    page = app_client.get("/conseiller/comptes")
+    csrf = csrf_of(page)
+    short = app_client.post("/conseiller/comptes/nouveau", data={
+        "csrf": csrf, "identifiant": "nouveau", "nom": "Nina", "role": "adviser",
+        "mot_de_passe": "court"})
+    assert short.status_code == 422 and first_line("compte_mot_de_passe_court") in short.text
+    made = app_client.post("/conseiller/comptes/nouveau", data={
+        "csrf": csrf, "identifiant": "Nouveau", "nom": "Nina", "role": "adviser",
+        "mot_de_passe": PASSWORD})
+    assert made.status_code == 200 and first_line("compte_cree") in made.text
+    with db() as s:
+        nina = s.scalar(select(accounts.ConsoleUser).where(accounts.ConsoleUser.login == "nouveau"))
+        me = s.scalar(select(accounts.ConsoleUser).where(accounts.ConsoleUser.login == "chef"))
+    # Nina signs in (another browser), then the admin disables her account: her session ends.
+    with TestClient(app_client.app, base_url="https://testserver") as other:
+        assert sign_in(other, "nouveau").status_code == 303
+        off = app_client.post(f"/conseiller/comptes/{nina.id}/actif", data={"csrf": csrf, "actif": "non"})
+        assert off.status_code == 200 and first_line("compte_desactive") in off.text
+        assert other.get("/conseiller", follow_redirects=False).status_code == 303
+        assert sign_in(other, "nouveau").status_code == 401
+        on = app_client.post(f"/conseiller/comptes/{nina.id}/actif", data={"csrf": csrf, "actif": "oui"})
+        assert on.status_code == 200
+        new_password = "un autre mot de passe assez long"
+        reset = app_client.post(f"/conseiller/comptes/{nina.id}/mot-de-passe", data={
+            "csrf": csrf, "mot_de_passe": new_password})
+        assert reset.status_code == 200 and first_line("compte_mot_de_passe_change") in reset.text
+        assert sign_in(other, "nouveau").status_code == 401
+        assert sign_in(other, "nouveau", new_password).status_code == 303
+    # The admin cannot lock themselves out; a form without its token changes nothing.
+    myself = app_client.post(f"/conseiller/comptes/{me.id}/actif", data={"csrf": csrf, "actif": "non"})
+    assert myself.status_code == 422 and first_line("compte_soi_meme") in myself.text
+    assert app_client.post(f"/conseiller/comptes/{nina.id}/actif", data={"actif": "non"}).status_code == 403
+    with db() as s:
+        actions = [(line.user_login, line.action) for line in s.scalars(select(ConsoleAudit))]
+    assert actions == [("chef", "account_create"), ("chef", "account_disable"),
+                       ("chef", "account_enable"), ("chef", "password_reset")]
+    trail = app_client.get("/conseiller/journal").text
+    assert T["journal_action_account_disable"] in trail and "nouveau" in trail
+
+
+def test_unknown_console_pages_get_a_falc_404_page(app_client):
+    for path in ("/conseiller/nimporte-quoi", "/conseiller/static/autre.js"):
+        response = app_client.get(path)
+        assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+        assert first_line("page_introuvable") in response.text

@@ -287,3 +287,32 @@ def test_the_interview_page_works_at_every_size(gateway, browser, name):
     send.scroll_into_view_if_needed()
     assert in_view(page, send), name
     context.close()
+
+
+def test_an_admin_reads_the_trail_and_manages_accounts(gateway, page):
+    sign_in(page, gateway, "chef")
+    page.get_by_role("link", name=T["titre_journal"]).first.click()
+    expect(page.get_by_role("heading", name=T["titre_journal"], level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label(T["journal_adresse"]).fill("lea.martin@example.org")
+    page.get_by_role("button", name=T["afficher"]).click()
+    expect(page.get_by_role("heading", name=T["titre_journal"], level=1)).to_be_visible()
+    assert "lea.martin@example.org" not in page.url
+    with page.expect_download() as download:
+        page.get_by_role("button", name=T["telecharger_journal"]).click()
+    assert download.value.suggested_filename == "bagou-journal.csv"
+    page.get_by_role("link", name=T["titre_comptes"]).first.click()
+    expect(page.get_by_role("heading", name=T["titre_comptes"], level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label(T["identifiant"]).fill("camille")
+    page.get_by_label(T["nom_affiche"]).fill("Camille")
+    page.get_by_label(T["role"]).select_option("adviser")
+    page.get_by_label(T["mot_de_passe"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=T["creer_compte"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(T["compte_cree"].splitlines()[0])
+    page.get_by_role("button", name=f"{T['desactiver']} : camille").click()
+    expect(page.get_by_role("alert")).to_contain_text(T["compte_desactive"].splitlines()[0])
+    assert axe_violations(page) == []
+    response = page.goto(f"{gateway}/conseiller/pas-une-page")
+    assert response.status == 404
+    expect(page.get_by_text(T["page_introuvable"].splitlines()[0])).to_be_visible()

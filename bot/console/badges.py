@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 SUMMARY_EMAIL = "summary_email"  # the audit action of a summary sent by e-mail
+# The audit outcome of a look-up refused before any read (texts.yml key → outcome).
+REFUSED = {"adresse_invalide": "refused_address", "accord_manquant": "refused_consent"}
 
 
 def public_base(c: Console, request: Request) -> str:
@@ -83,13 +85,14 @@ async def read_badges(request: Request, c: Console, who: SignedIn, email: str,
 async def badges(request: Request, who: Adviser, form: CheckedForm, c: ConsoleDep):
     email = normalise_email(form.get("email", ""))[:320]
     first_name = form.get("prenom", "")
-    if not EMAIL.match(email):
-        return page(c, who, 422, message_key="adresse_invalide", email=email,
-                    first_name=first_name)
-    # Consent is checked here, on the server: the page's checkbox is not enough.
-    if form.get("accord") != "oui":
-        return page(c, who, 422, message_key="accord_manquant", email=email,
-                    first_name=first_name)
+    # A refused look-up writes its audit line too (the learner can ask about it); the
+    # consent is checked here, on the server: the page's checkbox is not enough.
+    refused = ("adresse_invalide" if not EMAIL.match(email) else
+               "accord_manquant" if form.get("accord") != "oui" else None)
+    if refused:
+        await run_in_threadpool(write_audit, c, who.user.id, learner_ref(c.key, email),
+                                refused != "accord_manquant", REFUSED[refused], None)
+        return page(c, who, 422, message_key=refused, email=email, first_name=first_name)
     result, refusal = await read_badges(request, c, who, email)
     if refusal:
         return page(c, who, 503, headers=RETRY_AFTER, message_key=refusal, email=email,

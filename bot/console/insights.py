@@ -25,13 +25,30 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actions.formation_content import Course, course
-from bot.db.models import ChatFeedback, ChatMessage, CourseEvent, utcnow
+from bot.db.models import ChatFeedback, ChatMessage, ChatSession, CourseEvent, utcnow
 
 FAILED_TOPICS = ("incompris", "hors_sujet")
+# The advisers' interview chats (identity kind « adviser ») are counted apart: their
+# quick buttons must not pass for the public's questions.
+ADVISER = "adviser"
+
+
+def public(query):
+    """Only the messages of the public's conversations (not the advisers' interviews)."""
+    return query.join(ChatSession, ChatSession.id == ChatMessage.session_id).where(
+        ChatSession.identity_kind != ADVISER)
+
+
+def adviser_questions(db: Session, since: datetime) -> int:
+    """The advisers' questions in their interview chats, counted apart."""
+    return db.scalar(select(func.count()).select_from(ChatMessage).join(
+        ChatSession, ChatSession.id == ChatMessage.session_id).where(
+        ChatSession.identity_kind == ADVISER, ChatMessage.sender == "user",
+        ChatMessage.created_at >= since)) or 0
 SIMILARITY = 75
 MAX_EXAMPLES = 3
 
@@ -70,7 +87,7 @@ def weekly_topics(db: Session, weeks: int, now: datetime | None = None) -> Weekl
     mondays = [first + timedelta(weeks=i) for i in range(weeks)]
     since = datetime.combine(first, datetime.min.time())
     counts: dict[str, list[int]] = {}
-    rows = db.execute(select(ChatMessage.topic, ChatMessage.created_at).where(
+    rows = db.execute(public(select(ChatMessage.topic, ChatMessage.created_at)).where(
         ChatMessage.sender == "user", ChatMessage.created_at >= since))
     for topic, created_at in rows:
         index = (week_start(created_at) - first).days // 7
@@ -115,15 +132,15 @@ def group_similar(messages: list[tuple[str, str]], threshold: int = SIMILARITY) 
 
 
 def failed_groups(db: Session, since: datetime) -> list[Group]:
-    rows = db.execute(select(ChatMessage.topic, ChatMessage.text).where(
+    rows = db.execute(public(select(ChatMessage.topic, ChatMessage.text)).where(
         ChatMessage.sender == "user", ChatMessage.topic.in_(FAILED_TOPICS),
         ChatMessage.created_at >= since).order_by(ChatMessage.id))
     return group_similar([(t, x) for t, x in rows])
 
 
 def down_votes(db: Session, since: datetime) -> list[DownVote]:
-    rows = db.execute(select(ChatFeedback, ChatMessage).join(
-        ChatMessage, ChatMessage.id == ChatFeedback.message_id).where(
+    rows = db.execute(public(select(ChatFeedback, ChatMessage).join(
+        ChatMessage, ChatMessage.id == ChatFeedback.message_id)).where(
         ChatFeedback.value == "down", ChatFeedback.updated_at >= since))
     grouped: dict[tuple, DownVote] = {}
     for feedback, answer in rows:

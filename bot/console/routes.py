@@ -11,6 +11,10 @@
 | badges.py | GET, POST /conseiller/badges | adviser, admin | a learner's badges (consent, audit) and the printable summary |
 | dashboard.py | GET  /conseiller/tableau | editor, admin | dashboard |
 | dashboard.py | GET  /conseiller/tableau/{list}.csv | editor, admin | its lists as CSV |
+| badges.py | POST /conseiller/badges/envoyer | adviser, admin | the learner's summary by e-mail |
+| journal.py | GET, POST /conseiller/journal | admin | the audit trail, filtered, and as CSV |
+| comptes.py | GET /conseiller/comptes, POST …/nouveau, …/{id}/actif, …/{id}/mot-de-passe | admin | accounts |
+| here | GET  /conseiller/{anything else} | anybody | the console's own FALC 404 page |
 | here | GET  /conseiller/static/{name} | anybody | the pages' CSS and script |
 
 Who may open a page and whether a form is checked are dependencies (deps.py); every
@@ -21,20 +25,21 @@ browser sends one, the Origin header.
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.identity import Identity
-from bot.console import auth, badges, dashboard, interview
-from bot.console.deps import BASE, Console, provider
+from bot.console import auth, badges, comptes, dashboard, interview, journal
+from bot.console.deps import BASE, Console, MessagePage, provider
 from bot.console.learners import DirectoryFactory
 from bot.console.pages import HERE, ConsoleRoute, render
 from bot.settings import Settings
 
 STATIC = {"console.css": "text/css; charset=utf-8",
           "console.js": "text/javascript; charset=utf-8"}
-PAGE_GROUPS = (auth.router, interview.router, badges.router, dashboard.router)
+PAGE_GROUPS = (auth.router, interview.router, badges.router, dashboard.router, journal.router,
+               comptes.router)
 
 static_router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 
@@ -46,6 +51,14 @@ async def static(name: str):
                       message_key="page_introuvable", title_key="titre_console")
     body = await run_in_threadpool((HERE / "static" / name).read_bytes)
     return Response(body, media_type=STATIC[name], headers={"Cache-Control": "no-cache"})
+
+
+@static_router.api_route("/{rest:path}", methods=["GET", "POST"])
+async def not_found(rest: str):
+    """Last: any other address under /conseiller gets a FALC page, not the API's JSON."""
+    if rest == "":
+        return RedirectResponse(BASE, status_code=307)
+    raise MessagePage(404, "page_introuvable", title_key="titre_page_introuvable")
 
 
 def make_router(db: sessionmaker, settings: Settings,

@@ -1,0 +1,122 @@
+"""Accounts without a shell, for admins: create an account, disable and enable it again,
+give it a new password (`bagou user …` stays for the first admin and for scripts).
+Every change writes an audit line (action account_*, the account as a keyed
+pseudonym of its login, as in the sign-in attempts); disabling an account or changing
+its password ends its sessions."""
+
+import logging
+
+from fastapi import APIRouter
+from sqlalchemy import delete, select
+from starlette.concurrency import run_in_threadpool
+
+from bot.console import accounts, audit
+from bot.console.deps import BASE, Admin, CheckedForm, Console, ConsoleDep, MessagePage, SignedIn
+from bot.console.pages import ConsoleRoute, render
+from bot.console.pseudonym import pseudonym
+from bot.db.models import ConsoleSession, ConsoleUser
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
+CREATE, DISABLE, ENABLE, PASSWORD = ("account_create", "account_disable", "account_enable",
+                                     "password_reset")
+ACTIONS = (CREATE, DISABLE, ENABLE, PASSWORD)
+
+
+def account_ref(key: bytes, login: str) -> str:
+    return pseudonym(key, "login", accounts.normalise_login(login))
+
+
+def all_users(c: Console) -> list[ConsoleUser]:
+    with c.db() as s:
+        return list(s.scalars(select(ConsoleUser).order_by(ConsoleUser.login)))
+
+
+def page(c: Console, who: SignedIn, status: int = 200, message_key: str | None = None,
+         error: bool = True, form: dict | None = None):
+    return render("comptes.html", status, user=who.user, csrf=who.csrf, users=all_users(c),
+                  roles=accounts.ROLES, message_key=message_key, error=error,
+                  form=form or {}, min_password=accounts.MIN_PASSWORD_LENGTH)
+
+
+def refusal_of(error: accounts.AccountError) -> str:
+    text = str(error)
+    if "password" in text:
+        return "compte_mot_de_passe_court"
+    if "exists" in text:
+        return "compte_existe"
+    return "compte_identifiant_invalide"
+
+
+@router.get("/comptes")
+async def account_list(who: Admin, c: ConsoleDep):
+    return await run_in_threadpool(page, c, who)
+
+
+@router.post("/comptes/nouveau")
+async def account_create(who: Admin, form: CheckedForm, c: ConsoleDep):
+    login, name = form.get("identifiant", "").strip(), form.get("nom", "").strip()[:200]
+    role, password = form.get("role", ""), form.get("mot_de_passe", "")
+
+    def create():
+        with c.db.begin() as s:
+            user = accounts.create_user(s, login, name or login, role, password)
+            audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
+                        True, "ok", None, CREATE)
+    try:
+        await run_in_threadpool(create)
+    except accounts.AccountError as error:
+        return await run_in_threadpool(page, c, who, 422, refusal_of(error), True,
+                                       {"identifiant": login[:100], "nom": name, "role": role})
+    return await run_in_threadpool(page, c, who, 200, "compte_cree", False)
+
+
+def _target(c: Console, user_id: int) -> ConsoleUser | None:
+    with c.db() as s:
+        return s.get(ConsoleUser, user_id)
+
+
+@router.post("/comptes/{user_id}/actif")
+async def account_active(user_id: int, who: Admin, form: CheckedForm, c: ConsoleDep):
+    active = form.get("actif") == "oui"
+    target = await run_in_threadpool(_target, c, user_id)
+    if target is None:
+        raise MessagePage(404, "compte_inconnu", who)
+    if target.id == who.user.id and not active:
+        return await run_in_threadpool(page, c, who, 422, "compte_soi_meme")
+
+    def change():
+        with c.db.begin() as s:
+            user = s.get(ConsoleUser, user_id)
+            user.active = active
+            if not active:
+                s.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user_id))
+            audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
+                        True, "ok", None, ENABLE if active else DISABLE)
+    await run_in_threadpool(change)
+    return await run_in_threadpool(page, c, who, 200,
+                                   "compte_active" if active else "compte_desactive", False)
+
+
+@router.post("/comptes/{user_id}/mot-de-passe")
+async def account_password(user_id: int, who: Admin, form: CheckedForm, c: ConsoleDep):
+    password = form.get("mot_de_passe", "")
+    target = await run_in_threadpool(_target, c, user_id)
+    if target is None:
+        raise MessagePage(404, "compte_inconnu", who)
+
+    def change():
+        with c.db.begin() as s:
+            user = s.get(ConsoleUser, user_id)
+            accounts.set_password(user, password)
+            # A new password ends the sessions opened with the old one (not this one).
+            s.execute(delete(ConsoleSession).where(
+                ConsoleSession.user_id == user_id,
+                ConsoleSession.token_hash != who.session.token_hash))
+            audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
+                        True, "ok", None, PASSWORD)
+    try:
+        await run_in_threadpool(change)
+    except accounts.AccountError:
+        return await run_in_threadpool(page, c, who, 422, "compte_mot_de_passe_court")
+    return await run_in_threadpool(page, c, who, 200, "compte_mot_de_passe_change", False)
