@@ -712,6 +712,8 @@ def test_moodle_registers_bagou_from_one_url_and_launches_wait_for_approval(regi
     assert page.status_code == 200, page.text
     assert 'data-message="lti_inscription_faite"' in page.text and "data-lti-close" in page.text
     assert '<script src="/lti/lti.js" defer></script>' in page.text
+    # Moodle shows it in a frame of its own page.
+    assert f"frame-ancestors 'self' {platform.base}" in page.headers["content-security-policy"]
     (sent,) = platform.registrations  # Moodle's checks passed (registration_to_config)
     assert sent["initiate_login_uri"] == "https://testserver/lti/login"
     assert sent["redirect_uris"] == ["https://testserver/lti/launch"]

@@ -103,6 +103,10 @@ def headers_for(kind: str, frame_ancestors: list[str], https: bool) -> dict[str,
     return headers
 
 
+# An LTI route may add origins allowed to frame its answer: request.state.<this>.
+FRAME_ANCESTORS_STATE = "frame_ancestors"
+
+
 class SecurityHeadersMiddleware:
     """`frame_ancestors()` gives the origins that may frame the LTI pages (read at each
     LTI request, so that a new Moodle registration needs no restart)."""
@@ -118,12 +122,18 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         kind = route_kind(scope.get("path", ""))
-        ancestors = self.frame_ancestors() if kind == "lti" else []
         https = self.public_https or scope.get("scheme") == "https"
-        chosen = headers_for(kind, ancestors, https)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Read when the answer starts: what the route did counts (a Moodle just
+                # registered; the registration page names, in request.state, the Moodle
+                # that opens it in its frame, bot/lti/routes.py).
+                ancestors = []
+                if kind == "lti":
+                    extra = (scope.get("state") or {}).get(FRAME_ANCESTORS_STATE) or []
+                    ancestors = [*self.frame_ancestors(), *extra]
+                chosen = headers_for(kind, ancestors, https)
                 headers = MutableHeaders(scope=message)
                 for name, value in chosen.items():
                     headers[name] = value

@@ -83,7 +83,7 @@ def give_back_invitation(storage: DbStorage, token: str, invitation: dict) -> No
 # --- the exchange with the platform ------------------------------------------------------------
 
 
-def _allowed_url(url: object) -> bool:
+def allowed_url(url: object) -> bool:
     """https, or http on this machine (a Moodle of one's own for trying)."""
     if not isinstance(url, str):
         return False
@@ -166,7 +166,7 @@ async def register(openid_configuration: str, registration_token: str, base_url:
                    timeout: float = 5.0, transport: httpx.AsyncBaseTransport | None = None
                    ) -> Registered:
     """Reads the platform's OpenID configuration and registers Bagou there."""
-    if not _allowed_url(openid_configuration):
+    if not allowed_url(openid_configuration):
         raise RegistrationFailed(f"openid_configuration {openid_configuration!r} is not https")
     async with httpx.AsyncClient(timeout=timeout, transport=transport,
                                  follow_redirects=False) as client:
@@ -175,13 +175,13 @@ async def register(openid_configuration: str, registration_token: str, base_url:
                                  headers={"Accept": "application/json"})
             issuer = config.get("issuer")
             # The configuration must come from the platform it names (§ 3.5.1).
-            if not _allowed_url(issuer) or _origin(issuer) != _origin(openid_configuration):
+            if not allowed_url(issuer) or _origin(issuer) != _origin(openid_configuration):
                 raise RegistrationFailed(f"issuer {issuer!r} is not the origin of "
                                          f"{openid_configuration}")
             endpoints = {name: config.get(name) for name in (
                 "registration_endpoint", "authorization_endpoint", "jwks_uri", "token_endpoint")}
             for name, url in endpoints.items():
-                if not _allowed_url(url):
+                if not allowed_url(url):
                     raise RegistrationFailed(f"{name} {url!r} is missing or not https")
             platform = config.get(PLATFORM_CONFIGURATION)
             platform = platform if isinstance(platform, dict) else {}

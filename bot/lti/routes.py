@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from bot.http.security_headers import FRAME_ANCESTORS_STATE
 from bot.lti import deep_linking, registrations
 from bot.lti.adapter import (BagouMessageLaunch, BagouOIDCLogin, LaunchRefused,
                              StarletteRequest, new_id, refusal_from, unverified_token)
@@ -273,6 +274,10 @@ async def registration(request: Request, tool: Lti, token: str,
     """The one-time registration URL made in the console, opened by Moodle's
     administrator from « Gérer les outils »: Bagou registers itself there, pending the
     approval of Bagou's administrator."""
+    # Moodle shows this page in a frame of its « Gérer les outils » page: the Moodle that
+    # opens it may frame it (only a message and a « Fermer » button are in it).
+    if registrations.allowed_url(openid_configuration):
+        setattr(request.state, FRAME_ANCESTORS_STATE, [_origin(openid_configuration)])
     invitation = await run_in_threadpool(registrations.take_invitation, tool.storage, token)
     if invitation is None:
         log.warning("LTI registration refused: unknown, used or old registration URL")
