@@ -572,3 +572,19 @@ def test_unknown_console_pages_get_a_falc_404_page(app_client):
         response = app_client.get(path)
         assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
         assert first_line("page_introuvable") in response.text
+
+
+def test_a_learner_can_be_told_who_looked_at_their_badges(app_client, db):
+    """The gateway's side of `qui_a_vu_mes_badges`: the look-ups of one learner's badges,
+    by pseudonym, with the date and the structure, never an adviser's login."""
+    sign_in(app_client, "conseil")
+    look_up(app_client, "lea.martin@example.org")
+    look_up(app_client, "lea.martin@example.org", consent=False)
+    look_up(app_client, "autre.personne@example.org")
+    with db() as s:
+        seen = audit.viewings(s, learner_ref(KEY.encode(), "Lea.Martin@example.org"),
+                              "La Passerelle")
+    assert [(v.structure, v.shown) for v in seen] == [("La Passerelle", False),
+                                                     ("La Passerelle", True)]
+    assert seen[0].at >= seen[1].at
+    assert all("conseil" not in repr(v) for v in seen)

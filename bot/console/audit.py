@@ -4,14 +4,20 @@ update or delete of an audit line through the ORM raises (only `bagou purge`
 removes lines past BAGOU_AUDIT_RETENTION_DAYS, with a plain SQL delete)."""
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import ConsoleAudit, ConsoleUser
 
 log = logging.getLogger(__name__)
 BADGES_LOOKUP = "badges_lookup"
+SUMMARY_EMAIL = "summary_email"
+# What a learner's « qui a regardé mes badges ? » lists: the look-ups of their badges.
+LOOKUPS = (BADGES_LOOKUP, SUMMARY_EMAIL)
+SHOWN = ("ok", "partial")
 
 
 class AuditIsAppendOnly(RuntimeError):
@@ -38,3 +44,23 @@ def write(db: Session, user: ConsoleUser, learner_ref: str, consent: bool, outco
     log.info("audit: %s by %s, learner %s…, consent=%s, outcome=%s", action, user.login,
              learner_ref[:12], consent, outcome)
     return line
+
+
+@dataclass(frozen=True)
+class Viewing:
+    """One look-up of a learner's badges, as the learner may read it: when, which
+    structure (one gateway serves one structure: BAGOU_CONTACT_NAME), and whether the
+    badges were shown. Never the adviser's login nor e-mail."""
+
+    at: datetime
+    structure: str
+    shown: bool
+
+
+def viewings(db: Session, learner_ref: str, structure: str, limit: int = 50) -> list[Viewing]:
+    """The look-ups of this learner's badges (their pseudonym), newest first: the
+    answer of `qui_a_vu_mes_badges` for a learner identified by the site or by Moodle."""
+    rows = db.execute(select(ConsoleAudit.at, ConsoleAudit.outcome).where(
+        ConsoleAudit.learner_ref == learner_ref, ConsoleAudit.action.in_(LOOKUPS))
+        .order_by(ConsoleAudit.at.desc(), ConsoleAudit.id.desc()).limit(limit))
+    return [Viewing(at, structure, outcome in SHOWN) for at, outcome in rows]

@@ -20,7 +20,7 @@ from bot.db.models import ConsoleUser, utcnow
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
-SUMMARY_EMAIL = "summary_email"  # the audit action of a summary sent by e-mail
+SUMMARY_EMAIL = audit.SUMMARY_EMAIL  # the audit action of a summary sent by e-mail
 # The audit outcome of a look-up refused before any read (texts.yml key → outcome).
 REFUSED = {"adresse_invalide": "refused_address", "accord_manquant": "refused_consent"}
 
