@@ -89,9 +89,10 @@ class Refusal(Exception):
 
 class ConsoleRoute(APIRoute):
     """Every console page: a Refusal gives its own page; a database outage gives the
-    FALC page above, never the API's JSON error nor a stack trace. Console sessions live in the database, so during an
-    outage every page but the static files gives it; the pool's pre-ping reconnects by
-    itself when the database is back, and the session cookie works again."""
+    FALC page above, never the API's JSON error nor a stack trace. Console sessions
+    live in the database, so during an outage every page but the static files gives
+    it; the pool's pre-ping reconnects by itself when the database is back, and the
+    session cookie works again."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
