@@ -559,6 +559,9 @@ def test_an_admin_manages_accounts_without_a_shell_and_each_change_is_audited(ap
     myself = app_client.post(f"/conseiller/comptes/{me.id}/actif", data={"csrf": csrf, "actif": "non"})
     assert myself.status_code == 422 and first_line("compte_soi_meme") in myself.text
     assert app_client.post(f"/conseiller/comptes/{nina.id}/actif", data={"actif": "non"}).status_code == 403
+    for wrong in ("abc", "99999"):
+        missing = app_client.post(f"/conseiller/comptes/{wrong}/actif", data={"csrf": csrf, "actif": "non"})
+        assert missing.status_code == 404 and first_line("compte_inconnu") in missing.text
     with db() as s:
         actions = [(line.user_login, line.action) for line in s.scalars(select(ConsoleAudit))]
     assert actions == [("chef", "account_create"), ("chef", "account_disable"),

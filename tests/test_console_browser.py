@@ -3,8 +3,12 @@ alone (uvicorn with create_app and a temporary SQLite database): no Rasa, no act
 The chat turns of the interview page therefore get the FALC « assistant indisponible »
 answer here; the answers themselves need the stack (marked below).
 
-Signed in as each role, the pages are used as an adviser and an editor would; axe-core
-finds no WCAG 2.2 A or AA violation; the Secure session cookie works on http://127.0.0.1.
+Signed in as each role, the pages are used as an adviser, an editor and an admin would;
+axe-core finds no WCAG 2.2 A or AA violation; the Secure session cookie works on
+http://127.0.0.1. The interview page is used at a laptop's size, at 200 % zoom, on half a
+screen, on a tablet and at 320 px; the learner's summary is printed to an A4 PDF and
+sent to a real SMTP server on loopback (aiosmtpd). Screenshots and the PDF are kept in
+var/artefacts/ (ignored by git).
 """
 
 import os
@@ -22,6 +26,7 @@ from bot.console.pages import texts
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
 from tests.helpers.browser import CHROMIUM
+from tests.helpers.console import SmtpServer
 
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 PASSWORD = "un mot de passe assez long"
@@ -32,10 +37,18 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory):
+def smtp():
+    """A real SMTP server on loopback: the summary's e-mail arrives there."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory, smtp):
     work = tmp_path_factory.mktemp("console")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBF_")}
+    env.update(BAGOU_SMTP_URL=smtp.url, BAGOU_SMTP_FROM="bagou@structure.example")
     env.update(BAGOU_DATABASE_URL=f"sqlite:///{work / 'bagou.db'}", BAGOU_PORT=str(port),
                BAGOU_RASA_PORT=str(free_port()), BAGOU_ACTIONS_PORT=str(free_port()),
                BAGOU_RASA_TOKEN="t", BAGOU_RASA_TIMEOUT="2",
@@ -132,7 +145,7 @@ def test_secure_httponly_cookie_works_on_127_0_0_1_and_sign_out_ends_it(gateway,
     expect(page.get_by_role("heading", name=T["titre_connexion"])).to_be_visible()
 
 
-def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summary(gateway, page):
+def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summary(gateway, page, smtp):
     sign_in(page, gateway, "conseil")
     assert axe_violations(page) == []
     page.get_by_role("link", name=T["titre_entretien"]).first.click()
@@ -187,7 +200,14 @@ def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summa
     assert page.locator(".summary svg.qr").count() >= 4
     page.emulate_media(media="screen")
     expect(page.get_by_role("button", name=T["telecharger_pdf"])).to_be_visible()
-    expect(page.get_by_text(T["envoi_impossible"].splitlines()[0])).to_be_visible()
+    # Sent by e-mail, when the learner agrees, to the address whose badges it shows.
+    sent_before = len(smtp.messages)
+    page.get_by_label(T["accord_envoi"]).check()
+    page.get_by_role("button", name=T["envoyer_resume"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(T["envoi_fait"].splitlines()[0])
+    assert len(smtp.messages) == sent_before + 1
+    assert smtp.messages[-1].rcpt_tos == ["lea.martin@example.org"]
+    assert b"Bonjour L" in smtp.messages[-1].content
     # An adviser cannot open the editors' dashboard.
     response = page.goto(f"{gateway}/conseiller/tableau")
     assert response.status == 403

@@ -71,13 +71,17 @@ async def account_create(who: Admin, form: CheckedForm, c: ConsoleDep):
     return await run_in_threadpool(page, c, who, 200, "compte_cree", False)
 
 
-def _target(c: Console, user_id: int) -> ConsoleUser | None:
+def _target(c: Console, user_id: str) -> ConsoleUser | None:
+    """The account of an address's id (text: a wrong one gets the FALC 404 page, not
+    the API's validation error)."""
+    if not user_id.isdigit() or len(user_id) > 12:
+        return None
     with c.db() as s:
-        return s.get(ConsoleUser, user_id)
+        return s.get(ConsoleUser, int(user_id))
 
 
 @router.post("/comptes/{user_id}/actif")
-async def account_active(user_id: int, who: Admin, form: CheckedForm, c: ConsoleDep):
+async def account_active(user_id: str, who: Admin, form: CheckedForm, c: ConsoleDep):
     active = form.get("actif") == "oui"
     target = await run_in_threadpool(_target, c, user_id)
     if target is None:
@@ -87,10 +91,10 @@ async def account_active(user_id: int, who: Admin, form: CheckedForm, c: Console
 
     def change():
         with c.db.begin() as s:
-            user = s.get(ConsoleUser, user_id)
+            user = s.get(ConsoleUser, target.id)
             user.active = active
             if not active:
-                s.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user_id))
+                s.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
             audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
                         True, "ok", None, ENABLE if active else DISABLE)
     await run_in_threadpool(change)
@@ -99,7 +103,7 @@ async def account_active(user_id: int, who: Admin, form: CheckedForm, c: Console
 
 
 @router.post("/comptes/{user_id}/mot-de-passe")
-async def account_password(user_id: int, who: Admin, form: CheckedForm, c: ConsoleDep):
+async def account_password(user_id: str, who: Admin, form: CheckedForm, c: ConsoleDep):
     password = form.get("mot_de_passe", "")
     target = await run_in_threadpool(_target, c, user_id)
     if target is None:
@@ -107,11 +111,11 @@ async def account_password(user_id: int, who: Admin, form: CheckedForm, c: Conso
 
     def change():
         with c.db.begin() as s:
-            user = s.get(ConsoleUser, user_id)
+            user = s.get(ConsoleUser, target.id)
             accounts.set_password(user, password)
             # A new password ends the sessions opened with the old one (not this one).
             s.execute(delete(ConsoleSession).where(
-                ConsoleSession.user_id == user_id,
+                ConsoleSession.user_id == user.id,
                 ConsoleSession.token_hash != who.session.token_hash))
             audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
                         True, "ok", None, PASSWORD)
