@@ -478,6 +478,26 @@ def test_many_launches_against_a_hanging_key_set_hold_no_thread_and_health_answe
     assert platform.jwks_requests == 1
 
 
+def test_launches_at_once_against_a_slow_key_set_share_one_fetch_and_all_open(
+        other_platform, tmp_path):
+    platform = other_platform
+    platform.jwks_delay = 1.5  # slow, within the 3 s deadline
+    settings = lti_settings(tmp_path, *platform.files, rasa_urls="http://127.0.0.1:9",
+                            actions_base_url="http://127.0.0.1:9")
+    with running(create_app(settings)) as url:
+        with httpx.Client(base_url=url) as client:
+            auths = [platform.login(client) for _ in range(20)]
+            cookies = client.cookies
+
+        async def scenario():
+            async with httpx.AsyncClient(base_url=url, timeout=60, cookies=cookies) as client:
+                return await asyncio.gather(*(client.post("/lti/launch", data={
+                    "id_token": platform.id_token(a), "state": a["state"]}) for a in auths))
+        pages = asyncio.run(scenario())
+    assert [p.status_code for p in pages] == [200] * 20
+    assert platform.jwks_requests == 1
+
+
 def test_lti_routes_have_a_rate_limit_per_address(lti_files, tmp_path):
     settings = lti_settings(tmp_path, *lti_files, rate_limit_lti="3/minute")
     with TestClient(create_app(settings)) as client:

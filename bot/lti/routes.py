@@ -51,7 +51,7 @@ MAX_FORM_BYTES = 64 * 1024
 _HTML = {"text/html": {"schema": {"type": "string"}}}
 PAGES = {"response_class": HTMLResponse, "responses": {
     **{code: {"description": "A FALC page that says why Bagou cannot open.", "content": _HTML}
-       for code in (400, 401, 403, 429, 503)},
+       for code in (400, 401, 403, 429, 502, 503)},
     302: {"description": "On to the platform (login) or to Bagou."},
 }}
 NOT_LIMITED = ("/lti/lti.css", "/lti/lti.js")
@@ -320,7 +320,7 @@ async def open_elsewhere(tool: Lti, ticket: str = "") -> Response:
 # --- keys, and the page's own files --------------------------------------------------------
 
 
-@router.get("/jwks", responses={503: PAGES["responses"][503]})
+@router.get("/jwks", responses={code: PAGES["responses"][code] for code in (429, 503)})
 async def jwks(tool: Lti) -> Response:
     """The tool's public keys (JWKS)."""
     try:
