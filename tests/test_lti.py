@@ -29,6 +29,7 @@ from bot.chat.topics import all_topics
 from bot.console import accounts
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.db.models import ChatSession
+from bot.lti import registrations
 from bot.lti.config import make_keys
 from bot.lti.keyset import KeySetError, PlatformKeys
 from bot.settings import Settings
@@ -542,7 +543,8 @@ def test_every_refusal_is_logged_with_its_reason(gateway, platform, caplog):
 def test_a_launch_without_e_mail_is_logged_for_the_operator(gateway, platform, caplog):
     auth = platform.login(gateway)
     with caplog.at_level(logging.WARNING, logger="bot.lti"):
-        assert platform.launch(gateway, auth, platform.id_token(auth, email=None)).status_code == 200
+        page = platform.launch(gateway, auth, platform.id_token(auth, email=None))
+    assert page.status_code == 200
     assert "without e-mail" in caplog.text
 
 
@@ -552,7 +554,8 @@ def test_the_page_offers_back_to_the_course_when_moodle_gives_the_address(gatewa
     page = platform.launch(gateway, auth, platform.id_token(
         auth, **{LTI + "launch_presentation": {"return_url": back, "document_target": "iframe"}}))
     assert page.status_code == 200
-    assert text("lti_retour_cours") in page.text and 'href="' + back.replace("&", "&amp;") in page.text
+    assert text("lti_retour_cours") in page.text
+    assert 'href="' + back.replace("&", "&amp;") in page.text
     auth = platform.login(gateway)  # an address elsewhere is not offered
     page = platform.launch(gateway, auth, platform.id_token(
         auth, **{LTI + "launch_presentation": {"return_url": "https://ailleurs.example/x"}}))
@@ -781,6 +784,33 @@ def test_a_failed_registration_says_so_and_the_url_works_again(registering, capl
     assert open_as_moodle(client, platform, url, token="un-autre-jeton").status_code == 502
     assert "HTTP 401" in caplog.text
     assert open_as_moodle(client, platform, url).status_code == 200
+
+
+def test_the_json_file_and_the_registrations_work_side_by_side(
+        platform, lti_files, tmp_path):
+    work, config = lti_files
+    other = Platform()
+    other.iss, other.client_id = other.base, "dyn-client"
+    settings = lti_settings(tmp_path, work, config)
+    try:
+        with TestClient(create_app(settings)) as client:
+            client.db_url = settings.database_url
+            sessions = make_sessionmaker(make_engine(settings.database_url))
+            registrations.store(sessions, registrations.Registered(
+                issuer=other.iss, client_id=other.client_id, deployment_id=DEPLOYMENT,
+                auth_login_url=f"{other.iss}/mod/lti/auth.php",
+                auth_token_url=f"{other.iss}/mod/lti/token.php", key_set_url=other.jwks_url,
+                platform={}))
+            (row,) = registrations.all_registrations(sessions)
+            registrations.decide(sessions, row.id, registrations.APPROVED, "chef")
+            for emulator in (platform, other):  # the file's Moodle, the registered one
+                client.cookies.clear()
+                auth = emulator.login(client)
+                page = emulator.launch(client, auth, emulator.id_token(auth))
+                assert page.status_code == 200, page.text
+                assert session_of(client, page.text).identity_source == f"lti:{emulator.iss}"
+    finally:
+        other.close()
 
 
 def test_only_an_administrator_of_bagou_makes_registration_urls(registering):

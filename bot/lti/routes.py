@@ -196,7 +196,8 @@ def do_launch(tool: LtiTool, lti: StarletteRequest, key_set: dict | None) -> Lau
     identity = identity_from_claims(claims, tool.settings.lti_identity_hours)
     if identity.email is None:
         log.warning("LTI launch without e-mail from %s: « Share launcher's email with the "
-                    "tool » is not « Always »; « mes badges » will find nothing", claims["iss"])
+                    "tool » is not « Always »; « mes badges » will find nothing",
+                    claims["iss"])
     session_id = tool.start_session(identity)
     ticket = new_id()
     tool.storage.set_value(f"ticket-{ticket}", {"session": session_id,
