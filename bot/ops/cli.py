@@ -65,6 +65,22 @@ def run(settings: Settings) -> int:
     print("Démarrage de Rasa, du serveur d'actions et de la passerelle…", flush=True)
     stack.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT
+    # Supervised by process and by health: a part whose process stopped, or that stopped
+    # answering its health check (a dead Sanic worker under a living parent, a frozen
+    # process), is restarted (bot/ops/supervisor.py, HealthWatch). The watch runs from
+    # the start: the action server that answered may die while Rasa still loads.
+    watch = HealthWatch(stack, startup_grace=STARTUP_TIMEOUT)
+
+    def restart(failed: str, why: str) -> bool:
+        if not restarts.allow(failed):
+            print(f"{failed} s'arrête sans cesse, voir {settings.log_dir}. Arrêt de Bagou.",
+                  file=sys.stderr)
+            return False
+        print(f"{failed} {why}. Redémarrage {restarts.count(failed)} sur {restarts.limit} "
+              f"en {restarts.window / 60:.0f} minutes…", file=sys.stderr, flush=True)
+        stack.restart(failed)
+        return True
+
     try:
         while not stopping:  # readiness, checked here so that Ctrl-C works meanwhile
             try:
@@ -74,26 +90,17 @@ def run(settings: Settings) -> int:
                 if stack.dead() or time.monotonic() > deadline:
                     print(f"Échec du démarrage : {error}", file=sys.stderr)
                     return 1
+                if (silent := watch.check()) and not restart(silent, "ne répond plus"):
+                    return 1
         if not stopping:
             print(f"\nBagou est prêt : {settings.public_url}", flush=True)
             print(f"Journaux : {settings.log_dir}. Arrêt : Ctrl-C.", flush=True)
-        # Supervised by process and by health: a part whose process stopped, or that
-        # stopped answering its health check (a dead Sanic worker under a living parent,
-        # a frozen process), is restarted (bot/ops/supervisor.py, HealthWatch).
-        watch = HealthWatch(stack)
         while not stopping:
-            dead = stack.dead()
-            silent = None if dead else watch.check()
-            if failed := dead or silent:
-                if not restarts.allow(failed):
-                    print(f"{failed} s'arrête sans cesse, voir {settings.log_dir}. "
-                          "Arrêt de Bagou.", file=sys.stderr)
+            if dead := stack.dead():
+                if not restart(dead, "s'est arrêté"):
                     return 1
-                why = "s'est arrêté" if dead else "ne répond plus"
-                print(f"{failed} {why}. Redémarrage {restarts.count(failed)} sur "
-                      f"{restarts.limit} en {restarts.window / 60:.0f} minutes…",
-                      file=sys.stderr, flush=True)
-                stack.restart(failed)
+            elif (silent := watch.check()) and not restart(silent, "ne répond plus"):
+                return 1
             time.sleep(0.5)
         return 0
     finally:
