@@ -19,6 +19,7 @@ the database. Every /lti/* route has a rate limit per address (BAGOU_RATE_LIMIT_
 Every refusal is logged at warning level with its reason (docs/moodle.md § 6).
 """
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -46,6 +47,7 @@ TICKET_LIFETIME_S = 10 * 60
 # A teacher takes time to choose: the choice page stays valid this long.
 CHOICE_LIFETIME_S = 60 * 60
 MAX_FORM_BYTES = 64 * 1024
+REGISTRATION_DEADLINE_S = 20
 # What the LTI routes answer, for the OpenAPI document: HTML pages, and FALC refusal
 # pages (HTML too: Moodle shows them in its frame) when a launch is refused.
 _HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -289,14 +291,16 @@ async def registration(request: Request, tool: Lti, token: str,
         log.warning("LTI registration refused: no openid_configuration (opened by hand?)")
         return message_page("lti_inscription_echec", 400)
     try:
-        found = await registrations.register(openid_configuration, registration_token,
-                                             tool.base_url(request),
-                                             timeout=tool.settings.lti_keyset_timeout + 2)
+        # Two requests to the platform, each bounded; the whole exchange too.
+        found = await asyncio.wait_for(registrations.register(
+            openid_configuration, registration_token, tool.base_url(request),
+            timeout=tool.settings.lti_keyset_timeout + 2), REGISTRATION_DEADLINE_S)
         await run_in_threadpool(registrations.store, tool.storage.sessions, found)
-    except (registrations.RegistrationFailed, SQLAlchemyError) as error:
+    except (registrations.RegistrationFailed, SQLAlchemyError, asyncio.TimeoutError) as error:
         await run_in_threadpool(registrations.give_back_invitation, tool.storage, token,
                                 invitation)
-        log.warning("LTI registration with %s failed: %s", openid_configuration, error)
+        log.warning("LTI registration with %s failed: %s", openid_configuration,
+                    error or type(error).__name__)
         return message_page("lti_inscription_echec", 502)
     log.warning("LTI registration of %s (client %s, deployment %s) waits for approval in "
                 "the console (/conseiller/moodle)", found.issuer, found.client_id,
