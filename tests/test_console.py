@@ -148,6 +148,9 @@ def test_bad_form_bodies_get_a_falc_message(app_client):
     assert response.status_code == 422 and first_line("formulaire_incomplet") in response.text
     empty = app_client.post("/conseiller/connexion", data={"csrf": "x"})
     assert empty.status_code in (403, 422)
+    page = app_client.get("/conseiller/badges")
+    big = app_client.post("/conseiller/badges", data={"csrf": csrf_of(page), "email": "x" * 20_000})
+    assert big.status_code == 413 and first_line("formulaire_trop_gros") in big.text
 
 
 def test_sign_out_ends_the_session_on_the_server(app_client, db):

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.chat.identity import Identity
 from bot.console import accounts, sessions
-from bot.console.forms import FormError, read_form
+from bot.console.forms import FormError, FormTooBig, read_form
 from bot.console.learners import DirectoryFactory
 from bot.console.pages import Refusal, render
 from bot.console.pseudonym import load_key
@@ -156,6 +156,8 @@ async def checked_form(request: Request, who: Signed) -> dict[str, str]:
     """The form's fields; a Refusal when it cannot be read or its CSRF token is wrong."""
     try:
         form = await read_form(request)
+    except FormTooBig:
+        raise MessagePage(413, "formulaire_trop_gros", who) from None
     except FormError:
         raise MessagePage(422, "formulaire_incomplet", who) from None
     if not same_origin(request) or not sessions.same_token(who.csrf, form.get("csrf")):

@@ -12,6 +12,10 @@ class FormError(ValueError):
     pass
 
 
+class FormTooBig(FormError):
+    """More than MAX_FORM_BYTES: the console answers 413 with its FALC page."""
+
+
 async def read_form(request: Request) -> dict[str, str]:
     """The fields (the last value of a repeated one). FormError: not a form, too big,
     or not UTF-8."""
@@ -19,7 +23,7 @@ async def read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
-            raise FormError("form too big")
+            raise FormTooBig("form too big")
     if not body:
         return {}  # an empty form: its missing fields (CSRF first) say what is wrong
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
