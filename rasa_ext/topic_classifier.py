@@ -333,11 +333,13 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             # « créer un badge » asks what a structure pays, not what a learner pays.
             labels = list(by_label)
             read = labels[int(np.argmax(with_subject))]
-            subject = RETRIEVAL_INTENT + "/" + str(context.get("topic"))
-            third = read not in (best, OUT_OF_SCOPE, subject) and with_subject.max() >= 0.5
+            # The subject's label: `faq/<topic>` for a FAQ topic, the intent otherwise.
+            subject = {RETRIEVAL_INTENT + "/" + str(context.get("topic")), str(context.get("topic"))}
+            third = (read not in (best, OUT_OF_SCOPE, *subject)
+                     and with_subject.max() >= 0.5)
             # « et après ? » has no subject of its own: after « mon badge a une date de
             # fin » it asks what happens then, not which badge comes next.
-            bare = (read == subject and len(plain(text).split()) <= 3
+            bare = (read in subject and len(plain(text).split()) <= 3
                     and with_subject.max() >= sure)
             about_badges = (best.startswith(RETRIEVAL_INTENT + "/")
                             or best in self.config["badge_intents"])

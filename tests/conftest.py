@@ -28,7 +28,10 @@ def trained_model() -> Path:
 @pytest.fixture(scope="module")
 def running_bagou(trained_model, tmp_path_factory) -> RunningBagou:
     """`bagou run` on free ports with its own database, as a person would start it."""
-    with start_bagou(trained_model, tmp_path_factory.mktemp("bagou")) as bagou:
+    # The tests play a whole course (about 50 clicks) in seconds, faster than any
+    # person: the per-conversation limit (30 a minute) would refuse them.
+    with start_bagou(trained_model, tmp_path_factory.mktemp("bagou"),
+                     BAGOU_RATE_LIMIT_SESSION="600/minute") as bagou:
         yield bagou
 
 

@@ -425,7 +425,11 @@ def test_markup_typed_or_returned_by_the_bot_shows_as_text(bagou, page):
     expect(passport).to_have_attribute("target", "_blank")
     assert "noopener" in passport.get_attribute("rel")
     expect(answer.get_by_role("link", name="www.example.org")).to_have_attribute("rel", "noopener noreferrer")
-    assert widget_js(page, "return root.querySelectorAll('img, script, iframe, [onerror]').length") == 0
+    # No markup of the message or the answer made an element: the only pictures are
+    # the widget's own theme pictograms, served by the gateway.
+    assert widget_js(page, "return root.querySelectorAll('img:not(.picto), script, iframe, [onerror]').length") == 0
+    assert widget_js(page, "return [...root.querySelectorAll('img.picto')].every("
+                           "i => new URL(i.src).pathname.startsWith('/widget/pictogrammes/'))")
     answer.get_by_role("button", name="<b>bouton</b>").click()
     expect(log(page).locator(".message.user").last).to_have_text(f"{LABELS['vous']}<b>bouton</b>")
     page.wait_for_timeout(300)  # an alert() would have fired by now (the page fixture checks)
