@@ -70,6 +70,8 @@ RETRIEVAL_INTENT = "faq"
 OUT_OF_SCOPE = "hors_sujet"
 # The same question twice in a row: the first answer did not help.
 REPEATED_INTENT = "mecontent"
+# The answer to « j'ai pas compris »: the gateway says when it was the last one.
+NOT_UNDERSTOOD = "plus_simple"
 # Set on a message read with the conversation (not output): the domain gate reads it.
 CONTEXT_KEY = "bagou_context"
 
@@ -317,6 +319,9 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             return {**{label: 0.0 for label in by_label}, REPEATED_INTENT: 1.0}
         title = context.get("title")
         text = message.get(TEXT) or ""
+        if context.get("not_understood") and self._still_not_understood(text, by_label):
+            message.set(CONTEXT_KEY, "not_understood")
+            return {**{label: 0.0 for label in by_label}, NOT_UNDERSTOOD: 1.0}
         if not isinstance(title, str) or not title or text.startswith("/"):
             return by_label
         if len(plain(text).split()) > self.config["follow_up_max_words"]:
@@ -354,6 +359,18 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                  for (label, p), q in zip(by_label.items(), with_subject.tolist())}
         total = sum(mixed.values()) or 1.0
         return {label: p / total for label, p in mixed.items()}
+
+    def _still_not_understood(self, text: Text, by_label: Dict[Text, float]) -> bool:
+        """Right after the simpler answer, a few words that are doubt or mild annoyance
+        (« toujours pas », « bof », « hein ? ») mean « still not understood »; a thank
+        you, a clear question or strong frustration (« tu sers à rien ») keep their
+        topic."""
+        if NOT_UNDERSTOOD not in by_label or text.startswith("/") or len(plain(text).split()) > 4:
+            return False
+        best = max(by_label, key=by_label.get)
+        sure = self.config["follow_up_sure"]
+        return (best == NOT_UNDERSTOOD or by_label[best] < self.config["threshold"]
+                or (best == REPEATED_INTENT and by_label[best] < sure))
 
     def probabilities(self, messages: List[Message]) -> np.ndarray:
         """One row per message, one column per label (`classes_` order)."""

@@ -29,6 +29,12 @@ def test_not_understood_or_a_word_explained_keeps_the_subject_before(between):
     assert conversation_context(previous, "et sur facebook ?")["topic"] == "partager_linkedin"
 
 
+def test_right_after_the_simpler_answer_the_classifier_is_told_so():
+    previous = [("j'ai pas compris", "plus_simple"), ("badge linkedin", "partager_linkedin")]
+    assert conversation_context(previous, "toujours pas")["not_understood"] is True
+    assert "not_understood" not in conversation_context(previous[1:], "toujours pas")
+
+
 def test_the_same_question_again_after_an_answer_is_a_repeat():
     previous = [("comment avoir un badge", "obtenir_badge")]
     assert conversation_context(previous, "Comment avoir un badge ?")["repeat"] is True

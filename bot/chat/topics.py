@@ -54,6 +54,8 @@ def topic_of_turn(messages: list[dict]) -> str:
 # skipped: « et sur Facebook ? » after « j'ai pas compris » continues the answer before.
 CONTINUED_KINDS = ("faq", "action")
 NOT_CONTINUED = {"definition_mot"}
+# The answer to « j'ai pas compris » (actions/plus_simple.py).
+NOT_UNDERSTOOD = "plus_simple"
 
 
 def conversation_context(previous: list[tuple[str, str | None]], text: str) -> dict:
@@ -68,6 +70,8 @@ def conversation_context(previous: list[tuple[str, str | None]], text: str) -> d
     if (not text.startswith("/") and _plain(last_text) == _plain(text) and repeated
             and (repeated.kind in CONTINUED_KINDS or repeated.id in ("hors_sujet", "incompris"))):
         context["repeat"] = True  # the same question again: the answer did not help
+    if last_topic == NOT_UNDERSTOOD:
+        context["not_understood"] = True  # « toujours pas » is the second « pas compris »
     for said, topic in previous:
         found = all_topics().get(topic or "")
         if found and found.kind in CONTINUED_KINDS and found.id not in NOT_CONTINUED:
