@@ -1,5 +1,6 @@
-# Bagou: `make run` sets up and starts everything, `make test` runs every test.
-.PHONY: run test setup train bench soak faults eval lock clean
+# Bagou: `make run` sets up and starts everything, `make test` runs every test,
+# `make check` is the fast gate (lint, types, the tests that need only .venv).
+.PHONY: run test check setup train bench soak faults eval lock clean
 
 run: setup
 	.venv/bin/bagou run
@@ -8,6 +9,12 @@ test: setup
 	scripts/browser.sh
 	scripts/services.sh
 	.venv/bin/python -m pytest
+
+# Needs neither Rasa's environment, a browser, nor PostgreSQL and Redis.
+check: setup
+	.venv/bin/ruff check
+	.venv/bin/mypy bot actions
+	.venv/bin/python -m pytest -q -m "not stack and not browser and not services and not rasa_env"
 
 setup:
 	@scripts/setup.sh

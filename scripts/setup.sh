@@ -70,7 +70,7 @@ PYAPP=$(find_python_app) || {
 setup_env .venv-rasa "$PY310" requirements/rasa.lock -- \
   .venv-rasa/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/rasa.lock
 
-# app.lock pins the [falc] and [test] extras too (scripts/lock.sh), so the FALC checker's
+# app.lock pins the [falc], [test] and [dev] extras too (scripts/lock.sh), so the FALC checker's
 # spaCy and French model come with it.
 setup_env .venv "$PYAPP" requirements/app.lock pyproject.toml -- \
   sh -c '.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/app.lock &&

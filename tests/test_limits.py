@@ -247,7 +247,6 @@ def gateway_url(tmp_path):
     """The gateway alone, served by uvicorn with the options of `bagou run` (httptools:
     the parser that had no limit), Rasa absent."""
     import os
-    import sys
 
     import httpx
 
