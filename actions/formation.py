@@ -80,12 +80,13 @@ count `started`, `stopped` (with the step), `completed` and `answered` with
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.formation_content import Course, course
+from actions.formation_content import Course, Step, course
 from actions.wording import wording
 
 TOPIC = "autoformation_module"
@@ -130,7 +131,8 @@ class CourseState:
         the content (a step removed, fewer messages): then the course starts again."""
         if not isinstance(data, dict) or data.get("v") != STATE_VERSION:
             return None
-        step = content.step(data.get("step")) if isinstance(data.get("step"), str) else None
+        step_id = data.get("step")
+        step = content.step(step_id) if isinstance(step_id, str) else None
         screen, index, attempt = data.get("screen"), data.get("index"), data.get("attempt")
         results, status, seq = data.get("results"), data.get("status"), data.get("seq")
         if (step is None or screen not in (LESSON, QUESTION, STEP_END, END)
@@ -140,11 +142,12 @@ class CourseState:
                 or attempt not in (1, 2) or not isinstance(results, dict)):
             return None
         limit = {LESSON: len(step.messages), QUESTION: len(step.questions)}.get(screen, 1)
-        if not 0 <= index < limit:
+        if not 0 <= cast(int, index) < limit:
             return None
         keys = set(content.question_keys)
         kept = {k: v for k, v in results.items() if k in keys and isinstance(v, bool)}
-        return cls(step.id, screen, index, attempt, kept, status, seq)
+        return cls(step.id, screen, cast(int, index), cast(int, attempt), kept, status,
+                   cast(int, seq))
 
 
 def fresh_state(content: Course, seq: int = 0) -> CourseState:
@@ -204,6 +207,16 @@ class Outcome:
     shows: list[Show]
     event: str | None = None
     answer: dict | None = None
+
+
+def _step(content: Course, step_id: str | None) -> Step:
+    """A step that a state or a Show names: CourseState.from_dict checked that it exists."""
+    return cast(Step, content.step(cast(str, step_id)))
+
+
+def _state(outcome: Outcome) -> CourseState:
+    """The state of an outcome that has messages (only a turn outside the course has none)."""
+    return cast(CourseState, outcome.state)
 
 
 def screen_of(state: CourseState, retry: bool = False) -> Show:
@@ -285,7 +298,7 @@ def advance(content: Course, state: CourseState | None, gesture: Gesture | None)
         return Outcome(resumed, [screen_of(resumed)], "resumed")
 
     state = replace(state, status=ACTIVE)
-    step = content.step(state.step)
+    step = _step(content, state.step)
     position = _step_index(content, state)
     if gesture.kind == NEXT:
         if state.screen == LESSON and state.index + 1 < len(step.messages):
@@ -322,10 +335,11 @@ def advance(content: Course, state: CourseState | None, gesture: Gesture | None)
 
 
 def answer(content: Course, state: CourseState, gesture: Gesture) -> Outcome:
-    step = content.step(state.step)
+    step = _step(content, state.step)
     on_screen = (state.screen == QUESTION and gesture.step == state.step
                  and gesture.question == state.index)
-    if not on_screen or gesture.choice >= len(step.questions[state.index].reponses):
+    choice = cast(int, gesture.choice)  # an ANSWER gesture has its choice (parse_gesture)
+    if not on_screen or choice >= len(step.questions[state.index].reponses):
         return Outcome(state, [screen_of(state)])
     question = step.questions[state.index]
     key = step.question_key(state.index)
@@ -356,7 +370,7 @@ def button(domain: dict, response: str, gesture: str, **values) -> dict:
 
 
 def progress_line(domain: dict, content: Course, step_id: str) -> str:
-    step = content.step(step_id)
+    step = _step(content, step_id)
     return wording(domain, "utter_formation_etape", numero=content.number(step_id),
                    total=len(content.etapes), titre=step.titre)
 
@@ -376,14 +390,14 @@ def controls(domain: dict, content: Course, state: CourseState, show: Show) -> l
         missing = steps_not_done(content, state)
         if missing:
             return [button(domain, "utter_formation_bouton_etape", f"{GOTO} {s}",
-                           numero=content.number(s), titre=content.step(s).titre)
+                           numero=content.number(s), titre=_step(content, s).titre)
                     for s in missing]
         return [restart]
-    step = content.step(show.step)
+    step, index = _step(content, show.step), cast(int, show.index)
     if show.kind == QUESTION:
-        question = step.questions[show.index]
+        question = step.questions[index]
         return [{"title": a.texte,
-                 "payload": payload(f"{ANSWER} {step.id} {show.index + 1} {i + 1}")}
+                 "payload": payload(f"{ANSWER} {step.id} {index + 1} {i + 1}")}
                 for i, a in enumerate(question.reponses)] + [pause]
     nxt = {"title": wording(domain, "utter_bouton_la_suite"), "payload": payload(NEXT)}
     if show.kind == STEP_END:
@@ -397,24 +411,26 @@ def controls(domain: dict, content: Course, state: CourseState, show: Show) -> l
 def texts_of(domain: dict, content: Course, state: CourseState, show: Show) -> list[str]:
     """The messages (one or more bubbles) of one Show."""
     total = len(content.etapes)
-    step = content.step(show.step) if show.step else None
+    # Every Show but "welcome", "stopped" and "resume_prompt" names a step and an index.
+    step = cast(Step, content.step(show.step) if show.step else None)
+    index = cast(int, show.index)
     if show.kind == "welcome":
         return [wording(domain, "utter_formation_accueil", total=total)]
     if show.kind == LESSON:
-        return [progress_line(domain, content, step.id) + "\n" + step.messages[show.index]]
+        return [progress_line(domain, content, step.id) + "\n" + step.messages[index]]
     if show.kind == QUESTION:
-        question = step.questions[show.index].question
+        question = step.questions[index].question
         return [question if show.retry else progress_line(domain, content, step.id) + "\n" + question]
     if show.kind == "right":
         return [wording(domain, "utter_formation_juste")]
     if show.kind == "wrong":
         return ["\n".join([wording(domain, "utter_formation_faux"),
-                           step.questions[show.index].explication,
+                           step.questions[index].explication,
                            wording(domain, "utter_formation_essayer")])]
     if show.kind == "right_answer":
-        question = step.questions[show.index]
+        asked = step.questions[index]
         return [wording(domain, "utter_formation_bonne_reponse",
-                        reponse=question.reponses[question.right].texte)]
+                        reponse=asked.reponses[asked.right].texte)]
     if show.kind == STEP_END:
         done = [wording(domain, "utter_formation_fin_etape",
                         numero=content.number(step.id), total=total)]
@@ -446,15 +462,15 @@ def messages(domain: dict, content: Course, outcome: Outcome) -> list[dict]:
     """The turn's messages as utter_message arguments; the last one has the buttons."""
     said: list[dict] = []
     for show in outcome.shows:
-        said += [{"text": t} for t in texts_of(domain, content, outcome.state, show)]
+        said += [{"text": t} for t in texts_of(domain, content, _state(outcome), show)]
     if said:
-        said[-1]["buttons"] = controls(domain, content, outcome.state, outcome.shows[-1])
+        said[-1]["buttons"] = controls(domain, content, _state(outcome), outcome.shows[-1])
     return said
 
 
 def course_payload(content: Course, outcome: Outcome) -> dict:
     """The `custom` payload of the turn (see the module docstring)."""
-    state = outcome.state
+    state = _state(outcome)
     completed = outcome.event == "completed"
     return {"course": {
         "event": outcome.event, "step": state.step, "number": content.number(state.step),

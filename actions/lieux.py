@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
@@ -78,7 +79,7 @@ def load_places(path: Path) -> list[Place]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     places = []
     for entry in (data or {}).get("lieux") or []:
-        fields = {k: str(v).strip() if k != "fictif" else bool(v) for k, v in entry.items()
+        fields: dict[str, Any] = {k: str(v).strip() if k != "fictif" else bool(v) for k, v in entry.items()
                   if k in Place.__dataclass_fields__}
         places.append(Place(**fields))
     return places

@@ -32,6 +32,7 @@ Every wording is a response of domain.yml (`utter_plus_simple_*`), for the FALC 
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -246,13 +247,14 @@ class ActionPlusSimple(Action):
         step_by_step = paced(domain, request.answer)
         ways = [w for w in ("simple" if simple else None, "paced" if step_by_step else None) if w]
         ways = (ways or ["none"]) + ["person"]
-        way = ways[min(request.level, len(ways)) - 1]
-        if way == "simple":
-            dispatcher.utter_message(text=simple["text"], buttons=simple.get("buttons", []),
+        chosen = ways[min(request.level, len(ways)) - 1]
+        if chosen == "simple":
+            shown = cast(dict, simple)
+            dispatcher.utter_message(text=shown["text"], buttons=shown.get("buttons", []),
                                      topic=TOPIC)
-        elif way == "paced":
-            say_part(dispatcher, domain, request.answer, step_by_step, 0)
-        elif way == "none":
+        elif chosen == "paced":
+            say_part(dispatcher, domain, cast(str, request.answer), cast(Paced, step_by_step), 0)
+        elif chosen == "none":
             dispatcher.utter_message(response="utter_plus_simple_sans_reponse", topic=TOPIC)
         else:
             offer_person(dispatcher, domain)

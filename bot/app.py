@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI
@@ -45,7 +46,7 @@ from bot.settings import Settings, get_settings
 from bot.verify.fetch import FetchPolicy
 from bot.verify.service import Verifier
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the OBF that the console reads (the real one, or the sandbox in-process).
     key = lru_cache(maxsize=1)(lambda: load_key(settings))
     course = CourseStore(make_sessionmaker(engine), lambda email: learner_ref(key(), email))
-    directories = {}  # the app is needed to reach the sandbox in-process: filled below
+    directories: dict[str, Any] = {}  # the app is needed to reach the sandbox in-process: filled below
     obf = get_obf_settings()
     awards = PointInfoAwards(make_sessionmaker(engine), lambda: directories["obf"](),
                              obf.point_info_badge_id, obf.point_info_client_id)

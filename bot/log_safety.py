@@ -26,7 +26,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 from bot.privacy import mask_personal_data
@@ -40,7 +40,7 @@ URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]+@", re.IGN
 
 _secrets: set[str] = set()
 _secret_pattern: re.Pattern | None = None
-_base_factory = None
+_base_factory: Callable[..., logging.LogRecord] | None = None
 
 
 def add_secrets(values: Iterable[str | None]) -> None:
@@ -94,7 +94,7 @@ def _clean_record(record: logging.LogRecord) -> None:
 
 
 def _factory(*args, **kwargs) -> logging.LogRecord:
-    record = _base_factory(*args, **kwargs)
+    record = cast(Callable[..., logging.LogRecord], _base_factory)(*args, **kwargs)
     try:
         _clean_record(record)
     except Exception:  # a log line is never worth a crash

@@ -71,7 +71,7 @@ class ChatResponse(BaseModel):
     replies: list[Reply]
     topic: str = Field(..., description="Topic id from topics.yml that this turn answers.")
 
-    @computed_field(description="The pictogram of the topic's theme, if it has one.")
+    @computed_field(description="The pictogram of the topic's theme, if it has one.")  # type: ignore[prop-decorator]
     @property
     def pictogram(self) -> Pictogram | None:
         return _pictogram(self.topic)
@@ -111,7 +111,7 @@ class HistoryMessage(BaseModel):
     topic: str | None = None
     feedback: Literal["up", "down"] | None = Field(None, description="The thumb given, if any.")
 
-    @computed_field(description="The pictogram of the answer's topic, if it has one.")
+    @computed_field(description="The pictogram of the answer's topic, if it has one.")  # type: ignore[prop-decorator]
     @property
     def pictogram(self) -> Pictogram | None:
         return _pictogram(self.topic) if self.sender == "bot" else None

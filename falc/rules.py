@@ -8,6 +8,7 @@ French: content editors read them.
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from falc.glossary import Glossary, Match
 from falc.syllables import lexique
@@ -29,7 +30,7 @@ class Finding:
 @dataclass
 class Sentence:
     text: str  # the line as written
-    doc: object  # spacy.tokens.Doc of the line without markup (see words.plain)
+    doc: Any  # spacy.tokens.Doc of the line without markup (see words.plain)
     words: list[str]
     matches: list[Match] = field(default_factory=list)  # glossary words, offsets in the doc
 

@@ -165,5 +165,5 @@ def spell_number(n: int) -> str:
         head = "mille" if thousands == 1 else f"{spell_number(thousands)} mille"
         return head + (f" {spell_number(rest)}" if rest else "")
     millions, rest = divmod(n, 1_000_000)
-    unit = "million" if millions == 1 else "millions"
-    return f"{spell_number(millions)} {unit}" + (f" {spell_number(rest)}" if rest else "")
+    word = "million" if millions == 1 else "millions"
+    return f"{spell_number(millions)} {word}" + (f" {spell_number(rest)}" if rest else "")

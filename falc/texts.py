@@ -196,6 +196,6 @@ def gather(root: Path = PROJECT_ROOT) -> list[Text]:
     if glossary_file.exists():
         answers += [Text(f"{glossary_file.name} › {t['mot']}", EXPLANATION, str(t["explication"]).strip())
                     for t in _load(glossary_file).get("termes", [])]
-    buttons = [Text(origins[0], TITLE, title, also_in=len(origins) - 1)
-               for title, origins in titles.items()]
-    return answers + buttons
+    title_texts = [Text(origins[0], TITLE, title, also_in=len(origins) - 1)
+                   for title, origins in titles.items()]
+    return answers + title_texts

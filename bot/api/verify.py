@@ -14,6 +14,8 @@ without asking CORS first. So the upload checks the `Origin` header itself: the
 gateway's own pages and the sites of BAGOU_ALLOWED_ORIGINS only, as for the chat.
 """
 
+from typing import Any, cast
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from python_multipart import MultipartParser
@@ -26,7 +28,7 @@ from bot.schemas import ChatResponse, ErrorResponse, Text
 from bot.verify.answer import history_text
 from bot.verify.inputs import DOCUMENT, URL, Candidate, InputError, from_text, from_upload, sniff
 
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422)}
 # Room for the multipart framing and the small fields around the file.
 FORM_OVERHEAD = 16_384
 MAX_FIELD = 4096
@@ -61,7 +63,7 @@ def make_router(chat: ChatService, max_upload: int, trusted_origins: list[str]) 
             candidate, shown = Candidate(DOCUMENT, request.credential, "texte"), history_text("texte")
         else:
             try:
-                candidate = from_text(request.credential, "texte")
+                candidate = from_text(cast(str, request.credential), "texte")
             except InputError:
                 candidate = Candidate("inconnu", None, "texte")
             shown = history_text("texte")

@@ -18,6 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi import APIRouter, Request
@@ -41,7 +42,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 GATEWAY_TEXTS = ("serveur_injoignable", "texte_trop_long")
 # The newest messages of a conversation given back to the widget.
 HISTORY_LIMIT = 200
-ERRORS = {code: {"model": ErrorResponse} for code in (400, 404, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 404, 422)}
 
 # The demo pages' Content-Security-Policy (strict: nothing inline) and the other security
 # headers come from bot/http/security_headers.py (kind `site`).

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -65,7 +66,7 @@ class CourseStore:
         now = utcnow()
         row = db.execute(select(CourseProgress.id, CourseProgress.passed,
                                 CourseProgress.completed_at).where(where)).first()
-        values = {"state": course.state, "last_event": course.event, "step": course.step,
+        values: dict[str, Any] = {"state": course.state, "last_event": course.event, "step": course.step,
                   "updated_at": now}
         if course.event == "completed":
             # Passed once stays passed (the badge is earned), whatever comes later.

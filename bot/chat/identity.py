@@ -44,7 +44,7 @@ class Identity:
 
     def metadata(self) -> dict:
         """The identity as Rasa's actions read it (message metadata)."""
-        data = {"kind": self.kind}
+        data: dict[str, str | None] = {"kind": self.kind}
         if self.kind != "anonymous":
             data.update(email=self.email, name=self.name, source=self.source)
         return data

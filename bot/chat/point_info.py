@@ -29,6 +29,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -95,7 +96,7 @@ class PointInfoAwards:
                                    created_at=utcnow(), next_attempt_at=utcnow()))
         except IntegrityError:  # made at the same moment by another turn: that one holds
             pass
-        return self.view(learner_ref)
+        return cast(AwardView, self.view(learner_ref))  # written just now, or by that turn
 
     def view(self, learner_ref: str) -> AwardView | None:
         with self._db() as db:
@@ -159,7 +160,7 @@ class PointInfoAwards:
             directory = self._directory()
             try:
                 result = await directory.issue_badge_once(
-                    award.badge_id, award.email, key=award.award_key,
+                    award.badge_id, cast(str, award.email), key=award.award_key,
                     client_id=award.client_id, name=award.name)
             finally:
                 await directory.aclose()

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -70,6 +71,11 @@ class ChatService:
         self._course = course
         self._awards = awards
 
+    @property
+    def _courses(self) -> CourseStore:
+        """The course store, where a learner or a course update implies that it is kept."""
+        return cast(CourseStore, self._course)
+
     async def handle(self, request: ChatRequest) -> ChatResponse:
         # A link or a credential in the message: the gateway checks the badge itself.
         badge = self._badge_in(request.text)
@@ -83,7 +89,7 @@ class ChatService:
                 and asks_for_point_info(message)):
             return await self._point_info_turn(turn, message, learner)
         # An identified learner's course, saved by an earlier turn in any session.
-        saved = await run_in_threadpool(self._course.saved_state, learner) if learner else None
+        saved = await run_in_threadpool(self._courses.saved_state, learner) if learner else None
         try:
             raw = await self._rasa.send(turn.session_id, message, {
                 "identity": turn.identity.metadata(),
@@ -117,7 +123,7 @@ class ChatService:
         """Keep an identified learner's progress; at a passed end, the badge (or how to
         get it). Gives the replies to add and what to write with the turn."""
         if learner:
-            await run_in_threadpool(self._course.save_progress, learner, course)
+            await run_in_threadpool(self._courses.save_progress, learner, course)
         extra: list[Reply] = []
         if course.badge_earned:
             if learner:
@@ -126,15 +132,15 @@ class ChatService:
                 extra = [Reply(text=text("point_info_sans_adresse"))]
             elif turn.identity.kind == "anonymous":
                 extra = [Reply(text=text("point_info_connexion"))]
-        return extra, self._course.turn_rows(turn.session_id, course,
-                                             anonymous=turn.identity.kind == "anonymous")
+        return extra, self._courses.turn_rows(turn.session_id, course,
+                                              anonymous=turn.identity.kind == "anonymous")
 
     async def _give_point_info(self, turn: Turn, learner: str) -> list[Reply]:
         """The learner passed: the award is kept first, then OBF is asked (once)."""
         if self._awards is None:
             return []
-        award = await run_in_threadpool(self._awards.ensure, learner, turn.identity.email,
-                                        turn.identity.name)
+        award = await run_in_threadpool(self._awards.ensure, learner,
+                                        cast(str, turn.identity.email), turn.identity.name)
         if award.status == ISSUED:
             if not award.notified:
                 await run_in_threadpool(self._awards.mark_notified, award.id)
@@ -167,8 +173,8 @@ class ChatService:
             key = ("point_info_sans_adresse" if turn.identity.kind == "learner"
                    else "point_info_connexion")
             replies = [Reply(text=text(key))]
-        elif (await run_in_threadpool(self._course.has_passed, learner)
-              or await run_in_threadpool(self._course.adopt_session, turn.session_id, learner)):
+        elif (await run_in_threadpool(self._courses.has_passed, learner)
+              or await run_in_threadpool(self._courses.adopt_session, turn.session_id, learner)):
             replies = await self._give_point_info(turn, learner)
         else:
             replies = [Reply(text=text("point_info_pas_fini"), buttons=[
@@ -182,7 +188,7 @@ class ChatService:
         upload. Only `shown` is stored on the person's side, never a file or credential."""
         turn = await self._session_for(session_id, site_token)
         email = turn.identity.email if turn.identity.kind != "anonymous" else None
-        verdict = await self._verifier.verify(badge, email)
+        verdict = await cast(Verifier, self._verifier).verify(badge, email)
         replies = [Reply.model_validate(reply) for reply in replies_for(verdict)]
         await run_in_threadpool(self._store_turn, turn, shown, replies, VERIFY_TOPIC)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=VERIFY_TOPIC)
@@ -259,7 +265,7 @@ class ChatService:
         # unit of work was most of the gateway's database time (docs/performance.md).
         name = turn.identity.name
         now = utcnow()
-        rows = [{"session_id": turn.session_id, "sender": "user", "topic": topic,
+        rows: list[dict[str, Any]] = [{"session_id": turn.session_id, "sender": "user", "topic": topic,
                  "text": mask_personal_data(message, [name]), "created_at": now,
                  "buttons": None, "links": None}]
         # Buttons and links are kept so that the widget can show them again after a
@@ -276,7 +282,7 @@ class ChatService:
                 values = identity_columns(turn.sign_in) if turn.sign_in else {}
                 db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
                            .values(last_active_at=now, **values))
-            messages = ChatMessage.__table__
+            messages = cast(Table, ChatMessage.__table__)
             ids = db.execute(insert(messages).returning(messages.c.id,
                                                         sort_by_parameter_order=True),
                              rows).scalars().all()
@@ -301,7 +307,7 @@ def identity_columns(identity: Identity) -> dict:
 def new_session(session_id: str, identity: Identity | None, now=None):
     """The statement that writes a new session, bound to `identity` when given."""
     now = now or utcnow()
-    return insert(ChatSession.__table__).values(
+    return insert(cast(Table, ChatSession.__table__)).values(
         id=session_id, created_at=now, last_active_at=now,
         **(identity_columns(identity) if identity else {}))
 

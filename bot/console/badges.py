@@ -4,6 +4,7 @@ learner's summary (bot/console/summary.py), printed, saved as PDF or sent by e-m
 import logging
 import re
 import smtplib
+from typing import cast
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -93,10 +94,11 @@ async def badges(request: Request, who: Adviser, form: CheckedForm, c: ConsoleDe
         await run_in_threadpool(write_audit, c, who.user.id, learner_ref(c.key, email),
                                 refused != "accord_manquant", REFUSED[refused], None)
         return page(c, who, 422, message_key=refused, email=email, first_name=first_name)
-    result, refusal = await read_badges(request, c, who, email)
+    found, refusal = await read_badges(request, c, who, email)
     if refusal:
         return page(c, who, 503, headers=RETRY_AFTER, message_key=refusal, email=email,
                     first_name=first_name)
+    result = cast(Lookup, found)  # no refusal: a look-up
     return page(c, who, 503 if result.error else 200, email=email, first_name=first_name,
                 message_key="badges_indisponibles" if result.error else None, result=result)
 
@@ -118,7 +120,8 @@ async def send_summary(request: Request, who: Adviser, form: CheckedForm, c: Con
     if form.get("accord_envoi") != "oui":
         return page(c, who, 422, message_key="envoi_accord_manquant", email=email,
                     first_name=first_name)
-    result, refusal = await read_badges(request, c, who, email, SUMMARY_EMAIL)
+    found, refusal = await read_badges(request, c, who, email, SUMMARY_EMAIL)
+    result = cast(Lookup, found)  # read only when there is no refusal
     if refusal or result.error:
         return page(c, who, 503, headers=RETRY_AFTER, email=email, first_name=first_name,
                     message_key=refusal or "badges_indisponibles")

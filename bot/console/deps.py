@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
@@ -34,7 +34,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 BASE = "/conseiller"
-SECURE_COOKIE = dict(httponly=True, secure=True, samesite="lax", path=sessions.COOKIE_PATH)
+SECURE_COOKIE: dict[str, Any] = dict(httponly=True, secure=True, samesite="lax", path=sessions.COOKIE_PATH)
 
 
 @dataclass

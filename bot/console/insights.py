@@ -23,12 +23,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.formation_content import Course, course
+from actions.formation_content import Course, Step, course
 from bot.db.models import ChatFeedback, ChatMessage, ChatSession, CourseEvent, utcnow
 
 FAILED_TOPICS = ("incompris", "hors_sujet")
@@ -126,7 +127,7 @@ def group_similar(messages: list[tuple[str, str]], threshold: int = SIMILARITY) 
             wordings[text] = wordings.get(text, 0) + 1
             topics[topic] = topics.get(topic, 0) + 1
         ranked = sorted(wordings, key=lambda t: -wordings[t])
-        groups.append(Group(text=ranked[0], topic=max(topics, key=topics.get),
+        groups.append(Group(text=ranked[0], topic=max(topics, key=topics.__getitem__),
                             count=len(items), examples=ranked[1:1 + MAX_EXAMPLES]))
     return sorted(groups, key=lambda g: (-g.count, g.text))
 
@@ -225,10 +226,11 @@ def course_stats(db: Session, since: datetime, content: Course | None = None) ->
         if not bad:
             continue
         step_id, _, number = key.rpartition(".")
-        step = content.step(step_id) if content is not None else None
-        known = step is not None and number.isdigit() and 0 < int(number) <= len(step.questions)
-        wrong.append(WrongQuestion(key, step.titre if known else step_id,
-                                   step.questions[int(number) - 1].question if known else key,
+        found = content.step(step_id) if content is not None else None
+        known = found is not None and number.isdigit() and 0 < int(number) <= len(found.questions)
+        asked = cast(Step, found)  # read only when known
+        wrong.append(WrongQuestion(key, asked.titre if known else step_id,
+                                   asked.questions[int(number) - 1].question if known else key,
                                    bad, total))
     wrong.sort(key=lambda q: (-q.wrong, -q.answers, q.key))
     return CourseStats(len(started), len(finished), len(passed), stops, wrong)

@@ -7,6 +7,7 @@ access logs)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -39,7 +40,7 @@ class Filters:
     def from_form(cls, form: dict[str, str]) -> "Filters":
         return cls(login=form.get("qui", "").strip().lower()[:100],
                    start=_day(form.get("du")), end=_day(form.get("au")),
-                   kind=form.get("resultat") if form.get("resultat") in KINDS else "tout",
+                   kind=cast(str, form.get("resultat")) if form.get("resultat") in KINDS else "tout",
                    email=normalise_email(form.get("adresse", ""))[:320])
 
 

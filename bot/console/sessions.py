@@ -72,7 +72,7 @@ def close_session(db: Session, token: str | None) -> None:
 
 
 def same_token(expected: str | None, given: str | None) -> bool:
-    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)
+    return bool(expected and given and hmac.compare_digest(expected, given))
 
 
 def _naive(moment: datetime) -> datetime:

@@ -24,6 +24,7 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
 from urllib.parse import unquote, urlsplit
+from typing import cast
 
 import segno
 from markupsafe import Markup
@@ -161,7 +162,7 @@ def email_message(summary: Summary, to: str, sender: str) -> EmailMessage:
     message.set_content(ENV.get_template("resume_email.txt").render(**values))
     message.add_alternative(ENV.get_template("resume_email.html").render(**values),
                             subtype="html")
-    html_part = message.get_payload()[1]
+    html_part = cast(list[EmailMessage], message.get_payload())[1]  # text, then HTML
     for url, content_id in images.items():
         html_part.add_related(qr_png(url), "image", "png", cid=f"<{content_id}>",
                               filename="code.png")
@@ -172,7 +173,7 @@ def send(smtp: Smtp, message: EmailMessage) -> None:
     """Sends the message, or raises OSError / smtplib.SMTPException. Nothing is kept."""
     context = ssl.create_default_context()
     if smtp.tls:
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context)
+        client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context)
     else:
         client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
     with client:

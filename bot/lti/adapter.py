@@ -32,6 +32,7 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.oidc_login import OIDCLogin
 from pylti1p3.redirect import Redirect
+from pylti1p3.registration import Registration
 from pylti1p3.request import Request
 from pylti1p3.session import SessionService
 from sqlalchemy import delete, select
@@ -239,7 +240,8 @@ class BagouMessageLaunch(MessageLaunch):
         self.cookies = StarletteCookieService(request)
         super().__init__(request, tool.conf, session_service=DbSessionService(request, storage),
                          cookie_service=self.cookies)
-        self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat", "sub"]})
+        self.set_jwt_verify_options(t.cast(t.Any, {"verify_aud": False,
+                                                   "require": ["exp", "iat", "sub"]}))
         self.tool = tool
         self.key_set = key_set
         self.leeway = leeway
@@ -303,10 +305,11 @@ class BagouMessageLaunch(MessageLaunch):
         return getattr(self, "client_id", None) or super().get_client_id()
 
     def get_public_key(self) -> tuple[str, str]:
-        key_set = self._registration.get_key_set() or self.key_set
+        registration = t.cast(Registration, self._registration)  # found by the launch
+        key_set = registration.get_key_set() or self.key_set
         if not key_set:
             raise LaunchRefused("lti_signature_invalide", 403, "no key set for this platform")
-        self._registration.set_key_set(key_set)  # pylti1p3 then fetches nothing
+        registration.set_key_set(t.cast(t.Any, key_set))  # pylti1p3 then fetches nothing
         try:
             return super().get_public_key()
         except LtiException as error:
@@ -318,7 +321,7 @@ class BagouMessageLaunch(MessageLaunch):
         public_key, algorithm = self.get_public_key()
         try:
             jwt.decode(self._get_id_token(), public_key, algorithms=[algorithm],
-                       options=self._jwt_verify_options, leeway=self.leeway)
+                       options=t.cast(t.Any, self._jwt_verify_options), leeway=self.leeway)
         except jwt.ExpiredSignatureError as error:
             raise LaunchRefused("lti_jeton_expire", 403,
                                 f"{error} (more than {self.leeway:g} s ago)") from error
@@ -332,7 +335,7 @@ class BagouMessageLaunch(MessageLaunch):
 
     def validate_deployment(self) -> "BagouMessageLaunch":
         try:
-            return super().validate_deployment()
+            return t.cast("BagouMessageLaunch", super().validate_deployment())
         except LtiException as error:
             raise LaunchRefused("lti_deploiement_inconnu", 403, str(error)) from error
 
@@ -357,7 +360,7 @@ class BagouMessageLaunch(MessageLaunch):
 
     def validate_jwt_format(self) -> "BagouMessageLaunch":
         try:
-            return super().validate_jwt_format()
+            return t.cast("BagouMessageLaunch", super().validate_jwt_format())
         except LtiException as error:
             raise LaunchRefused("lti_demande_incomplete", 400, str(error)) from error
 

@@ -19,6 +19,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
@@ -106,7 +107,7 @@ def build_tool_config(data: dict[str, list[dict]], folder: Path | None, key_dir:
     """pylti1p3's configuration from entries per issuer (the JSON file's, the database's);
     key files named by an entry are read from `folder`."""
     try:
-        conf = ToolConfDict(data)
+        conf = ToolConfDict(cast(Any, data))
     except Exception as error:  # pylti1p3 raises bare Exceptions on a bad format
         raise LtiConfigError(f"LTI registrations: {error}") from error
     default_keys = None

@@ -11,6 +11,7 @@ Moodle sends it back in the `custom` claim of every launch of that link, signed,
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
@@ -71,4 +72,4 @@ def response_jwt(registration, deployment_id: str, settings: dict, start: Start,
     """The signed LtiDeepLinkingResponse (pylti1p3's DeepLink) with the chosen link."""
     resource = (DeepLinkResource().set_url(launch_url).set_title(start.title)
                 .set_custom_params({START_PARAM: start.value}))
-    return DeepLink(registration, deployment_id, settings).get_response_jwt([resource])
+    return DeepLink(registration, deployment_id, cast(Any, settings)).get_response_jwt([resource])

@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -46,7 +47,7 @@ class _Entry:
     expires_at: float  # monotonic
     kid_refetched_at: float | None = None  # the last fetch for an unknown kid
 
-    def kids(self) -> set[str]:
+    def kids(self) -> set[str | None]:
         return {k.get("kid") for k in self.keys.get("keys", []) if isinstance(k, dict)}
 
 
@@ -61,7 +62,7 @@ class PlatformKeys:
     failure_backoff: float = 10.0
     max_urls: int = 200
     transport: httpx.AsyncBaseTransport | None = None
-    clock: object = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     _cache: dict[str, _Entry] = field(default_factory=dict)
     _failed: dict[str, tuple[float, str]] = field(default_factory=dict)
     _inflight: dict[str, asyncio.Future] = field(default_factory=dict)
@@ -72,9 +73,9 @@ class PlatformKeys:
         now = self.clock()
         entry = self._cache.get(url)
         fresh = entry is not None and now < entry.expires_at
-        if fresh and (kid is None or kid in entry.kids()):
+        if entry is not None and fresh and (kid is None or kid in entry.kids()):
             return entry.keys
-        if fresh:  # an unknown kid: the platform may have rotated its keys
+        if entry is not None and fresh:  # an unknown kid: the platform may have rotated its keys
             last = entry.kid_refetched_at
             if last is not None and now - last < self.refetch_interval:
                 return entry.keys  # asked again moments ago: the check will refuse

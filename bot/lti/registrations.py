@@ -24,6 +24,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TypeGuard, cast
 from ipaddress import ip_address
 from urllib.parse import urlsplit
 
@@ -83,7 +84,7 @@ def give_back_invitation(storage: DbStorage, token: str, invitation: dict) -> No
 # --- the exchange with the platform ------------------------------------------------------------
 
 
-def allowed_url(url: object) -> bool:
+def allowed_url(url: object) -> TypeGuard[str]:
     """https, or http on this machine (a Moodle of one's own for trying)."""
     if not isinstance(url, str):
         return False
@@ -178,8 +179,9 @@ async def register(openid_configuration: str, registration_token: str, base_url:
             if not allowed_url(issuer) or _origin(issuer) != _origin(openid_configuration):
                 raise RegistrationFailed(f"issuer {issuer!r} is not the origin of "
                                          f"{openid_configuration}")
-            endpoints = {name: config.get(name) for name in (
-                "registration_endpoint", "authorization_endpoint", "jwks_uri", "token_endpoint")}
+            # All four are checked just below: web addresses.
+            endpoints = cast(dict[str, str], {name: config.get(name) for name in (
+                "registration_endpoint", "authorization_endpoint", "jwks_uri", "token_endpoint")})
             for name, url in endpoints.items():
                 if not allowed_url(url):
                     raise RegistrationFailed(f"{name} {url!r} is missing or not https")
@@ -202,7 +204,7 @@ async def register(openid_configuration: str, registration_token: str, base_url:
     tool = answer.get(TOOL_CONFIGURATION)
     deployment = tool.get("deployment_id") if isinstance(tool, dict) else None
     return Registered(
-        issuer=issuer, client_id=client_id,
+        issuer=cast(str, issuer), client_id=client_id,  # allowed_url(issuer) above
         deployment_id=str(deployment) if deployment not in (None, "") else None,
         auth_login_url=endpoints["authorization_endpoint"],
         auth_token_url=endpoints["token_endpoint"], key_set_url=endpoints["jwks_uri"],

@@ -22,6 +22,7 @@ Every refusal is logged at warning level with its reason (docs/moodle.md § 6).
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
@@ -51,7 +52,7 @@ REGISTRATION_DEADLINE_S = 20
 # What the LTI routes answer, for the OpenAPI document: HTML pages, and FALC refusal
 # pages (HTML too: Moodle shows them in its frame) when a launch is refused.
 _HTML = {"text/html": {"schema": {"type": "string"}}}
-PAGES = {"response_class": HTMLResponse, "responses": {
+PAGES: dict[str, Any] = {"response_class": HTMLResponse, "responses": {
     **{code: {"description": "A FALC page that says why Bagou cannot open.", "content": _HTML}
        for code in (400, 401, 403, 429, 502, 503)},
     302: {"description": "On to the platform (login) or to Bagou."},
@@ -225,9 +226,9 @@ async def launch(request: Request, tool: Lti) -> Response:
     if done.choice:
         return deep_link_choice_page(done.choice, deep_linking.starts())
     if message := deep_linking.first_message(done.claims):
-        await tool.first_turn(done.session_id, message)
+        await tool.first_turn(cast(str, done.session_id), message)
     url = f"{tool.base_url(request)}/lti/ouvrir?{urlencode({'ticket': done.ticket})}"
-    return chat_page(done.session_id, _course(done.claims), url, done.cookie_missing,
+    return chat_page(cast(str, done.session_id), _course(done.claims), url, done.cookie_missing,
                      _return_url(done.claims))
 
 

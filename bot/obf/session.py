@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -70,7 +70,7 @@ class ObfSession:
         Resending is safe only where OBF did not act: a 401/403 (refused before any
         work) and a 429 are tried again; a timeout or a dropped connection is not, since
         a POST may have been carried out (the issue caller checks before retrying)."""
-        response = None
+        response: httpx.Response | None = None
         for attempt in (1, 2):
             headers = {}
             if auth:
@@ -86,8 +86,9 @@ class ObfSession:
                 self._tokens.invalidate(self._token_key, token)
                 continue
             break
-        self._raise_for_status(response, path)
-        return response
+        sent = cast(httpx.Response, response)  # the loop ran at least once
+        self._raise_for_status(sent, path)
+        return sent
 
     async def _new_token(self) -> tuple[str, float]:
         path = "/client/oauth2/token"
@@ -112,7 +113,8 @@ class ObfSession:
                                    client_id=self.org.client_id)
         lifetime = body.get("expires_in")
         valid = isinstance(lifetime, (int, float)) and not isinstance(lifetime, bool)
-        return token, float(lifetime) if valid and lifetime > 0 else DEFAULT_TOKEN_LIFETIME
+        seconds = cast(float, lifetime)  # a number when valid
+        return token, float(seconds) if valid and seconds > 0 else DEFAULT_TOKEN_LIFETIME
 
     async def _send_patiently(self, method, path, params, data, headers,
                               retries: int | None = None, json: Any = None) -> httpx.Response:

@@ -9,6 +9,7 @@ signed by the organisation's key (signing.py).
 import hashlib
 import html
 from datetime import datetime, timezone
+from typing import cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -51,7 +52,7 @@ def credential(assertion_id: str, session: DbSession, request: Request):
     if recipient.revoked_on is not None:
         return JSONResponse({"error": "revoked", "revoked_on": recipient.revoked_on},
                             status_code=410)
-    client = session.get(SandboxClient, recipient.event.client_id)
+    client = cast(SandboxClient, session.get(SandboxClient, recipient.event.client_id))
     body = signing.sign(credential_document(recipient, client, Links(request)), client,
                         _iso(recipient.event.issued_on))
     return JSONResponse(body, media_type="application/ld+json")
@@ -142,7 +143,7 @@ def certificate_page(assertion_id: str, session: DbSession):
     """Where the `pdf` link of a v1 assertion leads: the sandbox makes no PDF files."""
     recipient = _recipient(session, assertion_id)
     event = recipient.event
-    client = session.get(SandboxClient, event.client_id)
+    client = cast(SandboxClient, session.get(SandboxClient, event.client_id))
     lines = [f"Badge donné à {recipient.name or 'une personne'}.",
              f"Date : {_french_date(event.issued_on)}.",
              f"Donné par : {client.name}."]

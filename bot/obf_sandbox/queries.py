@@ -1,7 +1,7 @@
 """Database queries behind the sandbox routes: filters as OBF documents them, paging."""
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -11,7 +11,8 @@ from bot.db.models import SandboxBadge, SandboxEarnableBadge, SandboxEvent, Sand
 
 def page(session: Session, query: Select, limit: int | None, offset: int) -> tuple[list, int]:
     """One page of rows and the total number of rows the filters keep."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = cast(int, session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery())))
     if offset:
         query = query.offset(offset)
     if limit is not None:

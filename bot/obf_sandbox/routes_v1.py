@@ -1,7 +1,7 @@
 """OBF API v1 (read side). Lists are line-delimited JSON; several values of a filter
 are separated by `|`."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Query, Request
 
@@ -33,7 +33,7 @@ def badge_list(client: Client, session: DbSession, request: Request,
     rows, _ = queries.page(session, queries.badges(client.id, draft=draft,
                                                    ids=values(id, "id")), None, 0)
     if category is not None:
-        wanted = set(values(category, "category"))
+        wanted = set(cast(list[str], values(category, "category")))
         rows = [b for b in rows if wanted & set(b.category)]
     if query:  # free text, as in OBF's badge search: name or description
         needle = query.casefold()

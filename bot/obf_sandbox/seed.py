@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import yaml
 from sqlalchemy import delete, func, select
@@ -78,7 +79,7 @@ def reset(session: Session, data: dict | None = None) -> int:
 
 def counts(session: Session) -> Counts:
     def count(model) -> int:
-        return session.scalar(select(func.count()).select_from(model))
+        return cast(int, session.scalar(select(func.count()).select_from(model)))
 
     return Counts(count(SandboxClient), count(SandboxBadge), count(SandboxEvent),
                   count(SandboxRecipient), count(SandboxEarnableBadge))
@@ -109,7 +110,7 @@ def unix(value) -> int | None:
 
 def _add_organisation(session: Session, org: dict) -> None:
     client_id = org["id"]
-    created = unix(org.get("created")) or unix(date.today())
+    created = cast(int, unix(org.get("created")) or unix(date.today()))
     session.add(SandboxClient(
         id=client_id, secret_hash=hash_secret(str(org["secret"])), name=org["name"],
         email=org.get("email", ""), url=org.get("url", ""),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -157,7 +158,7 @@ def replies_for(verdict: Verdict) -> list[Reply]:
         for key, url in (("voir_badge", verdict.url), ("site_structure", verdict.issuer_url),
                          ("criteres", verdict.criteria_url)):
             if _link(url):
-                links.append(Link(title=t["liens"][key], url=url))
+                links.append(Link(title=t["liens"][key], url=cast(str, url)))
     buttons = [Button(title=t["boutons"]["autre_badge"], payload=t["boutons"]["autre_badge"])]
     if lines:
         replies.append(Reply(text="\n".join(lines), links=links, buttons=buttons))

@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TypeGuard
 from urllib.parse import urlsplit
 
 import base58
@@ -161,7 +162,7 @@ def jws_parts(token: str) -> tuple[dict, dict]:
     return header, payload
 
 
-def multibase_decode(value: str) -> bytes:
+def multibase_decode(value: object) -> bytes:
     """base58btc multibase (`z…`), the only base that Multikey and eddsa proofs use."""
     if not isinstance(value, str) or not value.startswith("z") or len(value) > 4096:
         raise VerifyFailure(UNVERIFIABLE, "cle_illisible", "not base58btc multibase")
@@ -331,7 +332,7 @@ def text_of(value) -> str | None:
     return None
 
 
-def web_url(value) -> bool:
+def web_url(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(("https://", "http://"))
 
 

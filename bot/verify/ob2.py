@@ -18,6 +18,8 @@ the key document's `owner` must be the issuer; its `publicKeyPem` must check the
 signature (RS256 recommended; RSA-PSS and ECDSA too).
 """
 
+from typing import cast
+
 from bot.verify.common import (Context, as_list, check_limits, host_of, identity_matches,
                                jws_parts, key_from_pem, parse_date, parse_json, same_origin,
                                text_of, verify_jws_signature, web_url)
@@ -114,7 +116,7 @@ async def verify_jws(ctx: Context, token: str) -> Verdict:
         candidates = list(listed)[:MAX_KEYS]
         if not candidates:
             raise VerifyFailure(UNVERIFIABLE, "cle_introuvable", "the Profile lists no key")
-    failure = None
+    failure: VerifyFailure | None = None
     for key_id in candidates:
         key = await _issuer_key(ctx, key_id, listed[key_id], issuer["id"])
         try:
@@ -124,7 +126,7 @@ async def verify_jws(ctx: Context, token: str) -> Verdict:
             continue
         break
     else:
-        raise failure
+        raise cast(VerifyFailure, failure)  # the loop ran: candidates is not empty
     _check_assertion_shape(assertion)
     return await _finish(ctx, assertion, badge, issuer, assertion.get("id"), url=None,
                          signed=True)
@@ -194,7 +196,8 @@ def _check_hosted_origin(assertion_id: str, badge_url: str | None, issuer: dict)
     """The assertion, and its badge class, must live where the issuer says its badges
     live: the hosts of `allowedOrigins` (names only, any port), else the origin of the
     issuer's id; and, for the assertion, under one of `startsWith` when it is given."""
-    policy = issuer.get("verification") if isinstance(issuer.get("verification"), dict) else {}
+    policy = cast(dict, issuer.get("verification")
+                  if isinstance(issuer.get("verification"), dict) else {})
     hosts = _allowed_hosts(policy)
     for what, url in (("assertion", assertion_id), ("badge class", badge_url)):
         if url is None:
@@ -266,8 +269,8 @@ async def _in_revocation_list(ctx: Context, issuer: dict, assertion_id, uid) -> 
     for entry in as_list(revoked.get("revokedAssertions")):
         ids = [entry] if isinstance(entry, str) else (
             [entry.get("id"), entry.get("uid")] if isinstance(entry, dict) else [])
-        ids = {i for i in ids if isinstance(i, str)}
-        if (isinstance(assertion_id, str) and assertion_id in ids) or \
-                (isinstance(uid, str) and uid in ids):
+        strings = {i for i in ids if isinstance(i, str)}
+        if (isinstance(assertion_id, str) and assertion_id in strings) or \
+                (isinstance(uid, str) and uid in strings):
             return True
     return False

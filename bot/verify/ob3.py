@@ -27,6 +27,7 @@ import asyncio
 import functools
 import zlib
 from datetime import timedelta
+from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -227,7 +228,7 @@ def _site_of(owner: str) -> str | None:
 
 async def verify_jwt(ctx: Context, token: str) -> Verdict:
     header, payload = jws_parts(token)
-    credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+    credential = cast(dict, payload.get("vc") if isinstance(payload.get("vc"), dict) else payload)
     if not looks_like_ob3(credential):
         raise VerifyFailure(INVALID, "pas_un_badge", "JWT without an OpenBadgeCredential")
     algorithm = header.get("alg")
@@ -299,11 +300,13 @@ def _check_credential_shape(credential: dict) -> None:
 
 
 async def _finish(ctx: Context, credential: dict, url: str | None) -> Verdict:
-    issuer = credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {}
+    issuer = cast(dict, credential.get("issuer") if isinstance(credential.get("issuer"), dict) else {})
     subject = first(credential.get("credentialSubject"))
     subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
-    criteria = achievement.get("criteria") if isinstance(achievement.get("criteria"), dict) else {}
+    achievement = cast(dict, subject.get("achievement")
+                       if isinstance(subject.get("achievement"), dict) else {})
+    criteria = cast(dict, achievement.get("criteria")
+                    if isinstance(achievement.get("criteria"), dict) else {})
     owner = issuer_id(credential) or ""
     verdict = Verdict(
         status=VALID, reason="preuve_ok", version="3.0",
@@ -449,5 +452,5 @@ async def _status_document(ctx: Context, url: str) -> dict:
     body = found.body.strip()
     if body[:1] != b"{" and body.count(b".") == 2 and len(body) < 1_000_000:
         _header, payload = jws_parts(body.decode("ascii", "replace"))
-        return payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        return cast(dict, payload.get("vc") if isinstance(payload.get("vc"), dict) else payload)
     return parse_json(found.body, url)

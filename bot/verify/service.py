@@ -14,6 +14,7 @@ import asyncio
 import logging
 import re
 import time
+from typing import cast
 
 import httpx
 
@@ -141,7 +142,7 @@ async def _from_url(ctx: Context, url: str, depth: int) -> Verdict:
     text = found.body[:100_000].decode("utf-8", "replace").strip()
     if text.count(".") == 2 and " " not in text:
         try:
-            return await _from_jws(ctx, from_text(text).value)
+            return await _from_jws(ctx, cast(str, from_text(text).value))  # a JWS
         except InputError:
             pass
     if "html" in found.content_type or text.lower().startswith(("<!doctype", "<html")):
@@ -157,7 +158,8 @@ async def _from_url(ctx: Context, url: str, depth: int) -> Verdict:
 
 def json_links(html: str) -> list[str]:
     """The addresses of the JSON versions that an HTML page links to, in linear time."""
-    lower, found, start = html.lower(), [], 0
+    found: list[str] = []
+    lower, start = html.lower(), 0
     while len(found) < 3:
         start = lower.find("<link", start)
         if start < 0:
