@@ -10,11 +10,15 @@ test: setup
 	scripts/services.sh
 	.venv/bin/python -m pytest
 
-# Needs neither Rasa's environment, a browser, nor PostgreSQL and Redis.
+# Needs neither Rasa's environment, a browser, nor PostgreSQL and Redis. The tests run on
+# two workers, one test module each (module fixtures stay in one process); the fuzzing
+# runs on its own after: schemathesis's cases share one test id, which xdist runs once.
+FAST_TESTS = not stack and not browser and not services and not rasa_env
 check: setup
 	.venv/bin/ruff check
 	.venv/bin/mypy bot actions
-	.venv/bin/python -m pytest -q -m "not stack and not browser and not services and not rasa_env"
+	.venv/bin/python -m pytest -q -n 2 --dist loadfile -m "$(FAST_TESTS)" --ignore=tests/test_fuzz.py
+	.venv/bin/python -m pytest -q -m "$(FAST_TESTS)" tests/test_fuzz.py
 
 setup:
 	@scripts/setup.sh
