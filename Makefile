@@ -5,7 +5,10 @@
 run: setup
 	.venv/bin/bagou run
 
+# The README's test command, and CI's: the lint and type gate, then every test.
 test: setup
+	.venv/bin/ruff check
+	.venv/bin/mypy bot actions
 	scripts/browser.sh
 	scripts/services.sh
 	.venv/bin/python -m pytest
