@@ -388,3 +388,42 @@ def test_sigterm_stops_all_three_processes(running_bagou):
     assert alive == []
     assert "Bagou est arrêté" in running_bagou.output.read_text()
 
+
+
+def test_a_signed_in_learner_pauses_the_course_resumes_it_elsewhere_and_gets_the_badge_once(
+        running_bagou):
+    """The real model and action server, the built-in OBF sandbox: the whole course of
+    tests/formation_conversations.yml played by a learner signed in by the site, paused
+    half way, resumed in a new conversation (another day, another device), then the
+    Point Info Badge in « mes badges », once, however often she asks for it."""
+    course = next(c for c in CONVERSATIONS if c["name"].startswith("une formation entière"))
+    turns = course["turns"]
+    token = site_token("camille.durand@example.org")
+    half = next(i for i, t in enumerate(turns) if "Étape 3 sur 6" in t.get("says", ""))
+
+    first = None
+    for turn in turns[:half]:
+        answer = running_bagou.chat(turn["user"], first, site_token=token if first is None else None)
+        assert answer.status_code == 200, answer.text
+        first = answer.json()["session_id"]
+    paused = running_bagou.chat('/autoformation_module{"formation": "pause"}', first).json()
+    assert "D'accord, on fait une pause." in all_text(paused)
+
+    # A new conversation: the course starts again where she stopped, not at step 1.
+    again = running_bagou.chat('/autoformation_module{"formation": "reprendre"}',
+                               site_token=token).json()
+    second = again["session_id"]
+    assert second != first
+    # Where she paused: the end of step 2 (its « À vous » task), « La suite » goes on.
+    assert "Bravo, vous avez fini l'étape 2 sur 6." in all_text(again), all_text(again)
+    for turn in turns[half:]:
+        answer = running_bagou.chat(turn["user"], second)
+        assert answer.status_code == 200, answer.text
+        assert turn["says"] in all_text(answer.json()), (turn["user"], all_text(answer.json()))
+    assert "Bravo, vous recevez le Point Info Badge." in all_text(answer.json())
+
+    for ask in ("mon badge Point Info", "mon badge Point Info"):
+        assert "Vous avez déjà le Point Info Badge." in all_text(
+            running_bagou.chat(ask, second).json())
+    badges = all_text(running_bagou.chat("montre moi mes badges", second).json())
+    assert badges.count("**Point Info Badge**") == 1, badges
