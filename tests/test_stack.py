@@ -379,17 +379,6 @@ def test_an_adviser_asks_bagou_from_the_console_interview_page(running_bagou):
     assert help_answer["replies"][0]["text"] == domain["responses"]["utter_aide_conseiller"][0]["text"]
 
 
-def test_sigterm_stops_all_three_processes(running_bagou):
-    parts = psutil.Process(running_bagou.process.pid).children(recursive=True)
-    assert len(parts) >= 3
-    running_bagou.process.send_signal(signal.SIGTERM)
-    assert running_bagou.process.wait(60) == 0
-    gone, alive = psutil.wait_procs(parts, timeout=10)
-    assert alive == []
-    assert "Bagou est arrêté" in running_bagou.output.read_text()
-
-
-
 def test_a_signed_in_learner_pauses_the_course_resumes_it_elsewhere_and_gets_the_badge_once(
         running_bagou):
     """The real model and action server, the built-in OBF sandbox: the whole course of
@@ -427,3 +416,15 @@ def test_a_signed_in_learner_pauses_the_course_resumes_it_elsewhere_and_gets_the
             running_bagou.chat(ask, second).json())
     badges = all_text(running_bagou.chat("montre moi mes badges", second).json())
     assert badges.count("**Point Info Badge**") == 1, badges
+
+
+def test_sigterm_stops_all_three_processes(running_bagou):
+    parts = psutil.Process(running_bagou.process.pid).children(recursive=True)
+    assert len(parts) >= 3
+    running_bagou.process.send_signal(signal.SIGTERM)
+    assert running_bagou.process.wait(60) == 0
+    gone, alive = psutil.wait_procs(parts, timeout=10)
+    assert alive == []
+    assert "Bagou est arrêté" in running_bagou.output.read_text()
+
+
