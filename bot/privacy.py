@@ -31,6 +31,12 @@ PHONE_MASK = "[téléphone masqué]"
 NAME_MASK = "[nom masqué]"
 
 
+def normal_email(email: str) -> str:
+    """The one form of an e-mail address that Bagou compares, looks up, hashes or turns
+    into a pseudonym: without the spaces around it, in lower case (as OBF compares it)."""
+    return email.strip().lower()
+
+
 def mask_personal_data(text: str, names: Iterable[str | None] = ()) -> str:
     """`names`: the names of the identified person, masked wherever they appear."""
     text = EMAIL.sub(EMAIL_MASK, text)

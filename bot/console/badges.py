@@ -13,10 +13,11 @@ from bot.console import audit
 from bot.console.deps import BASE, Adviser, CheckedForm, Console, ConsoleDep, SignedIn
 from bot.console.learners import Lookup, look_up
 from bot.console.pages import DATABASE_DOWN, RETRY_AFTER, ConsoleRoute, render
-from bot.console.pseudonym import learner_ref, normalise_email
+from bot.console.pseudonym import learner_ref
 from bot.console.summary import (Smtp, clean_first_name, email_message, make_summary, send,
                                  structure_contact)
 from bot.db.models import ConsoleUser, utcnow
+from bot.privacy import normal_email
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
@@ -84,7 +85,7 @@ async def read_badges(request: Request, c: Console, who: SignedIn, email: str,
 
 @router.post("/badges")
 async def badges(request: Request, who: Adviser, form: CheckedForm, c: ConsoleDep):
-    email = normalise_email(form.get("email", ""))[:320]
+    email = normal_email(form.get("email", ""))[:320]
     first_name = form.get("prenom", "")
     # A refused look-up writes its audit line too (the learner can ask about it); the
     # consent is checked here, on the server: the page's checkbox is not enough.
@@ -108,7 +109,7 @@ async def send_summary(request: Request, who: Adviser, form: CheckedForm, c: Con
     """The summary by e-mail, to the address whose badges it shows (never another one),
     when the learner agrees. The badges are read again (a new audit line); the message
     is built, sent and forgotten."""
-    email = normalise_email(form.get("email", ""))[:320]
+    email = normal_email(form.get("email", ""))[:320]
     first_name = form.get("prenom", "")
     smtp = smtp_of(c)
     if not EMAIL.match(email):

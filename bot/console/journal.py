@@ -15,11 +15,13 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.console import insights
+from bot.console.accounts import normalise_login
 from bot.console.comptes import ACTIONS, account_ref
 from bot.console.deps import BASE, Admin, CheckedForm, Console, ConsoleDep
 from bot.console.pages import HEADERS, ConsoleRoute, render
-from bot.console.pseudonym import learner_ref, normalise_email
+from bot.console.pseudonym import learner_ref
 from bot.db.models import ConsoleAudit, ConsoleUser
+from bot.privacy import normal_email
 
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 MAX_LINES = 500
@@ -38,10 +40,10 @@ class Filters:
 
     @classmethod
     def from_form(cls, form: dict[str, str]) -> "Filters":
-        return cls(login=form.get("qui", "").strip().lower()[:100],
+        return cls(login=normalise_login(form.get("qui", ""))[:100],
                    start=_day(form.get("du")), end=_day(form.get("au")),
                    kind=cast(str, form.get("resultat")) if form.get("resultat") in KINDS else "tout",
-                   email=normalise_email(form.get("adresse", ""))[:320])
+                   email=normal_email(form.get("adresse", ""))[:320])
 
 
 def _day(raw: str | None) -> date | None:

@@ -8,6 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
+from bot.privacy import normal_email
 from bot.settings import Settings
 
 
@@ -28,14 +29,10 @@ def load_key(settings: Settings) -> bytes:
     return path.read_bytes().strip()
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def pseudonym(key: bytes, kind: str, value: str) -> str:
     """`kind` separates the uses (an address and a login never share a pseudonym)."""
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def learner_ref(key: bytes, email: str) -> str:
-    return pseudonym(key, "learner", normalise_email(email))
+    return pseudonym(key, "learner", normal_email(email))

@@ -15,9 +15,11 @@ entry point (create_app, the `bagou` command, actions/server.py), not this modul
 import hashlib
 import logging
 
+from bot.privacy import normal_email
+
 log = logging.getLogger("bagou.obf")
 
 
 def email_ref(email: str) -> str:
-    return "learner:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:10]
+    return "learner:" + hashlib.sha256(normal_email(email).encode()).hexdigest()[:10]
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.obf.errors import ObfBadResponse
 from bot.obf.models import Badge, EarnableBadge
+from bot.privacy import normal_email as _normal
 
 # ---------------------------------------------------------------- JSON bodies
 
@@ -123,11 +124,12 @@ EMAIL_IN_ANGLES = re.compile(r"<([^<>]+)>\s*$")
 
 
 def normal_email(value: Any) -> str:
-    """Lowercase address; v1 recipients may read "Jane Doe <jane@example.org>"."""
+    """bot.privacy.normal_email, tolerant: v1 recipients may read
+    "Jane Doe <jane@example.org>", and a missing value is an empty address."""
     if not isinstance(value, str):
         return ""
     match = EMAIL_IN_ANGLES.search(value)
-    return (match.group(1) if match else value).strip().lower()
+    return _normal(match.group(1) if match else value)
 
 
 class _TextOnly(HTMLParser):

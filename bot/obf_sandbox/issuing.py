@@ -25,6 +25,7 @@ from bot.db.models import SandboxBadge, SandboxEvent, SandboxRecipient
 from bot.obf_sandbox import credentials
 from bot.obf_sandbox.deps import Client, DbSession, MAX_LIMIT
 from bot.obf_sandbox.errors import SandboxError, SandboxRoute, not_found
+from bot.privacy import normal_email
 
 router = APIRouter(route_class=SandboxRoute, tags=["obf-sandbox"])
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def _recipients(value: Any) -> list[tuple[str, str]]:
             email, name = None, ""
         if not isinstance(email, str) or not isinstance(name, str):
             raise SandboxError(400, "invalid_parameter", "recipient: not an e-mail address")
-        email = email.strip().lower()
+        email = normal_email(email)
         # The message never repeats the value: it is an e-mail address.
         if len(email) > 320 or not EMAIL.fullmatch(email):
             raise SandboxError(400, "invalid_parameter", "recipient: not an e-mail address")

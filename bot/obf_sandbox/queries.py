@@ -7,6 +7,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import SandboxBadge, SandboxEarnableBadge, SandboxEvent, SandboxRecipient
+from bot.privacy import normal_email
 
 
 def page(session: Session, query: Select, limit: int | None, offset: int) -> tuple[list, int]:
@@ -91,4 +92,4 @@ def _event_filters(query: Select, client_id: str, badge_ids, begin, end,
 
 
 def _lower(emails: Sequence[str]) -> list[str]:
-    return [email.strip().lower() for email in emails]
+    return [normal_email(email) for email in emails]

@@ -9,6 +9,7 @@ from bot.db.models import SandboxBadge, SandboxEvent
 from bot.obf_sandbox import queries, shapes
 from bot.obf_sandbox.deps import Client, DbSession, PagingV1, ldjson, text, values
 from bot.obf_sandbox.errors import SandboxRoute, not_found
+from bot.privacy import normal_email
 
 router = APIRouter(prefix="/v1", route_class=SandboxRoute, tags=["obf-sandbox"])
 
@@ -81,7 +82,7 @@ def event_detail(client: Client, event_id: str, session: DbSession) -> dict:
 def assertions(client: Client, event_id: str, session: DbSession, request: Request,
                email: Text = None):
     event = _event(session, client, event_id)
-    wanted = {e.lower() for e in values(email, "email") or []}
+    wanted = {normal_email(e) for e in values(email, "email") or []}
     links = shapes.Links(request)
     return ldjson([shapes.assertion_v1(r, links) for r in event.recipients
                    if not wanted or r.email in wanted])

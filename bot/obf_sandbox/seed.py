@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import (SandboxBadge, SandboxClient, SandboxEarnableBadge, SandboxEvent,
                         SandboxRecipient, SandboxToken)
 from bot.obf_sandbox.credentials import hash_secret
+from bot.privacy import normal_email
 
 SEED_FILE = Path(__file__).with_name("seed.yml")
 TABLES = (SandboxToken, SandboxRecipient, SandboxEvent, SandboxEarnableBadge, SandboxBadge,
@@ -156,7 +157,7 @@ def _add_event(session: Session, client_id: str, badges: dict, item: dict) -> No
     if badge is None:
         raise ValueError(f"seed: event for unknown badge {item['badge']!r}")
     issued_on = unix(item["issued_on"])
-    emails = [r["email"].strip().lower() for r in item["recipients"]]
+    emails = [normal_email(r["email"]) for r in item["recipients"]]
     event = SandboxEvent(
         id=item.get("id") or stable_id(client_id, "event", badge.name, str(issued_on), *emails),
         client_id=client_id, badge_id=badge.id, issued_on=issued_on,

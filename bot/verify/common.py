@@ -16,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from bot.privacy import normal_email
 from bot.verify.fetch import Fetched, FetchError, FetchPolicy, fetch
 from bot.verify.result import INVALID, UNVERIFIABLE, VerifyFailure
 
@@ -126,11 +127,11 @@ def parse_date(value) -> datetime | None:
 def identity_matches(email: str, identity: str, hashed: bool, salt: str | None) -> bool:
     """Whether an Open Badges identity (plain, or `sha256$hex` / `md5$hex` of
     identity + salt) is this e-mail address. Addresses compare in lower case."""
-    email = email.strip().lower()
+    email = normal_email(email)
     identity = identity.strip() if isinstance(identity, str) else ""
     salt = salt if isinstance(salt, str) else ""
     if not hashed:
-        return identity.lower().removeprefix("mailto:") == email
+        return normal_email(identity).removeprefix("mailto:") == email
     algorithm, _, digest = identity.partition("$")
     if not digest:  # some issuers leave the algorithm out
         algorithm, digest = "sha256", identity

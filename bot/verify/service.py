@@ -20,6 +20,7 @@ import httpx
 
 from bot.verify import ob2, ob3
 from bot.verify.baked import BakedError, from_png, from_svg
+from bot.privacy import normal_email
 from bot.verify.common import Context, check_limits, jws_parts, parse_json
 from bot.verify.fetch import FetchPolicy
 from bot.verify.inputs import DOCUMENT, JWS, URL, Candidate, InputError, from_text, sniff
@@ -51,7 +52,7 @@ class Verifier:
     async def verify(self, candidate: Candidate, email: str | None = None) -> Verdict:
         started = time.monotonic()
         budget = check_budget(self.policy) * (1 - ANSWER_MARGIN)
-        ctx = Context(self.policy, email=email.strip().lower() if email else None,
+        ctx = Context(self.policy, email=normal_email(email) if email else None,
                       deadline=started + budget)
         try:
             verdict = await asyncio.wait_for(_dispatch(ctx, candidate, depth=0), budget)
