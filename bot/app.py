@@ -21,6 +21,7 @@ from bot.chat.course_store import CourseStore
 from bot.chat.point_info import PointInfoAwards
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import ChatService
+from bot.console import audit
 from bot.console import make_router as console_router
 from bot.console.deps import Console
 from bot.console.deps import provider as console_provider
@@ -68,8 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     obf = get_obf_settings()
     awards = PointInfoAwards(make_sessionmaker(engine), lambda: directories["obf"](),
                              obf.point_info_badge_id, obf.point_info_client_id)
+    # « qui a regardé mes badges ? » is answered from the console's audit trail, by the
+    # gateway that holds it (bot/chat/who_saw.py says why not an action).
+    viewings = audit.viewings_reader(make_sessionmaker(engine), key,
+                                     settings.contact["contact_name"])
     chat = ChatService(make_sessionmaker(engine), rasa, settings.max_message_chars,
-                       settings.site_secrets, verifier, course=course, awards=awards)
+                       settings.site_secrets, verifier, course=course, awards=awards,
+                       viewings=viewings, audit_retention_days=settings.audit_retention_days)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -18,7 +18,8 @@ from bot.chat.course_store import CourseStore
 from bot.chat.identity import ANONYMOUS, Identity, learner_from_site_token
 from bot.chat.point_info import ISSUED, PENDING, PointInfoAwards
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
-from bot.chat.topics import conversation_context, topic_of_turn
+from bot.chat.topics import conversation_context, topic_of_message, topic_of_turn
+from bot.chat.who_saw import TOPIC as WHO_SAW_TOPIC, Viewings, replies_for as who_saw_replies
 from bot.db.models import ChatMessage, ChatSession, utcnow
 from bot.errors import ApiError
 from bot.privacy import mask_names, mask_personal_data
@@ -60,7 +61,8 @@ class Turn:
 class ChatService:
     def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int,
                  site_secrets: dict[str, str] | None = None, verifier: Verifier | None = None,
-                 course: CourseStore | None = None, awards: PointInfoAwards | None = None):
+                 course: CourseStore | None = None, awards: PointInfoAwards | None = None,
+                 viewings: Viewings | None = None, audit_retention_days: int = 365):
         self._db = sessions
         self._rasa = rasa
         self._max_chars = max_chars
@@ -70,6 +72,10 @@ class ChatService:
         # and the Point Info badge at the end (bot/chat/point_info.py). None: not kept.
         self._course = course
         self._awards = awards
+        # « qui a regardé mes badges ? »: the look-ups of the console's audit trail
+        # (bot/chat/who_saw.py). None: Rasa's own answer is given.
+        self._viewings = viewings
+        self._audit_retention_days = audit_retention_days
 
     @property
     def _courses(self) -> CourseStore:
@@ -105,6 +111,8 @@ class ChatService:
             log.warning("Rasa gave no text reply")
             replies = [Reply(text=text("reponse_vide"))]
         topic = topic_of_turn(raw)
+        if topic == WHO_SAW_TOPIC and self._viewings is not None:
+            replies = await self._who_saw(turn, raw)
         course = course_update(raw) if self._course else None
         after, badge_said = None, False
         if course is not None:
@@ -181,6 +189,16 @@ class ChatService:
                 Button(title=text("point_info_bouton_formation"), payload=COURSE_START)])]
         await run_in_threadpool(self._store_turn, turn, message, replies, COURSE_TOPIC)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=COURSE_TOPIC)
+
+    async def _who_saw(self, turn: Turn, raw: list[dict]) -> list[Reply]:
+        """Rasa's answer of the topic qui_a_vu_mes_badges replaced by the gateway's, from
+        its audit trail (the other messages of the turn, if any, are kept)."""
+        answer = await run_in_threadpool(who_saw_replies, turn.identity,
+                                         cast(Viewings, self._viewings),
+                                         self._audit_retention_days)
+        kept = [to_reply(m) for m in raw
+                if m.get("text") and topic_of_message(m) != WHO_SAW_TOPIC]
+        return kept + answer
 
     async def verify_turn(self, badge: Candidate, session_id: str | None,
                           site_token: str | None, shown: str) -> ChatResponse:

@@ -4,12 +4,14 @@ update or delete of an audit line through the ORM raises (only `bagou purge`
 removes lines past BAGOU_AUDIT_RETENTION_DAYS, with a plain SQL delete)."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.console.pseudonym import learner_ref
 from bot.db.models import ConsoleAudit, ConsoleUser
 
 log = logging.getLogger(__name__)
@@ -64,3 +66,13 @@ def viewings(db: Session, learner_ref: str, structure: str, limit: int = 50) -> 
         ConsoleAudit.learner_ref == learner_ref, ConsoleAudit.action.in_(LOOKUPS))
         .order_by(ConsoleAudit.at.desc(), ConsoleAudit.id.desc()).limit(limit))
     return [Viewing(at, structure, outcome in SHOWN) for at, outcome in rows]
+
+
+def viewings_reader(db: sessionmaker, key: Callable[[], bytes],
+                    structure: str) -> Callable[[str, int], list[Viewing]]:
+    """`viewings` for the chat (bot/chat/who_saw.py): given a learner's address (the one
+    their identity carries, never a typed one) and a limit."""
+    def read(email: str, limit: int) -> list[Viewing]:
+        with db() as s:
+            return viewings(s, learner_ref(key(), email), structure, limit)
+    return read
