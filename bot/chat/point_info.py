@@ -28,7 +28,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import cast
 
 from sqlalchemy import select, update
@@ -68,10 +68,6 @@ def wait_after(attempts: int) -> timedelta:
     return min(FIRST_WAIT * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
-
-
 class PointInfoAwards:
     def __init__(self, sessions: sessionmaker, directory: DirectoryFactory, badge_id: str,
                  client_id: str | None = None):
@@ -106,7 +102,7 @@ class PointInfoAwards:
                                                                        self.badge_id))).first()
         if row is None:
             return None
-        due = row.status == PENDING and _aware(row.next_attempt_at) <= utcnow()
+        due = row.status == PENDING and row.next_attempt_at <= utcnow()
         return AwardView(row.id, row.status, due, row.notified_at is not None)
 
     def mark_notified(self, award_id: int) -> None:

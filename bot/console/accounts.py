@@ -87,7 +87,7 @@ def sign_in(db: Session, key: bytes, login: str, password: str, address: str,
     now = now or utcnow()
     login = normalise_login(login)
     login_ref, address_ref = pseudonym(key, "login", login), pseudonym(key, "address", address)
-    since = _naive(now - LOCK_WINDOW)
+    since = now - LOCK_WINDOW
     if _failures(db, ConsoleSignInAttempt.address_ref == address_ref, since) >= ADDRESS_MAX_FAILURES:
         _record(db, login_ref, address_ref, False, now)
         return SignIn(None, "connexion_bloquee")
@@ -126,8 +126,3 @@ def _failures(db: Session, condition, since: datetime) -> int:
 def _record(db: Session, login_ref: str, address_ref: str, success: bool, now: datetime) -> None:
     db.add(ConsoleSignInAttempt(at=now, login_ref=login_ref, address_ref=address_ref,
                                 success=success))
-
-
-def _naive(moment: datetime) -> datetime:
-    """Comparisons with stored times: SQLite gives them back without a time zone."""
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment

@@ -40,7 +40,7 @@ def weeks_of(raw: str | None) -> int:
 
 
 def figures(c: Console, weeks: int):
-    since = (utcnow() - timedelta(weeks=weeks)).replace(tzinfo=None)
+    since = utcnow() - timedelta(weeks=weeks)
     with c.db() as s:
         return (insights.weekly_topics(s, weeks), insights.failed_groups(s, since),
                 insights.down_votes(s, since), insights.course_stats(s, since),
@@ -82,6 +82,6 @@ async def dashboard_csv(who: Editor, c: ConsoleDep, name: str, semaines: str | N
     else:
         body = insights.to_csv(["nombre", "sujet", "question", "reponse", "derniere_fois"],
                                [[v.count, v.topic, v.question, v.answer,
-                                 v.last.isoformat(timespec="minutes")] for v in down])
+                                 v.last.strftime("%Y-%m-%dT%H:%M")] for v in down])
     return Response(body, media_type="text/csv; charset=utf-8", headers={
         **HEADERS, "Content-Disposition": f'attachment; filename="bagou-{name}.csv"'})

@@ -1,7 +1,6 @@
 """The interview helper of advisers: the chat, wide, with quick questions; a new
 conversation; the last answer in large print (« Montrer à la personne »)."""
 
-from datetime import timezone
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
@@ -29,12 +28,10 @@ ACCOMPANIER_BADGES = [("badge_point_info", "C'est quoi le badge Point Info Badge
 
 
 def adviser_identity(session: ConsoleSession, user: ConsoleUser) -> Identity:
-    expires = session.expires_at
-    expires = expires.replace(tzinfo=timezone.utc) if expires.tzinfo is None else expires
     # No e-mail: an adviser's chat never looks up anybody's badges by itself; the
     # badge look-up has its own page, with consent and audit.
     return Identity(kind="adviser", name=user.name, source=f"console:{user.login}",
-                    expires_at=expires)
+                    expires_at=session.expires_at)
 
 
 def chat_session(c: Console, token_hash: str, fresh: bool) -> str:

@@ -106,7 +106,7 @@ async def journal_filtered(who: Admin, form: CheckedForm, c: ConsoleDep):
         return await run_in_threadpool(show, c, who, filters, found)
     body = insights.to_csv(
         ["date", "compte", "role", "action", "personne", "accord", "resultat", "badges"],
-        [[line.at.isoformat(timespec="seconds"), line.user_login, line.user_role, line.action,
+        [[line.at.strftime("%Y-%m-%dT%H:%M:%S"), line.user_login, line.user_role, line.action,
           line.learner_ref, "oui" if line.consent else "non", line.outcome,
           "" if line.badge_count is None else line.badge_count] for line in found])
     return Response(body, media_type="text/csv; charset=utf-8", headers={

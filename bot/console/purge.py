@@ -38,7 +38,7 @@ def _rowcount(db: Session, statement: Executable) -> int:
 
 def purge(db: Session, retention_days: int, audit_retention_days: int,
           now: datetime | None = None) -> Purged:
-    now = (now or utcnow()).replace(tzinfo=None)
+    now = now or utcnow()
     limit = now - timedelta(days=retention_days)
     done = Purged()
     old_messages = select(ChatMessage.id).where(ChatMessage.created_at < limit)

@@ -56,12 +56,12 @@ def find_session(db: Session, token: str | None, idle_minutes: int,
     session = db.get(ConsoleSession, token_hash(token))
     if session is None:
         return None
-    now = _naive(now or utcnow())
-    idle_end = _naive(session.last_seen_at) + timedelta(minutes=idle_minutes)
-    if _naive(session.expires_at) <= now or idle_end <= now or not session.user.active:
+    now = now or utcnow()
+    idle_end = session.last_seen_at + timedelta(minutes=idle_minutes)
+    if session.expires_at <= now or idle_end <= now or not session.user.active:
         db.delete(session)
         return None
-    if now - _naive(session.last_seen_at) >= TOUCH_EVERY:
+    if now - session.last_seen_at >= TOUCH_EVERY:
         session.last_seen_at = now
     return session
 
@@ -73,7 +73,3 @@ def close_session(db: Session, token: str | None) -> None:
 
 def same_token(expected: str | None, given: str | None) -> bool:
     return bool(expected and given and hmac.compare_digest(expected, given))
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None) if moment.tzinfo else moment
