@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import learner_email
-from actions.obf_access import directory
+from actions.obf_access import directory_for
 from actions.wording import say as utter
 from actions.wording import wording
 from bot.obf import ObfError
@@ -36,7 +36,12 @@ class ActionBadgesSuivants(Action):
         if email is None:
             say("utter_badges_suivants_anonyme")
             return []
-        obf = directory()
+        # A learner launched from Moodle: that Moodle's organisations only (held and
+        # earnable badges alike); none linked, no look-up.
+        obf = directory_for(tracker)
+        if obf is None:
+            say("utter_badges_moodle_sans_organisation")
+            return []
         try:
             held, earnable = await asyncio.gather(obf.learner_badges(email),
                                                   obf.earnable_badges())

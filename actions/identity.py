@@ -25,3 +25,16 @@ def learner_email(tracker: Tracker) -> str | None:
     identity = identity_of(tracker)
     email = identity.get("email")
     return email if identity["kind"] == "learner" and isinstance(email, str) and email else None
+
+
+def allowed_organisations(tracker: Tracker) -> frozenset[str] | None:
+    """The OBF organisations whose badges may be looked up for this person: None for all
+    of them (a site's learner); for a person launched from Moodle, those the Moodle's
+    registration names (maybe none: bot/lti/organisations.py)."""
+    identity = identity_of(tracker)
+    if "organisations" not in identity:
+        return None
+    names = identity["organisations"]
+    if not isinstance(names, list):
+        return frozenset()  # not what the gateway sends: nothing rather than everything
+    return frozenset(n for n in names if isinstance(n, str))

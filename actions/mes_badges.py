@@ -1,7 +1,8 @@
 """Topic `mes_badges`: the learner's own badges, a few at a time.
 
 Only the identity set by the gateway decides whose badges are read (actions/identity.py):
-an e-mail address typed in the chat is never looked up.
+an e-mail address typed in the chat is never looked up. A learner launched from Moodle is
+looked up only in the OBF organisations of that Moodle (actions/obf_access.directory_for).
 """
 
 import logging
@@ -11,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import identity_kind, learner_email
-from actions.obf_access import directory
+from actions.obf_access import directory_for
 from actions.wording import french_date, wording
 from actions.wording import say as utter
 from bot.obf import LearnerBadge, ObfError
@@ -52,8 +53,12 @@ class ActionMesBadges(Action):
             say("utter_mes_badges_conseiller" if identity_kind(tracker) == "adviser"
                 else "utter_mes_badges_anonyme")
             return []
+        obf = directory_for(tracker)
+        if obf is None:  # launched from a Moodle linked to no organisation of Bagou
+            say("utter_badges_moodle_sans_organisation")
+            return []
         try:
-            found = await directory().learner_badges(email)
+            found = await obf.learner_badges(email)
         except ObfError as error:
             log.warning("Badges of a learner could not be read: %s", error)
             say("utter_badges_indisponible")

@@ -2,9 +2,13 @@
 else the gateway's own sandbox (demo data). One directory per process, so that the
 OAuth2 tokens and badge details stay cached between messages."""
 
+from rasa_sdk import Tracker
+
 from actions.config import get_settings
+from actions.identity import allowed_organisations
 from bot.obf import ObfDirectory, TokenStore, build_organisations, get_obf_settings
-from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
+from bot.obf_sandbox.constants import (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX,
+                                       SANDBOX_ORGANISATION)
 
 _directory: ObfDirectory | None = None
 
@@ -27,3 +31,16 @@ def directory() -> ObfDirectory:
             _directory = ObfDirectory.from_organisations(sandbox, timeout=obf.obf_timeout,
                                                          tokens=tokens)
     return _directory
+
+
+def directory_for(tracker: Tracker) -> ObfDirectory | None:
+    """The organisations this person's badges may be looked up in: all of them, or, for a
+    person launched from Moodle, those the Moodle's registration names ("sandbox": the
+    sandbox's, while Bagou runs on it). None when that leaves none: no look-up at all."""
+    allowed = allowed_organisations(tracker)
+    if allowed is None:
+        return directory()
+    if SANDBOX_ORGANISATION in allowed and not get_obf_settings().configured:
+        allowed = allowed | {DEMO_CLIENT_ID}
+    only = directory().only(allowed)
+    return only if only.clients else None

@@ -34,6 +34,10 @@ class Identity:
     # Where the identity comes from: "site:<id>", "lti:<issuer>", "console".
     source: str | None = None
     expires_at: datetime | None = None
+    # The OBF organisations whose badges may be looked up for this person: None for all
+    # of them (a site's learner, an adviser of the console); for a person launched from
+    # Moodle, those its registration names (bot/lti/organisations.py), maybe none.
+    organisations: tuple[str, ...] | None = None
 
     def active(self, now: datetime | None = None) -> "Identity":
         """This identity, or anonymous once it has expired."""
@@ -44,9 +48,11 @@ class Identity:
 
     def metadata(self) -> dict:
         """The identity as Rasa's actions read it (message metadata)."""
-        data: dict[str, str | None] = {"kind": self.kind}
+        data: dict[str, str | list[str] | None] = {"kind": self.kind}
         if self.kind != "anonymous":
             data.update(email=self.email, name=self.name, source=self.source)
+            if self.organisations is not None:  # absent: no restriction
+                data["organisations"] = list(self.organisations)
         return data
 
 

@@ -312,14 +312,16 @@ class ChatService:
 
 IDENTITY_COLUMNS = (ChatSession.identity_kind, ChatSession.identity_email,
                     ChatSession.identity_name, ChatSession.identity_source,
-                    ChatSession.identity_expires_at)
+                    ChatSession.identity_expires_at, ChatSession.identity_organisations)
 
 
 def identity_columns(identity: Identity) -> dict:
     """The session's columns that say who is talking."""
     return {"identity_kind": identity.kind, "identity_email": identity.email,
             "identity_name": identity.name, "identity_source": identity.source,
-            "identity_expires_at": identity.expires_at}
+            "identity_expires_at": identity.expires_at,
+            "identity_organisations": (list(identity.organisations)
+                                       if identity.organisations is not None else None)}
 
 
 def new_session(session_id: str, identity: Identity | None, now=None):
@@ -337,9 +339,15 @@ def stored_identity(session) -> Identity:
     expires_at = session.identity_expires_at
     if expires_at is not None and expires_at.tzinfo is None:  # SQLite keeps naive UTC
         expires_at = expires_at.replace(tzinfo=timezone.utc)
+    kept = session.identity_organisations
+    organisations: tuple[str, ...] | None = None
+    if isinstance(kept, list):
+        organisations = tuple(str(o) for o in kept)
+    elif (session.identity_source or "").startswith("lti:"):
+        organisations = ()  # launched from Moodle before organisations were kept: none
     return Identity(kind=session.identity_kind, email=session.identity_email,
                     name=session.identity_name, source=session.identity_source,
-                    expires_at=expires_at)
+                    expires_at=expires_at, organisations=organisations)
 
 
 def to_reply(message: dict) -> Reply:

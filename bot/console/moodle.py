@@ -7,7 +7,11 @@ before an administrator accepts it here.
 |---|---|---|
 | GET  /conseiller/moodle | admin | the registered Moodle sites, the button for a URL |
 | POST /conseiller/moodle/lien | admin | a new one-time registration URL |
-| POST /conseiller/moodle/decision | admin | accept or refuse a registration |
+| POST /conseiller/moodle/decision | admin | accept (with its OBF organisations) or refuse a registration |
+
+Accepting a Moodle sets the OBF organisations whose badges its learners may see
+(bot/lti/organisations.py): those of OBF_CLIENT_ID, or the sandbox, ticked in the form
+(`organisation_<n>` fields); accepting again changes them.
 """
 
 from fastapi import APIRouter, Request
@@ -17,6 +21,8 @@ from bot.console.deps import BASE, Admin, CheckedForm, ConsoleDep, MessagePage
 from bot.console.pages import ConsoleRoute, render
 from bot.lti import registrations
 from bot.lti.adapter import DbStorage
+from bot.lti.organisations import choices
+from bot.obf_sandbox.constants import SANDBOX_ORGANISATION
 from bot.texts import all_texts
 
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
@@ -32,7 +38,15 @@ def lti_texts() -> dict[str, str]:
 def _page(who, c, request: Request, url: str | None = None, status: int = 200):
     rows = registrations.all_registrations(c.db)
     return render("moodle.html", status, user=who.user, csrf=who.csrf, m=lti_texts(),
-                  registrations=rows, url=url, days=registrations.INVITATION_DAYS)
+                  registrations=rows, url=url, days=registrations.INVITATION_DAYS,
+                  organisations=choices(), sandbox=SANDBOX_ORGANISATION)
+
+
+def ticked(form: dict[str, str]) -> list[str]:
+    """The organisations ticked in the form, among those Bagou reads (others ignored)."""
+    known = choices()
+    values = {v for k, v in form.items() if k.startswith("organisation_")}
+    return [name for name in known if name in values]
 
 
 @router.get("/moodle")
@@ -56,6 +70,7 @@ async def decision(request: Request, who: Admin, form: CheckedForm, c: ConsoleDe
     except ValueError:
         registration_id = 0
     if status is None or not await run_in_threadpool(
-            registrations.decide, c.db, registration_id, status, who.user.login):
+            registrations.decide, c.db, registration_id, status, who.user.login,
+            ticked(form)):
         raise MessagePage(422, "formulaire_incomplet", who)
     return await run_in_threadpool(_page, who, c, request)

@@ -16,6 +16,7 @@ Read it top-down (docs/moodle.md is the administrator's side):
                     checks of a launch, and the server-side storage of states, nonces and
                     launch data in the gateway's database;
 - claims.py:        who the launched person is (learner or adviser);
+- organisations.py: the OBF organisations whose badges a platform's learners may see;
 - config.py:        the tool's key pair and pylti1p3's configuration from entries;
 - pages.py:         the HTML pages (Bagou full page, choice of start, FALC refusals).
 """

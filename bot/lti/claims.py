@@ -24,7 +24,10 @@ def is_adviser(roles: object) -> bool:
     return False
 
 
-def identity_from_claims(claims: dict, hours: float, now: datetime | None = None) -> Identity:
+def identity_from_claims(claims: dict, hours: float, now: datetime | None = None,
+                         organisations: tuple[str, ...] = ()) -> Identity:
+    """`organisations`: those the platform's registration names (bot/lti/organisations.py),
+    the only ones whose badges may be looked up for this person."""
     now = now or datetime.now(timezone.utc)
     email = claims.get("email")
     email = email.strip().lower() if isinstance(email, str) and "@" in email else None
@@ -34,4 +37,4 @@ def identity_from_claims(claims: dict, hours: float, now: datetime | None = None
         name = " ".join(p for p in parts if isinstance(p, str) and p) or None
     kind = "adviser" if is_adviser(claims.get(LTI + "roles")) else "learner"
     return Identity(kind=kind, email=email, name=name, source=f"lti:{claims['iss']}",
-                    expires_at=now + timedelta(hours=hours))
+                    expires_at=now + timedelta(hours=hours), organisations=organisations)

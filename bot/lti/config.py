@@ -8,11 +8,12 @@ pylti1p3's `ToolConfJsonFile` (one entry, or a list of entries, per issuer):
         "auth_login_url": "https://moodle.example.org/mod/lti/auth.php",
         "auth_token_url": "https://moodle.example.org/mod/lti/token.php",
         "key_set_url": "https://moodle.example.org/mod/lti/certs.php",
-        "deployment_ids": ["1"]}]}
+        "deployment_ids": ["1"], "organisations": ["<OBF client id>"]}]}
 
 `private_key_file` and `public_key_file` may be left out: the key pair made by
 `bagou lti keys` in BAGOU_LTI_KEY_DIR is then used (relative paths are read from the
-JSON file's folder, as pylti1p3 does).
+JSON file's folder, as pylti1p3 does). `organisations` names the OBF organisations whose
+badges the learners of that Moodle may see (bot/lti/organisations.py; none: no look-up).
 """
 
 import json

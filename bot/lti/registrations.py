@@ -13,7 +13,8 @@ Dynamic Registration 1.0, which Moodle supports since 3.10).
    and keeps what Moodle answers (client_id, deployment_id) as a *pending* registration.
 4. The page tells Moodle the registration is over (postMessage « org.imsglobal.lti.close »).
 5. Launches from that Moodle are refused (« waiting for approval ») until an administrator
-   of Bagou approves the registration in the console.
+   of Bagou approves the registration in the console, choosing the OBF organisations
+   whose badges its learners may see (bot/lti/organisations.py).
 
 The JSON file of BAGOU_LTI_CONFIG still works beside these (bot/lti/registry.py).
 """
@@ -35,6 +36,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import LtiRegistration
 from bot.lti.adapter import DbStorage
+from bot.lti.organisations import KEY as ORGANISATIONS
 from bot.texts import text
 
 log = logging.getLogger(__name__)
@@ -241,7 +243,11 @@ def all_registrations(sessions: sessionmaker) -> list[LtiRegistration]:
     return sorted(rows, key=lambda r: (r.status != PENDING, -r.created_at))
 
 
-def decide(sessions: sessionmaker, registration_id: int, status: str, by: str) -> bool:
+def decide(sessions: sessionmaker, registration_id: int, status: str, by: str,
+           organisations: list[str] | None = None) -> bool:
+    """Accept (again, to change its organisations) or refuse a registration. Accepting
+    sets the OBF organisations whose badges its learners may see (bot/lti/organisations.py):
+    `organisations`, none when not given."""
     if status not in (APPROVED, REFUSED):
         raise ValueError(status)
     with sessions.begin() as db:
@@ -249,9 +255,12 @@ def decide(sessions: sessionmaker, registration_id: int, status: str, by: str) -
         if row is None:
             return False
         row.status, row.decided_by = status, by
+        if status == APPROVED:
+            row.organisations = list(organisations or [])
         row.updated_at = max(int(time.time()), row.updated_at + 1)
-    log.info("LTI: registration of %s (client %s) %s by %s", row.issuer, row.client_id,
-             status, by)
+    log.info("LTI: registration of %s (client %s) %s by %s%s", row.issuer, row.client_id,
+             status, by, f", OBF organisations: {', '.join(row.organisations or []) or 'none'}"
+             if status == APPROVED else "")
     return True
 
 
@@ -273,7 +282,8 @@ def registrations_source(sessions: sessionmaker):
                 approved.setdefault(r.issuer, []).append({
                     "client_id": r.client_id, "auth_login_url": r.auth_login_url,
                     "auth_token_url": r.auth_token_url, "key_set_url": r.key_set_url,
-                    "deployment_ids": list(r.deployment_ids or [])})
+                    "deployment_ids": list(r.deployment_ids or []),
+                    ORGANISATIONS: list(r.organisations or [])})
             elif r.status == PENDING:
                 pending.setdefault(r.issuer, set()).add(r.client_id)
         return stamp, approved, pending

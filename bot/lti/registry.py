@@ -8,6 +8,10 @@ Two sources, merged into one pylti1p3 configuration:
   are let in; pending ones are known, so that their launches get « waiting for approval »
   instead of « unknown Moodle ».
 
+Each entry names the OBF organisations its learners may see (`organisations`,
+bot/lti/organisations.py); one that names none is let in, without badge look-ups, and
+said at warning level when the registrations are read.
+
 `tool_config()` is called in a worker thread (it may read the file and the database);
 `origins()` is called by the security headers on the event loop and only reads what the
 last `tool_config()` found.
@@ -20,6 +24,7 @@ from collections.abc import Callable
 from bot.lti.adapter import LaunchRefused
 from bot.lti.config import (LtiConfigError, ToolConfig, build_tool_config, platform_origins,
                             read_registrations)
+from bot.lti.organisations import organisations_of
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,6 +73,12 @@ class LtiRegistry:
             except LtiConfigError as error:
                 log.error("%s", error)
                 raise LaunchRefused("lti_non_configure", 503, str(error)) from error
+            for iss, entries in data.items():
+                for entry in entries:
+                    if not organisations_of(entry):
+                        log.warning("LTI registration of %s (client %s) names no OBF "
+                                    "organisation: its learners get no badge look-up "
+                                    "(docs/moodle.md)", iss, entry.get("client_id"))
             self._conf, self._stamp = conf, stamp
             self._origins = platform_origins(None, [*conf.issuers, *pending])
             return conf

@@ -11,7 +11,9 @@
 
 A valid launch binds the person to a new chat session (ChatService.start_session):
 a learner, or an adviser for Instructor and Administrator roles, identified by the
-platform for `lti_identity_hours`, then the page opens Bagou full page in that session.
+platform for `lti_identity_hours`, who may see the badges of the OBF organisations that
+the platform's registration names (bot/lti/organisations.py); then the page opens Bagou
+full page in that session.
 
 Nothing here waits on a platform while holding a worker thread: the platform's key set
 is fetched on the event loop (bot/lti/keyset.py), and the threads only do the checks and
@@ -39,6 +41,7 @@ from bot.lti.claims import LTI, identity_from_claims
 from bot.lti.config import LtiConfigError, tool_jwks
 from bot.lti.deps import Lti, LtiTool
 from bot.lti.keyset import KeySetError
+from bot.lti.organisations import organisations_of
 from bot.lti.pages import (LTI_CSS, LTI_JS, chat_page, deep_link_choice_page,
                            deep_link_return_page, message_page, refusal_page)
 
@@ -196,7 +199,10 @@ def do_launch(tool: LtiTool, lti: StarletteRequest, key_set: dict | None) -> Lau
         }, exp=CHOICE_LIFETIME_S)
         log.info("LTI deep linking request from %s", claims["iss"])
         return Launched(claims, choice=choice)
-    identity = identity_from_claims(claims, tool.settings.lti_identity_hours)
+    # Whose badges this person may see: the organisations of the platform's registration.
+    organisations = organisations_of(conf.entry(str(claims["iss"]), launch.get_client_id()))
+    identity = identity_from_claims(claims, tool.settings.lti_identity_hours,
+                                    organisations=organisations)
     if identity.email is None:
         log.warning("LTI launch without e-mail from %s: « Share launcher's email with the "
                     "tool » is not « Always »; « mes badges » will find nothing",
@@ -207,7 +213,8 @@ def do_launch(tool: LtiTool, lti: StarletteRequest, key_set: dict | None) -> Lau
                                                 "course": _course(claims),
                                                 "back": _return_url(claims)},
                            exp=TICKET_LIFETIME_S)
-    log.info("LTI launch: %s from %s", identity.kind, identity.source)
+    log.info("LTI launch: %s from %s (OBF organisations: %s)", identity.kind, identity.source,
+             ", ".join(organisations) or "none")
     return Launched(claims, session_id, ticket, launch.cookie_missing)
 
 

@@ -52,6 +52,12 @@ class ObfDirectory:
         client_options.setdefault("timeout", settings.obf_timeout)
         return cls.from_organisations(settings.organisations(), **client_options)
 
+    def only(self, client_ids: set[str] | frozenset[str]) -> "ObfDirectory":
+        """The same organisations (and their clients: tokens and badge details stay
+        cached), limited to `client_ids`; no client when none of them is configured.
+        A Moodle sees only the organisations of its registration (bot/lti/organisations.py)."""
+        return ObfDirectory([c for c in self.clients if c.client_id in client_ids])
+
     async def __aenter__(self) -> "ObfDirectory":
         return self
 

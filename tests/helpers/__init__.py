@@ -6,6 +6,8 @@
 - browser.py:   Debian's Chromium (BAGOU_CHROMIUM, as scripts/browser.sh reads it);
 - console.py:   signing in to the adviser console, its CSRF token, a badge look-up;
 - fuzz.py:      hypothesis strategies that mutate badges, and the documented verdicts;
+- lti.py:       Platform, an LTI 1.3 platform emulator that behaves like Moodle (launches,
+                key sets that hang or rotate, dynamic registration), and the LTI asserts;
 - processes.py: the real product started with `bagou run` (RunningBagou);
 - services.py:  throwaway PostgreSQL and Redis servers (scripts/services.sh installs them).
 """

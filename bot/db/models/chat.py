@@ -21,6 +21,9 @@ class ChatSession(Base):
     identity_name: Mapped[str | None] = mapped_column(String(200))
     identity_source: Mapped[str | None] = mapped_column(String(200))
     identity_expires_at: Mapped[datetime | None] = mapped_column()
+    # The OBF organisations whose badges this person may see (Identity.organisations):
+    # null for all, a list (maybe empty) for a person launched from Moodle.
+    identity_organisations: Mapped[list | None] = mapped_column(JSON)
 
 
 class ChatMessage(Base):

@@ -41,3 +41,6 @@ class LtiRegistration(Base):
     # Changed at every decision: the registry reads the table again when it changes.
     updated_at: Mapped[UnixTime]
     decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The OBF organisations (client ids, or "sandbox") whose badges the learners of this
+    # Moodle may see, chosen by the administrator who accepts it; null or []: none.
+    organisations: Mapped[list | None] = mapped_column(JSON, nullable=True)
