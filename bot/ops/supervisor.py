@@ -131,6 +131,9 @@ class Stack:
             "actions": [sys.executable, "-m", "actions.server", "--port", str(s.actions_port)],
             "gateway": [sys.executable, "-m", "uvicorn", "bot.app:create_app", "--factory",
                         "--host", s.host, "--port", str(s.port), "--no-access-log",
+                        # uvicorn's httptools protocol with deadlines for slow clients
+                        # and a cap on unfinished heads (bot/http/server_protocol.py).
+                        "--http", "bot.http.server_protocol:GatewayHttpProtocol",
                         # Idle connections kept 75 s, longer than clients and proxies
                         # keep theirs: with uvicorn's 5 s, a client that reused an idle
                         # connection as the gateway closed it got a reset (make soak).

@@ -93,5 +93,8 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # --proxy-headers: behind a reverse proxy, the client's address comes from
 # X-Forwarded-For, trusted only from FORWARDED_ALLOW_IPS (uvicorn's variable, default
 # 127.0.0.1): the console's per-address lockout needs the real address.
+# --http: uvicorn's httptools protocol with deadlines for slow clients and a cap on
+# unfinished heads (bot/http/server_protocol.py).
 CMD ["uvicorn", "bot.app:create_app", "--factory", "--host", "0.0.0.0", "--port", "8000", \
-     "--no-access-log", "--proxy-headers", "--timeout-keep-alive", "75"]
+     "--no-access-log", "--proxy-headers", "--timeout-keep-alive", "75", \
+     "--http", "bot.http.server_protocol:GatewayHttpProtocol"]
