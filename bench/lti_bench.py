@@ -89,7 +89,7 @@ def start_gateway(work: Path, platform: Platform, timeout: float) -> tuple[subpr
     config.write_text(json.dumps({ISS: [{
         "default": True, "client_id": CLIENT_ID, "auth_login_url": f"{ISS}/mod/lti/auth.php",
         "auth_token_url": f"{ISS}/mod/lti/token.php", "key_set_url": platform.jwks_url,
-        "deployment_ids": [DEPLOYMENT]}]}))
+        "deployment_ids": [DEPLOYMENT], "organisations": ["sandbox"]}]}))
     port = free_port()
     env = {**os.environ, "BAGOU_DATABASE_URL": f"sqlite:///{work / 'bagou.db'}",
            "BAGOU_LTI_CONFIG": str(config), "BAGOU_LTI_KEY_DIR": str(work / "keys"),
