@@ -1,10 +1,9 @@
 """Texts of custom actions come from domain.yml responses, so the FALC checker reads
 them; these helpers fill them in."""
 
-from datetime import date
+from bot.texts import french_date  # the gateway's one date rule (standard library only)
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
+__all__ = ["buttons_of", "french_date", "say", "wording"]
 
 
 def wording(domain: dict, response: str, **values) -> str:
@@ -19,9 +18,3 @@ def say(dispatcher, domain: dict, response: str, topic: str, **values) -> None:
     """Utter a domain response, filled in, with its buttons and the topic it answers."""
     dispatcher.utter_message(text=wording(domain, response, **values),
                              buttons=buttons_of(domain, response), topic=topic)
-
-
-def french_date(day: date) -> str:
-    """The date in full, as people read it: « 1er mars 2026 », « 12 avril 2026 »."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"

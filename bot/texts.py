@@ -1,7 +1,12 @@
-"""The French texts that the gateway shows, read from texts.yml (one place for all), and
-`printable`, the one cleaning of a text that someone sent or a badge carries."""
+"""The French texts that the gateway shows, read from texts.yml (one place for all),
+`printable`, the one cleaning of a text that someone sent or a badge carries, and
+`french_date`, the one way a date is written (chat, console, badge check).
+
+Standard library and PyYAML only: the action server imports it too (its badge dates).
+"""
 
 import re
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,10 +16,26 @@ TEXTS_FILE = Path(__file__).with_name("texts.yml")
 # Control characters (line breaks and tabs excepted) and lone surrogates (halves of a
 # UTF-16 pair, which JSON's « \ud800 » can carry but no database can store).
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
 
 
 def printable(value: str) -> str:
     return _UNPRINTABLE.sub("", value)
+
+
+def french_date(day: date | datetime | None, *, weekday: bool = False) -> str:
+    """The date in full, as people read it: « 1er mars 2026 », « 12 avril 2026 »; with
+    `weekday`, « samedi 1er mars 2026 » (the pages that show it). A time is read in UTC,
+    the time zone of the badges and of the database; no date, no text."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = (day.astimezone(timezone.utc) if day.tzinfo else day).date()
+    number = "1er" if day.day == 1 else str(day.day)
+    written = f"{number} {MONTHS[day.month - 1]} {day.year}"
+    return f"{DAYS[day.weekday()]} {written}" if weekday else written
 
 
 @lru_cache

@@ -93,6 +93,22 @@ def test_dates_are_written_in_full_as_people_read_them():
     assert french_date(date(2025, 12, 31)) == "31 décembre 2025"
 
 
+def test_a_badge_date_reads_the_same_in_the_chat_the_console_and_the_badge_check():
+    from datetime import datetime, timezone
+
+    from actions.wording import french_date
+    from bot.console.pages import ENV
+    from bot.verify.answer import replies_for
+    from bot.verify.result import VALID, Verdict
+    day = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    in_the_chat = french_date(day.date())  # the action « mes badges »
+    in_the_console = ENV.from_string("{{ day | french_date }}").render(day=day)
+    checked = replies_for(Verdict(VALID, "heberge_ok", issued_on=day, badge_name="Badge"))
+    assert in_the_chat == "1er mars 2025"
+    assert in_the_console == "samedi 1er mars 2025"
+    assert "Date : samedi 1er mars 2025." in "\n".join(r.text for r in checked)
+
+
 A, B = "http://127.0.0.1:5005", "http://127.0.0.1:5006"
 REPLY = [{"text": "Bonjour !", "utter_action": "utter_bonjour"}]
 

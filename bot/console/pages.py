@@ -6,8 +6,7 @@ Origin check against CSRF would refuse them) and `X-Frame-Options: DENY`."""
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -18,31 +17,20 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.responses import HTMLResponse
 
+from bot.texts import french_date
+
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 TEXTS_FILE = HERE / "texts.yml"
 
 # Personal data (a learner's badges): never in a cache.
 HEADERS = {"Cache-Control": "no-store"}
-DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]
 
 
 @lru_cache
 def texts() -> dict[str, str]:
     data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
     return {**data["labels"], **data["messages"]}
-
-
-def french_date(day: date | datetime | None) -> str:
-    """« lundi 7 juillet 2025 », as FALC asks."""
-    if day is None:
-        return ""
-    if isinstance(day, datetime):
-        day = day.date()
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{DAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
 
 
 def lines(text: str) -> list[str]:
@@ -57,7 +45,9 @@ def strip_markup(text: str) -> str:
 ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
                   autoescape=select_autoescape(default=True), undefined=StrictUndefined,
                   trim_blocks=True, lstrip_blocks=True)
-ENV.filters.update(french_date=french_date, lines=lines, plain=strip_markup)
+# « lundi 7 juillet 2025 », as FALC asks (bot.texts.french_date, with the day of the week).
+ENV.filters.update(french_date=partial(french_date, weekday=True), lines=lines,
+                   plain=strip_markup)
 
 
 def render(template: str, status: int = 200, headers: dict | None = None,

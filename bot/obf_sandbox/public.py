@@ -20,6 +20,7 @@ from bot.obf_sandbox import signing
 from bot.obf_sandbox.deps import DbSession
 from bot.obf_sandbox.errors import SandboxRoute, not_found
 from bot.obf_sandbox.shapes import Links
+from bot.texts import french_date
 
 router = APIRouter(route_class=SandboxRoute, tags=["obf-sandbox"])
 
@@ -28,9 +29,6 @@ LOCKED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inli
           "X-Content-Type-Options": "nosniff"}
 OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2",
                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
-DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]
 COLOURS = ["#1d4e89", "#00736a", "#7a3e9d", "#a23b2a", "#2f6b2f", "#8a5a00"]
 
 
@@ -144,8 +142,9 @@ def certificate_page(assertion_id: str, session: DbSession):
     recipient = _recipient(session, assertion_id)
     event = recipient.event
     client = cast(SandboxClient, session.get(SandboxClient, event.client_id))
+    issued = datetime.fromtimestamp(event.issued_on, timezone.utc)
     lines = [f"Badge donné à {recipient.name or 'une personne'}.",
-             f"Date : {_french_date(event.issued_on)}.",
+             f"Date : {french_date(issued, weekday=True)}.",
              f"Donné par : {client.name}."]
     if recipient.revoked_on is not None:
         lines.append("La structure a retiré ce badge.")
@@ -180,8 +179,3 @@ def _page(title: str, lines: list[str]) -> HTMLResponse:
 
 def _iso(stamp: int) -> str:
     return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _french_date(stamp: int) -> str:
-    day = datetime.fromtimestamp(stamp, timezone.utc)
-    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"

@@ -19,7 +19,6 @@ issuer chose to publish it, so Bagou repeats no more than anyone reading the bad
 
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import cast
@@ -27,14 +26,11 @@ from typing import cast
 import yaml
 
 from bot.privacy import EMAIL, EMAIL_MASK
-from bot.texts import printable
+from bot.texts import french_date, printable
 from bot.verify.result import EXPIRED, INVALID, NOT_A_BADGE, REVOKED, VALID, Verdict
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
 TOPIC = "verifier_badge"
-DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]
 # What the badge says about itself is its issuer's text, not ours: kept short.
 MAX_FIELD = 120
 
@@ -63,12 +59,6 @@ class Reply:
 @lru_cache
 def texts() -> dict:
     return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
-
-
-def french_date(moment: datetime) -> str:
-    """« lundi 7 juillet 2025 », as FALC asks; in UTC, the badges' own time zone."""
-    day = moment.astimezone(timezone.utc)
-    return f"{DAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def _clean(value) -> str:
@@ -147,9 +137,9 @@ def replies_for(verdict: Verdict) -> list[Reply]:
         elif name:
             lines.append(d["a_nom"].format(nom=name))
         if verdict.issued_on:
-            lines.append(d["date"].format(date=french_date(verdict.issued_on)))
+            lines.append(d["date"].format(date=french_date(verdict.issued_on, weekday=True)))
         if verdict.expires:
-            lines.append(d["fin"].format(date=french_date(verdict.expires)))
+            lines.append(d["fin"].format(date=french_date(verdict.expires, weekday=True)))
     if verdict.status in (VALID, EXPIRED):
         lines.append(d["conseil"])
 
