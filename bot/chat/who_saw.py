@@ -24,7 +24,7 @@ from typing import Protocol
 
 from bot.chat.identity import Identity
 from bot.schemas import Button, Reply
-from bot.texts import text
+from bot.texts import french_date, text
 
 TOPIC = "qui_a_vu_mes_badges"
 # The newest look-ups shown in the chat; the trail keeps them for audit_retention_days.
@@ -32,9 +32,6 @@ MAX_SHOWN = 10
 # Its buttons: a FAQ question and a person to talk to (payloads read by Rasa as text).
 BUTTONS = ("vus_bouton_qui_peut", "vus_bouton_personne")
 
-DAYS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre"]
 
 
 class Seen(Protocol):
@@ -50,13 +47,6 @@ class Seen(Protocol):
 
 # The look-ups of one learner, newest first, at most `limit`: given the learner's address.
 Viewings = Callable[[str, int], Sequence[Seen]]
-
-
-def french_date(moment: datetime) -> str:
-    """« lundi 7 juillet 2025 » (the date of the audit line, UTC, as the console's trail)."""
-    day = moment.date()
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{DAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
 
 
 def buttons() -> list[Button]:
@@ -84,7 +74,7 @@ def replies_for(identity: Identity, viewings: Viewings, retention_days: int) -> 
     for one in seen[:MAX_SHOWN]:
         structure = one.structure.strip() or text("vus_structure_inconnue")
         lines.append(text("vus_ligne" if one.shown else "vus_ligne_rien",
-                          date=french_date(one.at), structure=structure))
+                          date=french_date(one.at, weekday=True), structure=structure))
     if len(seen) > MAX_SHOWN:
         lines.append(text("vus_plus", nombre=MAX_SHOWN))
     lines.append(text("vus_fin", jours=retention_days))
