@@ -282,7 +282,9 @@ def test_a_visitor_asks_clicks_a_button_and_finds_the_conversation_again(bagou, 
     wait_for_answer(page, before)
     followed = response.value.json()
     expect(log(page).locator(".message.user").last).to_have_text(f"{LABELS['vous']}{chosen['title']}")
-    expect(question_field(page)).to_be_focused()
+    # A button moves the focus to the person's own message (no keyboard popping up on a
+    # phone); the answer's buttons come next in the Tab order.
+    expect(log(page).locator(".message.user").last).to_be_focused()
 
     # A thumb up on the last answer: the gateway stores it with the topic.
     answer_box = bot_messages(page).last
@@ -360,7 +362,14 @@ def test_the_whole_conversation_with_the_keyboard_only(bagou, page):
     page.keyboard.press("Enter")
     wait_for_answer(page, before)
     expect(log(page).locator(".message.user").last).to_contain_text(choice["name"])
-    expect(question_field(page)).to_be_focused()
+    # The focus is on the person's message that says what was chosen; one Tab further
+    # is the new answer (its first button, or « Écouter »), not the old one.
+    expect(log(page).locator(".message.user").last).to_be_focused()
+    page.keyboard.press("Tab")
+    assert widget_js(page, """const mine = [...root.querySelectorAll('.message.user')].pop();
+        const now = root.activeElement;
+        return Boolean(now && now.closest('.message.bot'))
+            && Boolean(mine.compareDocumentPosition(now) & Node.DOCUMENT_POSITION_FOLLOWING);"""), focused(page)
 
     # Esc closes; the focus goes back to the launcher; Enter opens again, as it was.
     page.keyboard.press("Escape")

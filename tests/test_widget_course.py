@@ -6,9 +6,12 @@ model is needed. tests/test_stack.py plays the course with the real model.
 
 What a person notices: « Je veux apprendre sur les badges » starts the course with
 « Étape 1 sur 6 »; every course button is reached and pressed with the keyboard only
-(Tab, Shift+Tab, Enter), has the role button and its visible words as its name; a right
-and a wrong answer each give their own words; « Faire une pause » pauses; the progress
-line is text that a screen reader reads. axe-core checks WCAG 2.2 A and AA.
+(Tab, Shift+Tab, Enter), has the role button and its visible words as its name; after a
+button the focus is on the person's own message and one Tab reaches the next
+« La suite »; a right and a wrong answer each give their own words; « Faire une pause »
+is always in view, in a row of its own; no « Utile » under the course, only under a FAQ
+answer asked in the middle; the progress line is text that a screen reader reads.
+axe-core checks WCAG 2.2 A and AA.
 """
 
 import json
@@ -37,6 +40,7 @@ LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 COURSE = course()
 FIRST = COURSE.step(COURSE.etapes[0])
+ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 PHONE = {"width": 360, "height": 740}
 
@@ -67,17 +71,25 @@ class CourseRasa:
 
     async def send(self, sender: str, message: str, metadata: dict) -> list[dict]:
         if not (message.startswith("/autoformation_module") or "apprendre" in message.lower()):
-            return [{"text": "Un Open Badge est une image numérique.",
-                     "utter_action": "utter_faq/badge_definition"}]
+            faq = [{"text": "Un Open Badge est une image numérique.",
+                    "utter_action": "utter_faq/badge_definition"}]
+            if not self.slots.get(sender, {}).get("formation_en_cours"):
+                return faq
+            # The rule of data/stories/rules.yml: during the course, the FAQ answer,
+            # then the action (« On reprend ? »).
+            return faq + await self.act(sender, message, metadata, "faq", [])
         entities = []
         if "{" in message:
             gesture = json.loads("{" + message.split("{", 1)[1])["formation"]
             entities = [{"entity": "formation", "value": gesture}]
+        return await self.act(sender, message, metadata, "autoformation_module", entities)
+
+    async def act(self, sender: str, message: str, metadata: dict, intent: str, entities: list) -> list[dict]:
         slots = self.slots.setdefault(sender, {})
         tracker = Tracker.from_dict({
             "sender_id": sender, "slots": slots, "events": [],
             "latest_message": {"text": message, "entities": entities, "metadata": metadata,
-                               "intent": {"name": "autoformation_module", "confidence": 1}}})
+                               "intent": {"name": intent, "confidence": 1}}})
         dispatcher = CollectingDispatcher()
         for event in await ActionAutoformationModule().run(dispatcher, tracker, DOMAIN):
             slots[event["name"]] = event["value"]
@@ -150,40 +162,70 @@ def field(page):
 
 
 def focused(page) -> dict:
-    """The element that has the focus: its role (tag) and its accessible name (text)."""
+    """The element that has the focus: its role (tag), its accessible name (text), its
+    class, and whether it is in the last answer."""
     return page.evaluate("""() => {
         let el = document.activeElement;
         while (el && el.shadowRoot && el.shadowRoot.activeElement) el = el.shadowRoot.activeElement;
-        if (!el) return {tag: '', name: ''};
+        if (!el) return {tag: '', name: '', cls: '', last: false};
+        const answers = el.getRootNode().querySelectorAll ? el.getRootNode().querySelectorAll('.message.bot') : [];
         return {tag: el.tagName.toLowerCase(),
-                name: (el.getAttribute('aria-label') || el.textContent || '').trim()};
+                name: (el.getAttribute('aria-label') || el.textContent || '').trim(),
+                cls: el.className || '',
+                last: answers.length > 0 && answers[answers.length - 1].contains(el)};
     }""")
 
 
-def tab_to(page, name: str, key: str = "Shift+Tab", limit: int = 20) -> int:
-    """Presses Tab (or Shift+Tab) until the button `name` has the focus; how many presses."""
+def tab_to(page, name: str, key: str = "Tab", limit: int = 20) -> int:
+    """Presses Tab (or Shift+Tab) until the button `name` of the last answer has the
+    focus; how many presses."""
     for presses in range(1, limit + 1):
         page.keyboard.press(key)
         now = focused(page)
-        if now["tag"] == "button" and now["name"] == name:
+        if now["tag"] == "button" and now["name"] == name and now["last"]:
             return presses
     raise AssertionError(f"« {name} » not reached with {key} (focus on {focused(page)})")
 
 
-def press(page, name: str) -> None:
-    """From the field, back to the button `name` of the last answer, then Enter; waits
-    for the answer of the turn."""
+def on_my_message(page, title: str) -> None:
+    """The focus is on the person's own last message, which says what was pressed."""
+    now = focused(page)
+    assert "message user" in now["cls"] and now["name"].endswith(title), now
+    mine = log(page).locator(".message.user").last
+    expect(mine).to_have_attribute("tabindex", "-1")  # reached by the script, not by Tab
+
+
+def press(page, name: str) -> int:
+    """To the button `name` of the last answer with the keyboard, then Enter; waits for
+    the answer of the turn. From the field (after a typed message) that is Shift+Tab;
+    after a button the focus is on the person's own message, just above the answer, and
+    it is Tab. Returns how many presses it took to reach the button."""
     before = log(page).locator(".message.bot").count()
-    tab_to(page, name)
+    after_button = "message user" in focused(page)["cls"]
+    presses = tab_to(page, name, "Tab" if after_button else "Shift+Tab")
     with page.expect_response("**/api/chat"):
         page.keyboard.press("Enter")
+    on_my_message(page, name)  # at once, before the answer comes
     expect(log(page).locator(".message.bot")).not_to_have_count(before)
     expect(page.get_by_role("status")).to_have_text("")  # « L'assistant écrit » is gone
+    on_my_message(page, name)  # the answer did not move the focus
+    return presses
 
 
 def course_buttons(page) -> list[str]:
     """The visible words of the question buttons under the last answer (in view or not)."""
     return [t.strip() for t in last_bot(page).locator(".choice").all_inner_texts()]
+
+
+def course_controls(page) -> list[str]:
+    """The course's own controls under the last answer, in their row « La formation »."""
+    row = last_bot(page).get_by_role("group", name=LABELS["formation"])
+    return [t.strip() for t in row.get_by_role("button").all_inner_texts()]
+
+
+def no_thumbs_in_the_course(page) -> None:
+    for name in (LABELS["utile"], LABELS["pas_utile"]):
+        expect(log(page).get_by_role("button", name=name, exact=True)).to_have_count(0)
 
 
 def axe_violations(page) -> list[str]:
@@ -219,38 +261,62 @@ def test_the_first_step_with_the_keyboard_only(gateway, page):
     expect(log(page)).to_contain_text("Étape 1 sur 6")
     assert PROGRESS_1 in log(page).aria_snapshot()
 
-    # The course's buttons: role button, named by their visible words, in a group.
-    assert course_buttons(page) == [NEXT, SKIP, PAUSE]
+    # The course's buttons: role button, named by their visible words, in a group;
+    # « Faire une pause » in a row of its own, « La formation », always in view.
+    assert course_buttons(page) == [NEXT, SKIP]
+    assert course_controls(page) == [PAUSE]
     group = lesson.get_by_role("group", name=LABELS["questions"])
-    for title in (NEXT, SKIP, PAUSE):
+    for title in (NEXT, SKIP):
         expect(group.get_by_role("button", name=title, exact=True)).to_have_accessible_name(title)
+    controls = lesson.get_by_role("group", name=LABELS["formation"])
+    expect(controls.get_by_role("button", name=PAUSE, exact=True)).to_be_visible()
+    expect(lesson.get_by_role("button", name=LABELS["autres_choix"])).to_have_count(0)
+    no_thumbs_in_the_course(page)
     assert axe_violations(page) == []
 
-    # « La suite » with Shift+Tab from the field, then Enter: the lessons one by one.
+    # « La suite » with Shift+Tab from the field, then Enter; after that the focus is
+    # on « Vous : La suite » and one Tab reaches the next « La suite ».
     for index in range(1, len(FIRST.messages)):
-        press(page, NEXT)
+        presses = press(page, NEXT)
+        assert index == 1 or presses == 1, presses
         expect(last_bot(page).locator(".text")).to_contain_text(FIRST.messages[index].split("\n")[-1])
         assert last_bot(page).locator(".text").inner_text().split("\n") == [
             PROGRESS_1, *FIRST.messages[index].split("\n")]
-        assert course_buttons(page) == [NEXT, BACK, SKIP, PAUSE]
-        expect(field(page)).to_be_focused()
+        assert course_buttons(page) == [NEXT, BACK, SKIP]
+        assert course_controls(page) == [PAUSE]
+    no_thumbs_in_the_course(page)
 
     # « Revenir en arrière » shows the message before.
-    press(page, BACK)
+    assert press(page, BACK) == 2
     assert FIRST.messages[-2].split("\n")[0] in last_bot(page).inner_text()
     press(page, NEXT)
 
-    # The first question: its answers are buttons with their words; « Faire une pause »
-    # waits behind « Autres choix » (3 buttons in view).
-    press(page, NEXT)
+    # The first question: its 3 answers are buttons with their words, and « Faire une
+    # pause » is still in view, in its row below them (nothing behind « Autres choix »).
+    assert press(page, NEXT) == 1
     question = FIRST.questions[0]
     text = last_bot(page).locator(".text").inner_text().split("\n")
     assert text == [PROGRESS_1, question.question]
     answers = [a.texte for a in question.reponses]
-    assert course_buttons(page) == [*answers, PAUSE]
+    assert course_buttons(page) == answers and len(answers) == 3
+    assert course_controls(page) == [PAUSE]
     group = last_bot(page).get_by_role("group", name=LABELS["questions"])
     for title in answers:
         expect(group.get_by_role("button", name=title, exact=True)).to_be_visible()
+    expect(last_bot(page).get_by_role("button", name=LABELS["autres_choix"])).to_have_count(0)
+    pause = last_bot(page).get_by_role("group", name=LABELS["formation"]).get_by_role("button", name=PAUSE)
+    expect(pause).to_be_visible()
+    # It does not look like an answer: square corners, a rule above, below the answers.
+    shapes = last_bot(page).evaluate("""m => {
+        const answer = m.querySelector('.choice'), pause = m.querySelector('.control');
+        const row = m.querySelector('.controls'), last = [...m.querySelectorAll('.choice')].pop();
+        return {answer: getComputedStyle(answer).borderTopLeftRadius, pause: getComputedStyle(pause).borderTopLeftRadius,
+                rule: getComputedStyle(row).borderTopStyle,
+                below: row.getBoundingClientRect().top >= last.getBoundingClientRect().bottom};
+    }""")
+    assert shapes["answer"] != shapes["pause"] and shapes["rule"] == "solid" and shapes["below"], shapes
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "widget-course-question-360x740.png"))
     assert axe_violations(page) == []
 
     # A wrong answer: the kind explanation, « Essayez encore une fois », the question again.
@@ -261,36 +327,60 @@ def test_the_first_step_with_the_keyboard_only(gateway, page):
     assert question.explication.split("\n")[0] in said
     assert wording("utter_formation_essayer") in said
     expect(last_bot(page).locator(".text")).to_have_text(question.question)  # asked again
-    assert course_buttons(page) == [*answers, PAUSE]
+    assert course_buttons(page) == answers
+    assert course_controls(page) == [PAUSE]
     expect(log(page).locator(".message.user").last.locator(".text")).to_have_text(wrong)  # what was pressed
 
-    # The right answer: « Bravo, c'est la bonne réponse. », then the next question.
-    press(page, question.reponses[question.right].texte)
+    # The right answer: « Bravo, c'est la bonne réponse. », then the next question; two
+    # messages, so « Écouter » of the first comes before the answers (2 Tabs at most).
+    assert press(page, question.reponses[question.right].texte) == question.right + 2
     feedback = log(page).locator(".message.bot").nth(-2)
     expect(feedback.locator(".text")).to_have_text(wording("utter_formation_juste"))
     second = FIRST.questions[1]
     expect(last_bot(page).locator(".text")).to_contain_text(second.question)
+    no_thumbs_in_the_course(page)
 
-    # « Faire une pause » behind « Autres choix »: opened and pressed with the keyboard.
-    tab_to(page, LABELS["autres_choix"])
-    page.keyboard.press("Enter")
-    toggle = last_bot(page).get_by_role("button", name=LABELS["autres_choix"])
-    expect(toggle).to_have_attribute("aria-expanded", "true")
-    pause = last_bot(page).get_by_role("button", name=PAUSE, exact=True)
-    expect(pause).to_be_visible()
-    page.keyboard.press("Tab")
-    assert focused(page) == {"tag": "button", "name": PAUSE}
-    with page.expect_response("**/api/chat"):
-        page.keyboard.press("Enter")
+    # « Faire une pause » with the keyboard: right after the answers.
+    presses = press(page, PAUSE)
+    assert presses == len(second.reponses) + 2, presses
     expect(last_bot(page).locator(".text")).to_contain_text(
         wording("utter_formation_pause", numero=1, total=6).split("\n")[0])
-    assert course_buttons(page) == [RESUME, STOP]
+    assert course_buttons(page) == [RESUME]
+    assert course_controls(page) == [STOP]
     assert axe_violations(page) == []
 
     # « Reprendre la formation »: the same question again.
-    press(page, RESUME)
+    assert press(page, RESUME) == 1
     expect(last_bot(page).locator(".text")).to_contain_text(second.question)
     expect(last_bot(page).locator(".text")).to_contain_text(PROGRESS_1)
+
+
+def test_a_faq_question_in_the_middle_is_the_only_one_with_thumbs(gateway, page):
+    start_course(page, gateway)
+    press(page, NEXT)
+    # A question typed in the middle of the course: the FAQ answer, then « On reprend ? »
+    # with « Reprendre la formation » and, in its row, « Faire une pause ».
+    before = log(page).locator(".message.bot").count()
+    field(page).fill("C'est quoi un badge ?")
+    with page.expect_response("**/api/chat") as response:
+        page.keyboard.press("Enter")
+    expect(log(page).locator(".message.bot")).to_have_count(before + 2)
+    assert response.value.json()["topic"] == "badge_definition"
+    expect(field(page)).to_be_focused()  # typed: the focus stays in the field
+    answer, prompt = log(page).locator(".message.bot").nth(-2), last_bot(page)
+    expect(answer.locator(".text")).to_have_text("Un Open Badge est une image numérique.")
+    assert course_buttons(page) == [RESUME] and course_controls(page) == [PAUSE]
+    # The thumbs judge the FAQ answer, not the course's prompt, and nothing else has them.
+    expect(answer.get_by_role("button", name=LABELS["utile"], exact=True)).to_be_visible()
+    expect(prompt.locator(".thumb")).to_have_count(0)
+    expect(log(page).locator(".thumb")).to_have_count(2)
+    assert axe_violations(page) == []
+    # After a reload, from the history: the same.
+    page.reload()
+    expect(log(page).locator(".message.bot")).to_have_count(before + 2)
+    expect(log(page).locator(".message.bot").nth(-2).locator(".thumb")).to_have_count(2)
+    expect(log(page).locator(".thumb")).to_have_count(2)
+    assert course_controls(page) == [PAUSE]
 
 
 def test_a_second_wrong_answer_gives_the_right_one_and_the_step_ends(gateway, page):
@@ -310,7 +400,8 @@ def test_a_second_wrong_answer_gives_the_right_one_and_the_step_ends(gateway, pa
     end = wording("utter_formation_fin_etape", numero=1, total=6).split("\n")[0]
     expect(said.filter(has_text=end)).to_have_count(1)
     expect(last_bot(page)).to_contain_text(wording("utter_formation_a_vous").split("\n")[0])
-    assert course_buttons(page) == [NEXT, PAUSE]
+    assert course_buttons(page) == [NEXT] and course_controls(page) == [PAUSE]
+    no_thumbs_in_the_course(page)
     link = last_bot(page).get_by_role("list", name=LABELS["liens"]).get_by_role("link")
     expect(link).to_have_attribute("href", FIRST.lien.url)
     assert axe_violations(page) == []

@@ -206,6 +206,18 @@ def test_on_a_phone_the_header_is_one_line_and_the_conversation_gets_the_room(ga
         target = dialog(phone).get_by_role("button", name=name, exact=True).bounding_box()
         assert target["y"] < head["bottom"] and target["height"] >= 44 and target["width"] >= 44
     assert share >= 0.6, measured
+    # The theme buttons of the first message are in view without scrolling: the facts
+    # (what Bagou keeps, who to call) come right below them, in the same message.
+    themes = log(phone).get_by_role("group", name=LABELS["questions"]).first.get_by_role("button")
+    expect(themes).to_have_count(len(TEXTS["suggestions"]))
+    assert phone.evaluate("document.querySelector('bagou-chat').shadowRoot.querySelector('.log').scrollTop") == 0
+    for index in range(themes.count()):
+        button = themes.nth(index).bounding_box()
+        assert conversation["top"] <= button["y"], (index, button, conversation)
+        assert button["y"] + button["height"] <= conversation["bottom"], (index, button, conversation)
+    measured["theme_buttons_in_view"] = themes.count()
+    measured["room_below_last_theme_px"] = round(conversation["bottom"] - button["y"] - button["height"], 1)
+    keep(f"welcome {measured['viewport']}", measured)
     # The tools are folded: none of them takes room until « Menu » is pressed.
     for name in (LABELS["recommencer"], LABELS["reglages"], LABELS["verifier_badge"]):
         expect(dialog(phone).get_by_role("button", name=name)).to_be_hidden()
@@ -302,24 +314,57 @@ def test_the_menu_by_touch_and_the_credits_of_the_pictograms(gateway, touch_phon
     expect(licence).to_have_attribute("href", "https://creativecommons.org/licenses/by-sa/4.0/")
 
 
+def test_a_tapped_button_does_not_open_the_phone_keyboard(gateway, touch_phone):
+    """A theme button tapped on a phone: the answer comes, and the focus is on the
+    person's own message, not in the field (whose focus opens the on-screen keyboard
+    over half of the answer)."""
+    page = touch_phone
+    open_widget(page, gateway)
+    page.get_by_role("textbox", name=LABELS["question"]).blur()
+    before = log(page).locator(".message.bot").count()
+    with page.expect_response("**/api/chat"):
+        log(page).get_by_role("button", name=TEXTS["suggestions"][2]).tap()
+    expect(log(page).locator(".message.bot")).not_to_have_count(before)
+    expect(page.get_by_role("textbox", name=LABELS["question"])).not_to_be_focused()
+    mine = log(page).locator(".message.user").last
+    expect(mine).to_be_focused()
+    expect(mine).to_contain_text(TEXTS["suggestions"][2])
+    # The person's message and the start of the answer are both in view.
+    conversation = box(page, ".log")
+    for message in (mine, log(page).locator(".message.bot").last):
+        top = message.bounding_box()["y"]
+        assert conversation["top"] <= top < conversation["bottom"], (top, conversation)
+    assert axe_violations(page) == []
+
+
 # --- the first message ----------------------------------------------------------------
 
 def test_the_first_message_says_the_truth(gateway, phone):
     open_widget(phone, gateway)
     welcome = log(phone).locator(".message.bot").first
-    lines = welcome.locator(".text").inner_text().split("\n")
-    assert lines == [
+    # Who speaks and what to do, the theme buttons, then what Bagou keeps and who to
+    # call: one message, one line each, nothing folded away, read in that order.
+    lines = welcome.locator(".text").all_inner_texts()
+    assert [part.split("\n") for part in lines] == [[
         "Bonjour, je suis Bagou.",
         "Je suis un programme.",
         "Je réponds à vos questions sur les Open Badges.",
+        "Choisissez un sujet ou écrivez votre question.",
+    ], [
         "Je garde vos messages pendant 3 mois.",  # BAGOU_RETENTION_DAYS=90
         "Dans ces messages, je cache les adresses e-mail et les numéros de téléphone.",
         "Pour parler à une personne, appelez La Passerelle au 02 00 00 00 00.",
-        "Choisissez un sujet ou écrivez votre question.",
-    ]
+    ]]
+    order = welcome.evaluate("""m => [...m.children].map((c) =>
+        c.matches('.facts') ? 'facts' : c.matches('.text') ? 'text' : c.getAttribute('role') === 'group' ? 'questions'
+        : c.matches('.links') ? 'links' : c.className)""")
+    assert order[1:5] == ["text", "questions", "facts", "links"], order
+    expect(welcome.locator(".facts")).to_be_visible()  # in the log, not behind a button
     privacy = welcome.get_by_role("link", name=LABELS['page_donnees'])
     expect(privacy).to_have_attribute("href", PRIVACY)
     expect(privacy).to_have_attribute("target", "_blank")
+    # No thumbs under the first message: it answers nothing.
+    expect(welcome.get_by_role("button", name=LABELS["utile"])).to_have_count(0)
 
 
 # --- pictograms and the two kinds of buttons -------------------------------------------
@@ -400,8 +445,10 @@ def test_other_screens_keep_the_room_and_the_menu(gateway, browser, viewport):
         keep(f"answer {name}", {"header_px": head["height"], "conversation_px": conversation["height"],
                                 "conversation_share_of_window": round(conversation["height"] / panel["height"], 3),
                                 "window_px": panel["height"]})
-        # One line on a phone; on a desktop the window is wider than the title needs less.
-        assert head["height"] <= (64 if viewport["width"] < 480 else 80)
+        # One line everywhere: the title, « Menu », « Fermer » side by side.
+        title = box(page, ".title")
+        assert head["height"] <= 64 and title["height"] <= 30, (head, title)
+        assert_title_fits(page)
         # A phone gives the whole screen; a desktop a window, most of it for the conversation.
         assert conversation["height"] / panel["height"] >= 0.6
         menu_button(page).click()
@@ -409,6 +456,43 @@ def test_other_screens_keep_the_room_and_the_menu(gateway, browser, viewport):
         assert axe_violations(page) == []
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTEFACTS / f"widget-{name}-menu.png"))
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
+
+
+def assert_title_fits(page):
+    """The title that the header shows is whole (no « … »): the full one when it fits,
+    else the short one; the dialog's name stays the full title."""
+    shown = page.evaluate("""() => {
+        const t = document.querySelector('bagou-chat').shadowRoot.querySelector('.title');
+        return {text: t.innerText, scroll: t.scrollWidth, width: t.clientWidth};
+    }""")
+    assert shown["scroll"] <= shown["width"], shown
+    assert shown["text"] in (LABELS["titre"], LABELS["bagou"]), shown
+    expect(dialog(page)).to_have_accessible_name(LABELS["titre"])
+    return shown["text"]
+
+
+def test_the_title_keeps_one_line_and_is_never_cut(gateway, browser):
+    page = new_page(browser, {"width": 1280, "height": 800})
+    try:
+        open_widget(page, gateway)
+        # The default title does not fit beside « Menu » and « Fermer » in a 448 px
+        # window: the header says « Bagou », on one line, as on a phone.
+        assert assert_title_fits(page) == LABELS["bagou"]
+        assert box(page, ".title")["height"] <= 30
+        # A host's title that fits is shown whole, and the header stays one line.
+        page.evaluate("document.querySelector('bagou-chat').setAttribute('chat-title', 'Aide sur les badges')")
+        expect(page.get_by_role("dialog", name="Aide sur les badges").locator(".title")).to_have_text(
+            "Aide sur les badges", use_inner_text=True)
+        assert box(page, ".title")["height"] <= 30 and box(page, ".head")["height"] <= 64
+        # The window narrows to a phone's: measured again, the short title comes back;
+        # and the full one when the window is wide again.
+        page.set_viewport_size({"width": 360, "height": 640})
+        expect(page.locator("bagou-chat").locator(".title")).to_have_text(LABELS["bagou"], use_inner_text=True)
+        page.set_viewport_size({"width": 1280, "height": 800})
+        expect(page.locator("bagou-chat").locator(".title")).to_have_text("Aide sur les badges", use_inner_text=True)
         assert not page.errors, page.errors
     finally:
         page.context.close()
@@ -514,9 +598,15 @@ def test_the_same_buttons_stay_in_the_same_place_after_every_answer(gateway, pho
     before = places()
     rows = []
     for question in ("Comment partager mon badge ?", "bonjour", "et pour partager ?"):
-        ask(phone, question)
+        answer = ask(phone, question)
         assert places() == before, question
         last = log(phone).locator(".message.bot").last
-        # Under each answer, its tools in the same order: Écouter, Utile, Pas utile.
-        rows.append([b.strip() for b in last.locator(".actions button").all_inner_texts()])
-    assert rows == [[LABELS["ecouter"], LABELS["utile"], LABELS["pas_utile"]]] * 3, rows
+        rows.append((answer["topic"], [b.strip() for b in last.locator(".actions button").all_inner_texts()]))
+    # Under each answer its tools in the same order: « Écouter » first, then « Utile »
+    # and « Pas utile » under the answers of the FAQ only (a greeting is not rated).
+    faq = [LABELS["ecouter"], LABELS["utile"], LABELS["pas_utile"]]
+    assert rows == [("partager_badge", faq), ("bonjour", [LABELS["ecouter"]]), ("partager_badge", faq)], rows
+    # After a reload the history puts them back in the same places.
+    phone.reload()
+    expect(log(phone).locator(".message.bot")).to_have_count(4)
+    assert [b.locator(".thumb").count() for b in log(phone).locator(".message.bot").all()] == [0, 2, 0, 2]

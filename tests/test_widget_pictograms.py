@@ -74,6 +74,10 @@ def test_the_gateway_serves_the_pictograms_and_nothing_else(client):
 def test_texts_json_gives_the_welcome_the_suggestions_pictograms_and_the_credit(client):
     served = client.get("/widget/texts.json").json()
     assert served["welcome"]["text"].startswith("Bonjour, je suis Bagou.\nJe suis un programme.")
+    # Above the theme buttons: who speaks and what to do; below them, the facts.
+    assert served["welcome"]["text"].endswith(MESSAGES["accueil_choisir"])
+    assert served["welcome"]["facts"].split("\n")[:2] == [
+        "Je garde vos messages pendant 3 mois.", MESSAGES["accueil_masque"]]
     assert [s["pictogram"]["id"] for s in served["suggestions"]] == ["decouvrir", "recevoir", "partager"]
     assert served["credit"]["name"] == "OpenMoji" and served["credit"]["licence"] == "CC BY-SA 4.0"
     # The buttons of answers that ask a topic's question: found by their title.
@@ -85,7 +89,7 @@ def test_texts_json_gives_the_welcome_the_suggestions_pictograms_and_the_credit(
 @pytest.mark.parametrize("days, said", [(90, "3 mois"), (30, "1 mois"), (45, "45 jours"), (1, "1 jour")])
 def test_how_long_messages_are_kept_is_said_in_days_or_months(days, said):
     assert retention(days) == said
-    assert f"Je garde vos messages pendant {said}." in welcome(MESSAGES, settings(retention_days=days))["text"]
+    assert f"Je garde vos messages pendant {said}." in welcome(MESSAGES, settings(retention_days=days))["facts"]
 
 
 @pytest.mark.parametrize("contact, line", [
@@ -100,7 +104,7 @@ def test_how_long_messages_are_kept_is_said_in_days_or_months(days, said):
 ])
 def test_the_first_message_says_how_to_reach_a_person(contact, line):
     said = welcome(MESSAGES, settings(**contact))
-    assert line in said["text"].split("\n")
+    assert line in said["facts"].split("\n")
     assert said["privacy_url"] is None
 
 
@@ -116,7 +120,22 @@ def test_every_line_of_every_first_message_is_falc():
 
     variants = [{}, {"contact_phone": "01 23 45 67 89"}, {"contact_email": "a@b.example"},
                 {"contact_url": "https://b.example"}, {"demo_contact": False}, {"retention_days": 45}]
-    texts = [Text(f"welcome {i}", ANSWER, welcome(MESSAGES, settings(**v))["text"])
-             for i, v in enumerate(variants)]
+    said = [welcome(MESSAGES, settings(**v)) for v in variants]
+    texts = [Text(f"welcome {i}", ANSWER, f"{w['text']}\n{w['facts']}") for i, w in enumerate(said)]
     results = check(texts)
     assert not [r for r in results if r.failed], render(results)
+
+
+def test_thumbs_go_under_faq_answers_and_the_course_controls_are_named(client):
+    """What the widget needs to show « Utile » under FAQ answers only and to keep the
+    course's « Faire une pause » and « Arrêter la formation » in a row of their own."""
+    from actions.formation import PAUSE, STOP, payload
+
+    served = client.get("/widget/texts.json").json()
+    topics = all_topics()
+    assert set(served["feedback_topics"]) == {t.id for t in topics.values() if t.kind == "faq"}
+    for not_faq in ("autoformation_module", "bonjour", "incompris", "mes_badges", "verifier_badge"):
+        assert not_faq not in served["feedback_topics"]
+    assert "badge_definition" in served["feedback_topics"]
+    assert served["course_controls"] == {payload(PAUSE): "pause", payload(STOP): "stop"}
+    assert payload(PAUSE) == '/autoformation_module{"formation": "pause"}'

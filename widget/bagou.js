@@ -35,7 +35,12 @@
  *   questions (3 in view, any more behind « Autres choix », a group named « Questions
  *   à poser ») send a text to Bagou;
  *   the pages (a list named « Pages à ouvrir », each link says « nouvel onglet ») open
- *   a page.
+ *   a page. The course's own controls (pause, stop) are a third, plain row (« La
+ *   formation »), always in view and not counted among the 3.
+ * - After a button the focus goes to the person's own new message, at once, so that
+ *   Tab goes on to the answer's buttons; the answer itself is never focused (the log
+ *   reads it out). See choose().
+ * - « Utile » and « Pas utile » only under FAQ answers (`feedback_topics`).
  * - Pictograms (OpenMoji, served by the gateway as files) help the text and never
  *   replace it: the theme's word is always written beside the picture, so the picture
  *   has an empty alt text and screen readers read the word once.
@@ -74,6 +79,7 @@
     bigger: "M3 17h2.4l1-3h4.2l1 3H14L9.7 5H8.3L3 17zm4.1-5L8.5 8l1.4 4H7.1zM17 8h2v3h3v2h-3v3h-2v-3h-3v-2h3z",
     speaker: "M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z",
     stop: "M6 6h12v12H6z",
+    pause: "M6 5h4v14H6V5zm8 0h4v14h-4V5z",
     up: "M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6V3a1.5 1.5 0 0 0-.4-1L13.2 1 6.6 7.6A2 2 0 0 0 6 9v10a2 2 0 0 0 2 2h9a2 2 0 0 0 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z",
     down: "M22 3h-4v12h4V3zM2 14a2 2 0 0 0 2 2h6.3l-1 4.6V21a1.5 1.5 0 0 0 .4 1l1.1 1 6.6-6.6A2 2 0 0 0 18 15V5a2 2 0 0 0-2-2H7a2 2 0 0 0-1.8 1.2l-3 7.1c-.1.2-.2.5-.2.7v2z",
     open: "M14 3v2h3.6l-9.8 9.8 1.4 1.4L19 6.4V10h2V3h-7zm5 16H5V5h7V3H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h14a2 2 0 0 0 2-2v-7h-2v7z",
@@ -276,6 +282,8 @@
         this.welcome = config.welcome || { text: config.texts.accueil, privacy_url: null };
         this.credit = config.credit || null;
         this.themeButtons = config.theme_buttons || {};
+        this.feedbackTopics = new Set(config.feedback_topics || []);
+        this.courseControls = config.course_controls || {};
         this.textLang = config.lang;
         this.sheet = sheet;
       } catch (error) {
@@ -318,6 +326,21 @@
       this.titleElement.replaceChildren(h("span", { class: "title-full" }, full),
         short === full ? null : h("span", { class: "title-short" }, short));
       this.panel.setAttribute("aria-label", full);
+      this.fitTitle();
+    }
+
+    /**
+     * The header keeps one line at every width (issue 23): the full title when it fits
+     * beside « Menu » and « Fermer », else the short one (« Bagou »); the window's name,
+     * read by screen readers, stays whole. Measured, not guessed from the screen's width:
+     * a host's own chat-title, the zoom and the fonts all change what fits.
+     */
+    fitTitle() {
+      const title = this.titleElement;
+      if (!title.clientWidth) return; // the window is closed: measured when it opens
+      title.dataset.fit = "full";
+      const fits = title.scrollWidth <= title.clientWidth;
+      title.dataset.fit = fits || !title.querySelector(".title-short") ? "full" : "short";
     }
 
     position() {
@@ -430,7 +453,7 @@
       this.panel = h("section", {
         id: "bagou-panel", class: "panel", role: "dialog", "aria-label": this.chatTitle(), hidden: true,
       // The menu follows its button in the header: after « Menu », Tab reaches its items.
-      }, h("header", { class: "head" }, this.titleElement, this.menuButton, this.menu, closeButton),
+      }, this.head = h("header", { class: "head" }, this.titleElement, this.menuButton, this.menu, closeButton),
       this.notice, this.log, this.status, form);
 
       this.root = h("div", { class: "bagou", lang: this.textLang, dir: "ltr" }, this.launcher, this.panel);
@@ -453,6 +476,8 @@
         else this.close();
       });
       this.shadowRoot.replaceChildren(this.root);
+      // The header's width changes with the screen, the zoom and the opening of the window.
+      if (window.ResizeObserver) new ResizeObserver(() => this.fitTitle()).observe(this.head);
       this.showTitle();
       this.setSize(Number(prefStore.get("bagou:size") ?? DEFAULT_SIZE));
     }
@@ -561,11 +586,16 @@
 
     // --- messages ----------------------------------------------------------------------
 
-    /** The first message: what Bagou is, what it keeps, how to reach a person. */
+    /**
+     * The first message: what Bagou is and what to do, the theme buttons, then what it
+     * keeps, what it hides and how to reach a person (`facts`), one line each, in the
+     * same message. In that order so that the buttons are in view on a 360 × 640 phone.
+     */
     showWelcome() {
       const privacy = this.getAttribute("privacy-url") || this.welcome.privacy_url;
       const links = privacy ? [{ title: this.t.page_donnees, url: privacy }] : [];
-      this.addMessage({ sender: "bot", text: this.welcome.text, buttons: this.suggestions, links });
+      this.addMessage({ sender: "bot", text: this.welcome.text, buttons: this.suggestions,
+        facts: this.welcome.facts || "", links, welcome: true });
     }
 
     /** « Qui a fait Bagou ? »: the credit that the pictograms' licence asks for. */
@@ -590,21 +620,26 @@
      * that the gateway stored); `error` marks the messages of the widget about a problem.
      */
     addMessage({ sender, text, buttons = [], links = [], id = null, feedback = false, thumb = null, error = false,
-      pictogram = null }) {
+      pictogram = null, facts = "", welcome = false }) {
       const t = this.t;
       const bot = sender === "bot";
       const body = h("div", { class: "text" });
       if (bot) body.append(formatText(text, t.nouvel_onglet));
       else body.append(text); // what the person typed is text, always
-      const message = h("div", { class: `message ${bot ? "bot" : "user"}${error ? " error" : ""}` },
+      const message = h("div", { class: `message ${bot ? "bot" : "user"}${error ? " error" : ""}${welcome ? " welcome" : ""}` },
         // The speaker is said in words, not by the colour alone; the theme of the
         // answer, with its pictogram, on the same line.
         h("p", { class: "who" }, h("span", {}, bot ? t.bagou : t.vous), bot ? this.pictogram(pictogram, true) : null), body);
 
-      // At most 3 questions in view; more (the course's « Faire une pause » after 3
-      // answers of a quiz) wait behind « Autres choix », so that nothing is lost.
-      const questions = buttons.slice(0, MAX_QUESTIONS);
-      const others = buttons.slice(MAX_QUESTIONS);
+      // The course's own controls (« Faire une pause », « Arrêter la formation ») are
+      // not questions about the content: they get a row of their own, always in view,
+      // in the same place under every message of the course (see controlRow).
+      const controls = buttons.filter((button) => this.isControl(button));
+      const asked = buttons.filter((button) => !this.isControl(button));
+      // At most 3 questions in view; more wait behind « Autres choix », so that nothing
+      // is lost.
+      const questions = asked.slice(0, MAX_QUESTIONS);
+      const others = asked.slice(MAX_QUESTIONS);
       const choice = (button) => h("button", { type: "button", class: "choice", onclick: () => this.choose(button) },
         this.pictogram(button.pictogram || this.themeButtons[button.title], false) || icon("question"),
         h("span", {}, button.title));
@@ -625,20 +660,42 @@
         }
         message.append(group);
       }
+      // The first message's facts (what Bagou keeps …) come right under its buttons.
+      if (facts) message.append(h("p", { class: "text facts" }, formatText(facts, t.nouvel_onglet)));
       const safeLinks = links.map((link) => ({ ...link, url: safeUrl(link.url) })).filter((link) => link.url);
       if (safeLinks.length) {
         message.append(h("ul", { class: "links", "aria-label": t.liens },
           ...safeLinks.map((link) => h("li", {}, externalLink(link.url, link.title, t.nouvel_onglet)))));
       }
+      if (controls.length) message.append(this.controlRow(controls));
       if (bot && (speech || (feedback && id !== null))) {
         const actions = h("div", { class: "actions" });
-        // « Écouter » reads the answer, then the questions that it offers.
-        if (speech) actions.append(this.listenButton([text, ...buttons.map((b) => b.title)].join("\n")));
+        // « Écouter » reads the message in the order of the screen: the answer, the
+        // questions that it offers, the facts of the first message, the course's controls.
+        const heard = [text, ...asked.map((b) => b.title), facts, ...controls.map((b) => b.title)];
+        if (speech) actions.append(this.listenButton(heard.filter(Boolean).join("\n")));
         if (feedback && id !== null) actions.append(...this.thumbButtons(id, thumb));
         message.append(actions);
       }
       this.log.append(message);
       return message;
+    }
+
+    /** A button of the course's own (pause, stop), told by its payload (texts.json). */
+    isControl(button) {
+      return Object.prototype.hasOwnProperty.call(this.courseControls, button.payload);
+    }
+
+    /**
+     * The course's controls: a row of plain, square-cornered buttons with their own icon
+     * (pause, stop) below the questions, in a group named « La formation ». They send
+     * their payload like any button; they never hide behind « Autres choix ».
+     */
+    controlRow(controls) {
+      return h("div", { class: "controls", role: "group", "aria-label": this.t.formation },
+        ...controls.map((button) => h("button", {
+          type: "button", class: "small control", onclick: () => this.choose(button),
+        }, icon(this.courseControls[button.payload] === "stop" ? "stop" : "pause"), h("span", {}, button.title))));
     }
 
     listenButton(text) {
@@ -810,14 +867,23 @@
       }).finally(() => clearTimeout(timer));
     }
 
-    /** A button of an answer: its payload is sent, its title is what the person sees. */
+    /**
+     * A button of an answer: its payload is sent, its title is what the person sees.
+     * The focus goes to the person's own new message (« Vous : La suite »), at once:
+     * the answer comes right after it, so one Tab reaches the answer's first button.
+     * Not to the field: a keyboard user who answers with buttons needed 6 or 7
+     * Shift+Tab to come back, and on a phone the field's focus opened the keyboard over
+     * the answer. Not to the answer when it arrives: moving the focus then would cut
+     * the screen reader while the log reads the answer out (focus changes interrupt
+     * speech), or make it read twice, and would pull the focus from a person who has
+     * started typing in the meantime.
+     */
     choose(button) {
-      this.send(button.payload, { shown: button.title });
-      this.input.focus();
+      this.send(button.payload, { shown: button.title, chosen: true });
     }
 
     /** Sends a message: typed in the field, or the payload of a chosen button. */
-    async send(raw, { typed = false, shown = null } = {}) {
+    async send(raw, { typed = false, shown = null, chosen = false } = {}) {
       const text = String(raw).trim();
       if (!text || this.busy) return;
       if (typed && text.length > this.maxChars) {
@@ -831,11 +897,16 @@
         return; // what the person typed stays in the field, to send later
       }
       if (typed) this.input.value = "";
-      this.addMessage({ sender: "user", text: shown || text });
+      const mine = this.addMessage({ sender: "user", text: shown || text });
+      if (chosen) {
+        mine.tabIndex = -1; // reached by the script only, never by Tab
+        mine.focus({ preventScroll: true });
+      }
       this.log.scrollTop = this.log.scrollHeight;
       this.setTyping(true);
       try {
-        this.showAnswer(await this.ask(text));
+        // After a button, the person's message stays in view above the answer: the focus is there.
+        this.showAnswer(await this.ask(text), { from: chosen ? mine : null });
       } catch (_error) {
         // No answer at all: no network, the gateway is down, or it took too long.
         this.addMessage({ sender: "bot", text: navigator.onLine ? this.t.serveur_injoignable : this.t.hors_ligne, error: true });
@@ -845,16 +916,30 @@
       }
     }
 
-    /** The replies of a turn (chat or badge check), the last one with the thumbs. */
-    showAnswer(answer) {
+    /**
+     * Which reply of a turn gets « Utile » and « Pas utile »: none unless the turn is a
+     * FAQ answer (`feedback_topics`); then its last reply, but not the course's
+     * « On reprend ? » that follows a FAQ answer given in the middle of the course.
+     */
+    feedbackIndex(replies, topic) {
+      if (!this.feedbackTopics.has(topic)) return -1;
+      for (let index = replies.length - 1; index >= 0; index -= 1) {
+        if (!(replies[index].buttons || []).some((button) => this.isControl(button))) return index;
+      }
+      return replies.length - 1;
+    }
+
+    /** The replies of a turn (chat or badge check); a FAQ answer gets the thumbs. */
+    showAnswer(answer, { from = null } = {}) {
       if (answer.session_id) this.remember(answer.session_id);
       if (!answer.error) this.flushFeedback(); // the gateway works again: send the kept thumbs
+      const thumbs = answer.error ? -1 : this.feedbackIndex(answer.replies, answer.topic);
       const messages = answer.replies.map((reply, index) => this.addMessage({
         sender: "bot", text: reply.text, buttons: reply.buttons || [], links: reply.links || [],
-        id: reply.id ?? null, feedback: index === answer.replies.length - 1, error: Boolean(answer.error),
+        id: reply.id ?? null, feedback: index === thumbs, error: Boolean(answer.error),
         pictogram: index === 0 ? answer.pictogram : null, // once per turn: its topic's theme
       }));
-      if (messages.length) this.reveal(messages[0]);
+      if (messages.length) this.reveal(from || messages[0]);
     }
 
     /** A badge image or file chosen by the person: the gateway checks it, keeps nothing. */
@@ -946,14 +1031,23 @@
         }
         if (!response.ok) return;
         const { messages } = await response.json();
+        // The bot's messages that follow one message of the person are one turn: the
+        // thumbs go where showAnswer put them.
+        const thumbed = new Set();
+        messages.forEach((message, start) => {
+          if (message.sender !== "bot" || (start > 0 && messages[start - 1].sender === "bot")) return;
+          let end = start;
+          while (end < messages.length && messages[end].sender === "bot") end += 1;
+          const at = this.feedbackIndex(messages.slice(start, end), message.topic);
+          if (at >= 0) thumbed.add(start + at);
+        });
         messages.forEach((message, index) => {
-          const next = messages[index + 1];
           this.addMessage({
             sender: message.sender, text: message.text, buttons: message.buttons || [],
             // A thumb still waiting to be sent shows as pressed.
             links: message.links || [], id: message.id,
             thumb: message.id in this.pending ? this.pending[message.id].value : message.feedback,
-            feedback: message.sender === "bot" && (!next || next.sender !== "bot"),
+            feedback: thumbed.has(index),
             pictogram: index > 0 && messages[index - 1].sender === "bot" ? null : message.pictogram,
           });
         });

@@ -28,7 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from actions.formation import PAUSE, STOP, payload as course_payload
 from bot.chat.service import _is_uuid
+from bot.chat.topics import all_topics
 from bot.db.models import ChatFeedback, ChatMessage, ChatSession
 from bot.api import pictograms
 from bot.errors import ApiError
@@ -89,7 +91,12 @@ def retention(days: int) -> str:
 def welcome(messages: dict, settings: Settings) -> dict:
     """The first message, which says the truth: a program, what it keeps and for how
     long, what it hides, how to reach a person; one FALC line each (widget/texts.yml).
-    The widget adds the privacy page of its host site when the page gives one."""
+    The widget adds the privacy page of its host site when the page gives one.
+
+    Two parts, so that the theme buttons are in view on a 360 × 640 phone (issue 23):
+    `text` (who speaks: a program, what it does, what to do) comes above the buttons,
+    `facts` (what it keeps, what it hides, who to call) right below them, in the same
+    message, never folded away. All of it at once does not fit above the fold."""
     contact = settings.contact
     name, phone = contact["contact_name"], contact["contact_phone"]
     if phone:
@@ -102,9 +109,10 @@ def welcome(messages: dict, settings: Settings) -> dict:
         reach = messages["accueil_site"].format(url=contact["contact_url"])
     else:
         reach = messages["accueil_structure"]
-    lines = [messages["accueil"], messages["accueil_duree"].format(duree=retention(settings.retention_days)),
-             messages["accueil_masque"], reach, messages["accueil_choisir"]]
-    return {"text": "\n".join(lines), "privacy_url": settings.privacy_url or None}
+    facts = [messages["accueil_duree"].format(duree=retention(settings.retention_days)),
+             messages["accueil_masque"], reach]
+    return {"text": "\n".join([messages["accueil"], messages["accueil_choisir"]]),
+            "facts": "\n".join(facts), "privacy_url": settings.privacy_url or None}
 
 
 def pictogram_of_title(title: str) -> dict | None:
@@ -130,6 +138,12 @@ def widget_texts(settings: Settings) -> dict:
         # that theme's pictogram: the widget finds them here by their title.
         "theme_buttons": {title: found for title in pictograms.titles()
                           if (found := pictogram_of_title(title))},
+        # « Utile » and « Pas utile » go under FAQ answers only: under a lesson of the
+        # course, a greeting or « Faire une pause » they are noise.
+        "feedback_topics": sorted(t.id for t in all_topics().values() if t.kind == "faq"),
+        # The course's own controls (actions/formation.py): a row of their own under
+        # the answers, always in view, not counted among the 3 questions. Payload → icon.
+        "course_controls": {course_payload(PAUSE): "pause", course_payload(STOP): "stop"},
     }
 
 
