@@ -20,13 +20,13 @@ examples of that FAQ topic: they reach this action only from a button or by mist
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.wording import wording
+from bot.texts import fold_accents
 from falc.glossary import Entry, Glossary, load_glossary
 
 TOPIC = "definition_mot"
@@ -59,9 +59,7 @@ QUESTION_WORDS = frozenset("""
 
 def tokens(text: str) -> list[str]:
     """Words without case, accents, elisions or hyphens, a final s or x dropped."""
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return [_singular(w) for w in re.findall(r"[a-z0-9]+", text)]
+    return [_singular(w) for w in re.findall(r"[a-z0-9]+", fold_accents(text))]
 
 
 def _singular(word: str) -> str:

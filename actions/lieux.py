@@ -13,7 +13,6 @@ by the FALC checker. Every wording is a response of domain.yml.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.config import get_settings
 from actions.wording import buttons_of, wording
 from bot.chat.topics import all_topics
+from bot.texts import fold_accents
 
 TOPIC = "lieux_reconnaissance"
 MAX_PLACES = 3
@@ -43,9 +43,7 @@ NOT_TOWNS = {"open", "badge", "badges", "passport", "factory", "moodle", "linked
 
 def plain(text: str) -> str:
     """Lowercase, no accents, hyphens as spaces, « st » as « saint »: « Saint-Lô » = « st lo »."""
-    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"[-\s]+", " ", text).strip(" ?!.,")
+    text = re.sub(r"[-\s]+", " ", fold_accents(text)).strip(" ?!.,")
     return re.sub(r"\bst\b", "saint", re.sub(r"\bste\b", "sainte", text))
 
 

@@ -1,11 +1,13 @@
 """The French texts that the gateway shows, read from texts.yml (one place for all),
-`printable`, the one cleaning of a text that someone sent or a badge carries, and
-`french_date`, the one way a date is written (chat, console, badge check).
+`printable`, the one cleaning of a text that someone sent or a badge carries,
+`fold_accents`, the one way two wordings are compared, and `french_date`, the one way a
+date is written (chat, console, badge check).
 
 Standard library and PyYAML only: the action server imports it too (its badge dates).
 """
 
 import re
+import unicodedata
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +25,14 @@ MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
 
 def printable(value: str) -> str:
     return _UNPRINTABLE.sub("", value)
+
+
+def fold_accents(text: str) -> str:
+    """Lowercase without accents, typographic apostrophes as plain ones: « Numérique »,
+    « numerique » and « NUMÉRIQUE » agree. The NLU's copy is rasa_ext/text.py `plain`
+    (Rasa's environment does not import the gateway); a test checks that both agree."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))
 
 
 def french_date(day: date | datetime | None, *, weekday: bool = False) -> str:

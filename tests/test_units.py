@@ -109,6 +109,16 @@ def test_a_badge_date_reads_the_same_in_the_chat_the_console_and_the_badge_check
     assert "Date : samedi 1er mars 2025." in "\n".join(r.text for r in checked)
 
 
+def test_the_nlu_and_the_gateway_fold_accents_the_same_way():
+    # Rasa's side keeps its own copy (rasa_ext/text.py): it cannot import the gateway.
+    from bot.texts import fold_accents
+    from rasa_ext.text import plain
+    samples = ["Numérique", "NUMÉRIQUE", "l’émetteur", "Ça veut dire quoi ?", "Saint-Lô",
+               "œuvre Noël ﬁn ²", "Straße", "çàéèêëîïôûüÿ ÀÉÈÊËÎÏÔÛÜŸ", "c’est quoi l'endossement"]
+    assert [fold_accents(s) for s in samples] == [plain(s) for s in samples]
+    assert fold_accents("l’Émetteur") == "l'emetteur"
+
+
 A, B = "http://127.0.0.1:5005", "http://127.0.0.1:5006"
 REPLY = [{"text": "Bonjour !", "utter_action": "utter_bonjour"}]
 

@@ -20,7 +20,6 @@ small wheel without numpy or scipy. A few thousand messages take well under a se
 import csv
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
@@ -31,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from actions.formation_content import Course, Step, course
 from bot.db.models import ChatFeedback, ChatMessage, ChatSession, CourseEvent, utcnow
+from bot.texts import fold_accents
 
 FAILED_TOPICS = ("incompris", "hors_sujet")
 # The advisers' interview chats (identity kind « adviser ») are counted apart: their
@@ -99,9 +99,7 @@ def weekly_topics(db: Session, weeks: int, now: datetime | None = None) -> Weekl
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return " ".join(re.sub(r"[^\w]+", " ", fold_accents(text)).split())
 
 
 def group_similar(messages: list[tuple[str, str]], threshold: int = SIMILARITY) -> list[Group]:

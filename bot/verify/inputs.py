@@ -7,9 +7,9 @@ bytes, never from its name or declared type alone.
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 
+from bot.texts import fold_accents
 from bot.verify.baked import PNG_SIGNATURE, BakedError, from_png, from_svg
 
 URL = "url"
@@ -104,17 +104,12 @@ CHECK_WORDS = re.compile(
     r"check\w*|teste[rz]?)\b")
 
 
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def asks_to_check(message: str, link: str) -> bool:
     """Whether a message with `link` in it gives that link to be checked: the message is
     the link (with a few words such as « voici mon badge »), or it asks to check a
     badge (« est-ce que ce badge est vrai ? »). « Comment je partage mon badge sur
     https://www.linkedin.com ? » is a question about LinkedIn, not a badge to check."""
-    rest = _plain(message.replace(link, " "))
+    rest = fold_accents(message.replace(link, " "))
     if CHECK_WORDS.search(rest):
         return True
     return all(word in FILLER for word in re.findall(r"\w+", rest))
