@@ -4,6 +4,7 @@
 from datetime import datetime, timedelta, timezone
 
 from bot.chat.identity import Identity
+from bot.privacy import normal_email
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 # Roles that get the adviser-oriented help (trainers, teachers, administrators).
@@ -30,7 +31,7 @@ def identity_from_claims(claims: dict, hours: float, now: datetime | None = None
     the only ones whose badges may be looked up for this person."""
     now = now or datetime.now(timezone.utc)
     email = claims.get("email")
-    email = email.strip().lower() if isinstance(email, str) and "@" in email else None
+    email = normal_email(email) if isinstance(email, str) and "@" in email else None
     name = claims.get("name")
     if not isinstance(name, str) or not name.strip():
         parts = [claims.get("given_name"), claims.get("family_name")]
