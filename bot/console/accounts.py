@@ -11,6 +11,7 @@ Unknown logins count like known ones and take as long (a dummy hash is checked),
 that the answers do not tell which logins exist.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -80,6 +81,9 @@ def set_password(user: ConsoleUser, password: str) -> None:
 class SignIn:
     user: ConsoleUser | None
     refusal: str | None  # texts.yml key: "connexion_refusee" or "connexion_bloquee"
+    # The password is right and the account has a second factor: the sign-in ends with
+    # its code (finish_sign_in); nothing is counted as a success before that.
+    needs_code: bool = False
 
 
 def sign_in(db: Session, key: bytes, login: str, password: str, address: str,
@@ -106,6 +110,37 @@ def sign_in(db: Session, key: bytes, login: str, password: str, address: str,
         return SignIn(None, "connexion_refusee")
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
+    if user.totp_enabled_at is not None:
+        return SignIn(user, None, needs_code=True)
+    user.last_sign_in_at = now
+    _record(db, login_ref, address_ref, True, now)
+    return SignIn(user, None)
+
+
+def finish_sign_in(db: Session, key: bytes, user: ConsoleUser, address: str,
+                   code_ok: Callable[[], bool], now: datetime | None = None,
+                   signing_in: bool = True) -> SignIn:
+    """The second step of a sign-in (bot/console/second_factor.py): `code_ok` checks the
+    code, only while neither the account nor the address is locked. A wrong code is a
+    failed sign-in, counted with the wrong passwords: 5 of them lock the account.
+    `signing_in` False: a code asked again inside a session (to turn the second factor
+    off, for new recovery codes): a wrong one counts the same, a right one is no sign-in."""
+    now = now or utcnow()
+    login_ref, address_ref = pseudonym(key, "login", user.login), pseudonym(key, "address", address)
+    since = now - LOCK_WINDOW
+    last_success = db.scalar(select(func.max(ConsoleSignInAttempt.at)).where(
+        ConsoleSignInAttempt.login_ref == login_ref, ConsoleSignInAttempt.success.is_(True)))
+    account_since = max(since, last_success) if last_success else since
+    if (_failures(db, ConsoleSignInAttempt.address_ref == address_ref, since) >= ADDRESS_MAX_FAILURES
+            or _failures(db, ConsoleSignInAttempt.login_ref == login_ref,
+                         account_since) >= ACCOUNT_MAX_FAILURES):
+        _record(db, login_ref, address_ref, False, now)
+        return SignIn(None, "connexion_bloquee")
+    if not (user.active and code_ok()):
+        _record(db, login_ref, address_ref, False, now)
+        return SignIn(None, "code_refuse")
+    if not signing_in:
+        return SignIn(user, None)
     user.last_sign_in_at = now
     _record(db, login_ref, address_ref, True, now)
     return SignIn(user, None)

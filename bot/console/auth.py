@@ -4,9 +4,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import accounts, sessions
+from bot.console import accounts, second_factor, sessions
 from bot.console.deps import (BASE, SECURE_COOKIE, CheckedForm, Console, ConsoleDep, Signed,
-                              load_session, same_origin)
+                              SignedAny, load_session, same_origin)
 from bot.console.forms import FormError, read_form
 from bot.console.pages import ConsoleRoute, render
 
@@ -38,12 +38,17 @@ async def sign_in_form(request: Request, c: ConsoleDep, motif: str | None = None
 
 
 def open_session(c: Console, login: str, password: str, address: str):
-    """(the session cookie's token, None), or (None, the refusal's texts.yml key)."""
+    """(the session cookie's token, None), (None, the refusal's texts.yml key), or
+    (None, None) with the cookie of the second step when the account has a second
+    factor (bot/console/second_factor.py): no session before its code."""
     with c.db.begin() as s:
         result = accounts.sign_in(s, c.key, login, password, address)
         if result.user is None:
-            return None, result.refusal
-        return sessions.open_session(s, result.user, c.settings.console_session_hours), None
+            return None, result.refusal, None
+        if result.needs_code:
+            return None, None, second_factor.pending_cookie(c.key, result.user)
+        return (sessions.open_session(s, result.user, c.settings.console_session_hours), None,
+                None)
 
 
 @router.post("/connexion")
@@ -61,7 +66,9 @@ async def sign_in(request: Request, c: ConsoleDep):
     if not login or not password or len(login) > 100 or len(password) > 1000:
         return sign_in_page(422, "formulaire_incomplet", login[:100])
     address = request.client.host if request.client else "inconnue"
-    token, refusal = await run_in_threadpool(open_session, c, login, password, address)
+    token, refusal, pending = await run_in_threadpool(open_session, c, login, password, address)
+    if pending is not None:
+        return second_factor.ask_for_code(pending)
     if token is None:
         return sign_in_page(429 if refusal == "connexion_bloquee" else 401, refusal, login)
     response = RedirectResponse(BASE, status_code=303)
@@ -76,7 +83,7 @@ def close_session(c: Console, token: str | None) -> None:
 
 
 @router.post("/deconnexion")
-async def sign_out(request: Request, c: ConsoleDep, _who: Signed, _form: CheckedForm):
+async def sign_out(request: Request, c: ConsoleDep, _who: SignedAny, _form: CheckedForm):
     await run_in_threadpool(close_session, c, request.cookies.get(sessions.COOKIE))
     response = RedirectResponse(f"{BASE}/connexion?motif=deconnecte", status_code=303)
     response.delete_cookie(sessions.COOKIE, **SECURE_COOKIE)

@@ -72,6 +72,27 @@ def user_active(settings: Settings, login: str, active: bool) -> int:
     return 0
 
 
+def user_totp_off(settings: Settings, login: str) -> int:
+    """The second factor removed (phone and recovery codes lost), as the admins' page
+    does: its sessions end, an audit line is written (by « bagou », the command line)."""
+    from bot.console import audit, totp
+    from bot.console.comptes import account_ref
+    from bot.console.pseudonym import load_key
+
+    with _sessions(settings).begin() as db:
+        user = db.scalar(select(ConsoleUser).where(
+            ConsoleUser.login == accounts.normalise_login(login)))
+        if user is None:
+            print(f"Pas de compte {login!r}.", file=sys.stderr)
+            return 1
+        totp.turn_off(db, user)
+        db.query(ConsoleSession).filter(ConsoleSession.user_id == user.id).delete()
+        audit.write(db, ConsoleUser(login="bagou", role="admin"),
+                    account_ref(load_key(settings), user.login), True, "ok", None, totp.RESET)
+    print("Double vérification retirée.")
+    return 0
+
+
 def user_list(settings: Settings) -> int:
     with _sessions(settings)() as db:
         for user in db.scalars(select(ConsoleUser).order_by(ConsoleUser.login)):

@@ -2,7 +2,12 @@
 give it a new password (`bagou user …` stays for the first admin and for scripts).
 Every change writes an audit line (action account_*, the account as a keyed
 pseudonym of its login, as in the sign-in attempts); disabling an account or changing
-its password ends its sessions."""
+its password ends its sessions.
+
+The second factor (bot/console/totp.py, second_factor.py): an admin requires it for
+every adviser and admin (those who read learners' badges; each sets it up at their
+next page), and removes it from an account whose phone is lost (its sessions end; the
+person sets it up again)."""
 
 import logging
 
@@ -10,7 +15,7 @@ from fastapi import APIRouter
 from sqlalchemy import delete, select
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import accounts, audit
+from bot.console import accounts, audit, totp
 from bot.console.deps import BASE, Admin, CheckedForm, Console, ConsoleDep, MessagePage, SignedIn
 from bot.console.pages import ConsoleRoute, render
 from bot.console.pseudonym import pseudonym
@@ -20,23 +25,27 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 CREATE, DISABLE, ENABLE, PASSWORD = ("account_create", "account_disable", "account_enable",
                                      "password_reset")
-ACTIONS = (CREATE, DISABLE, ENABLE, PASSWORD)
+ACTIONS = (CREATE, DISABLE, ENABLE, PASSWORD, *totp.ACTIONS)
 
 
 def account_ref(key: bytes, login: str) -> str:
     return pseudonym(key, "login", accounts.normalise_login(login))
 
 
-def all_users(c: Console) -> list[ConsoleUser]:
+def all_users(c: Console) -> tuple[list[ConsoleUser], bool]:
+    """The accounts, and whether the second factor is required."""
     with c.db() as s:
-        return list(s.scalars(select(ConsoleUser).order_by(ConsoleUser.login)))
+        return (list(s.scalars(select(ConsoleUser).order_by(ConsoleUser.login))),
+                totp.required(s))
 
 
 def page(c: Console, who: SignedIn, status: int = 200, message_key: str | None = None,
          error: bool = True, form: dict | None = None):
-    return render("comptes.html", status, user=who.user, csrf=who.csrf, users=all_users(c),
+    users, required = all_users(c)
+    return render("comptes.html", status, user=who.user, csrf=who.csrf, users=users,
                   roles=accounts.ROLES, message_key=message_key, error=error,
-                  form=form or {}, min_password=accounts.MIN_PASSWORD_LENGTH)
+                  form=form or {}, min_password=accounts.MIN_PASSWORD_LENGTH,
+                  totp_required=required, totp_on=totp.enabled)
 
 
 def refusal_of(error: accounts.AccountError) -> str:
@@ -124,3 +133,37 @@ async def account_password(user_id: str, who: Admin, form: CheckedForm, c: Conso
     except accounts.AccountError:
         return await run_in_threadpool(page, c, who, 422, "compte_mot_de_passe_court")
     return await run_in_threadpool(page, c, who, 200, "compte_mot_de_passe_change", False)
+
+
+@router.post("/comptes/double-verification")
+async def second_factor_required(who: Admin, form: CheckedForm, c: ConsoleDep):
+    on = form.get("exige") == "oui"
+
+    def change():
+        with c.db.begin() as s:
+            totp.set_required(s, on, who.user.login)
+            audit.write(s, s.get(ConsoleUser, who.user.id), totp.POLICY_SUBJECT, True, "ok",
+                        None, totp.POLICY_ON if on else totp.POLICY_OFF)
+    await run_in_threadpool(change)
+    return await run_in_threadpool(page, c, who, 200,
+                                   "double_exigee" if on else "double_pas_exigee", False)
+
+
+@router.post("/comptes/{user_id}/double-verification")
+async def second_factor_reset(user_id: str, who: Admin, _form: CheckedForm, c: ConsoleDep):
+    """The phone is lost (and the recovery codes too): the second factor is removed."""
+    target = await run_in_threadpool(_target, c, user_id)
+    if target is None:
+        raise MessagePage(404, "compte_inconnu", who)
+
+    def change():
+        with c.db.begin() as s:
+            user = s.get(ConsoleUser, target.id)
+            totp.turn_off(s, user)
+            s.execute(delete(ConsoleSession).where(
+                ConsoleSession.user_id == user.id,
+                ConsoleSession.token_hash != who.session.token_hash))
+            audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
+                        True, "ok", None, totp.RESET)
+    await run_in_threadpool(change)
+    return await run_in_threadpool(page, c, who, 200, "double_retiree", False)

@@ -3,7 +3,9 @@
 - `ConsoleDep`: the console's services (database, settings, chat sessions, OBF), put on
   each request by the router that bot.console.routes.make_router builds;
 - `Signed`, `Adviser`, `Editor`, `Admin`: the signed-in person, with any role or with
-  one that may use the page;
+  one that may use the page; when the admins require the second factor and this
+  person has not set it up yet, they are sent to set it up first (`SignedAny` lets
+  them in there, and out through sign-out);
 - `CheckedForm`: the fields of a POST form whose CSRF token and Origin are right.
 
 A dependency that cannot give what the route needs raises a Refusal; ConsoleRoute
@@ -24,7 +26,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.identity import Identity
-from bot.console import accounts, sessions
+from bot.console import accounts, sessions, totp
 from bot.console.forms import FormError, FormTooBig, read_form
 from bot.console.learners import DirectoryFactory
 from bot.console.pages import Refusal, render
@@ -75,6 +77,8 @@ ConsoleDep = Annotated[Console, Depends(console)]
 class SignedIn:
     session: ConsoleSession
     user: ConsoleUser
+    # The admins require the second factor for this role and it is not on yet.
+    must_set_up: bool = False
 
     @property
     def csrf(self) -> str:
@@ -112,15 +116,32 @@ class MessagePage(Refusal):
 def load_session(c: Console, token: str | None) -> SignedIn | None:
     with c.db.begin() as s:
         found = sessions.find_session(s, token, c.settings.console_idle_minutes)
-        return SignedIn(found, found.user) if found else None
+        return SignedIn(found, found.user, totp.must_set_up(s, found.user)) if found else None
 
 
-async def signed_in(request: Request, c: ConsoleDep) -> SignedIn:
+class SetUpRequired(Refusal):
+    """To the page of the second factor, which the admins require and is not on yet."""
+
+    def response(self) -> Response:
+        return RedirectResponse(f"{BASE}/double-verification", status_code=303)
+
+
+async def signed_in_any(request: Request, c: ConsoleDep) -> SignedIn:
     token = request.cookies.get(sessions.COOKIE)
     found = await run_in_threadpool(load_session, c, token)
     if found is None:
         raise SignInRequired(had_cookie=bool(token))
     return found
+
+
+# Signed in, even without the second factor that the admins require (its own pages).
+SignedAny = Annotated[SignedIn, Depends(signed_in_any)]
+
+
+async def signed_in(who: SignedAny) -> SignedIn:
+    if who.must_set_up:
+        raise SetUpRequired()
+    return who
 
 
 Signed = Annotated[SignedIn, Depends(signed_in)]
@@ -152,7 +173,7 @@ def same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
 
 
-async def checked_form(request: Request, who: Signed) -> dict[str, str]:
+async def checked_form(request: Request, who: SignedAny) -> dict[str, str]:
     """The form's fields; a Refusal when it cannot be read or its CSRF token is wrong."""
     try:
         form = await read_form(request)

@@ -14,6 +14,9 @@
 | badges.py | POST /conseiller/badges/envoyer | adviser, admin | the learner's summary by e-mail |
 | journal.py | GET, POST /conseiller/journal | admin | the audit trail, filtered, and as CSV |
 | comptes.py | GET /conseiller/comptes, POST …/nouveau, …/{id}/actif, …/{id}/mot-de-passe | admin | accounts |
+| comptes.py | POST /conseiller/comptes/double-verification, …/{id}/double-verification | admin | require the second factor; remove it from an account |
+| second_factor.py | GET, POST /conseiller/connexion/code | after the right password | the second factor's code (CSRF: double submit) |
+| second_factor.py | GET /conseiller/double-verification, POST …/activer, …/confirmer, …/codes, …/arreter | signed in | one's own second factor |
 | here | GET  /conseiller/{anything else} | anybody | the console's own FALC 404 page |
 | here | GET  /conseiller/static/{name} | anybody | the pages' CSS and script |
 
@@ -30,7 +33,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.identity import Identity
-from bot.console import auth, badges, comptes, dashboard, interview, journal
+from bot.console import auth, badges, comptes, dashboard, interview, journal, second_factor
 from bot.console.deps import BASE, Console, MessagePage, provider
 from bot.console.learners import DirectoryFactory
 from bot.console.pages import HERE, ConsoleRoute, render
@@ -39,7 +42,7 @@ from bot.settings import Settings
 STATIC = {"console.css": "text/css; charset=utf-8",
           "console.js": "text/javascript; charset=utf-8"}
 PAGE_GROUPS = (auth.router, interview.router, badges.router, dashboard.router, journal.router,
-               comptes.router)
+               comptes.router, second_factor.router)
 
 static_router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 

@@ -200,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     password_parser.add_argument("login")
     password_parser.add_argument("--password-stdin", action="store_true")
     for name, help_text in (("disable", "désactiver un compte (ferme ses sessions)"),
-                            ("enable", "activer un compte")):
+                            ("enable", "activer un compte"),
+                            ("totp-off", "retirer la double vérification (téléphone perdu)")):
         user_commands.add_parser(name, help=help_text).add_argument("login")
     user_commands.add_parser("list", help="lister les comptes")
     commands.add_parser("purge", help="effacer les conversations plus vieilles que "
@@ -231,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             return console.user_password(settings, args.login, args.password_stdin)
         if args.user_command in ("disable", "enable"):
             return console.user_active(settings, args.login, args.user_command == "enable")
+        if args.user_command == "totp-off":
+            return console.user_totp_off(settings, args.login)
         return console.user_list(settings)
     if args.command == "lti":
         if args.lti_command == "keys":

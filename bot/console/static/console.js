@@ -6,7 +6,7 @@
   // the learner's summary, on A4; the print dialog's « Enregistrer au format PDF » makes
   // the file (bot/console/summary.py says why the browser makes the PDF).
   function setUpPrint() {
-    ["imprimer", "pdf"].forEach((id) => {
+    ["imprimer", "pdf", "imprimer-codes"].forEach((id) => {
       const button = document.getElementById(id);
       if (button) button.addEventListener("click", () => window.print());
     });

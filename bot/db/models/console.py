@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.models.base import Base, utcnow
@@ -22,6 +22,13 @@ class ConsoleUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column()
+    # Second factor (bot/console/totp.py): the TOTP secret sealed with the server's key
+    # (AES-GCM; a copy of the database alone does not give it), on from totp_enabled_at
+    # (set while the person has not yet typed a first code: being set up); the time
+    # step of the last code accepted, so that a code is never accepted twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(200))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column()
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ConsoleSession(Base):
@@ -77,3 +84,28 @@ class ConsoleAudit(Base):
     consent: Mapped[bool] = mapped_column()
     outcome: Mapped[str] = mapped_column(String(32))  # "ok", "partial", an OBF error kind
     badge_count: Mapped[int | None] = mapped_column()
+
+
+class ConsoleRecoveryCode(Base):
+    """A recovery code of the second factor (used once, when the phone is lost): only
+    its argon2id hash, as for passwords."""
+
+    __tablename__ = "console_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("console_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class ConsoleSetting(Base):
+    """A console-wide choice of the admins, by name (e.g. "totp_required": "yes")."""
+
+    __tablename__ = "console_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str | None] = mapped_column(String(100))
