@@ -336,3 +336,50 @@ def test_an_admin_reads_the_trail_and_manages_accounts(gateway, page):
     response = page.goto(f"{gateway}/conseiller/pas-une-page")
     assert response.status == 404
     expect(page.get_by_text(T["page_introuvable"].splitlines()[0])).to_be_visible()
+
+
+def test_the_second_factor_is_set_up_with_the_phone_app_and_asked_at_sign_in(gateway, browser):
+    import pyotp
+
+    admin = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    page = admin.new_page()
+    sign_in(page, gateway, "chef")
+    page.goto(f"{gateway}/conseiller/comptes")
+    page.get_by_label(T["identifiant"]).fill("dominique")
+    page.get_by_role("combobox", name=T["role"]).select_option("adviser")
+    page.get_by_label(T["mot_de_passe"], exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=T["creer_compte"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(T["compte_cree"].splitlines()[0])
+    admin.close()
+
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    sign_in(page, gateway, "dominique")
+    page.get_by_role("link", name=T["titre_double"]).click()
+    expect(page.get_by_role("heading", name=T["titre_double"], level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name=T["activer_double"]).click()
+    expect(page.get_by_role("img", name=T["qr_double"])).to_be_visible()
+    assert axe_violations(page) == []
+    phone = pyotp.TOTP(page.locator("code.secret").inner_text().replace(" ", ""))
+    page.get_by_label(T["code_6_chiffres"]).fill(phone.now())
+    page.get_by_role("button", name=T["valider_code"]).click()
+    expect(page.get_by_role("alert")).to_contain_text(T["double_activee"].splitlines()[0])
+    expect(page.locator(".recovery-codes li")).to_have_count(10)
+    assert axe_violations(page) == []
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "console-double-verification.png"), full_page=True)
+    page.get_by_role("button", name=T["se_deconnecter"]).click()
+    # The password, then the code of the phone (the next one: a code works once).
+    page.get_by_label(T["identifiant"]).fill("dominique")
+    page.get_by_label(T["mot_de_passe"]).fill(PASSWORD)
+    page.get_by_role("button", name=T["se_connecter"]).click()
+    expect(page.get_by_role("heading", name=T["titre_code"], level=1)).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label(T["code_verification"]).fill(phone.at(time.time() + 30))
+    page.get_by_role("button", name=T["valider_code"]).click()
+    expect(page.get_by_role("button", name=T["se_deconnecter"])).to_be_visible()
+    context.close()
+    assert errors == []
