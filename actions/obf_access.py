@@ -1,14 +1,15 @@
 """The OBF organisations the actions read: the real OBF when OBF_BASE_URL is set,
-else the gateway's own sandbox (demo data). One directory per process, so that the
-OAuth2 tokens and badge details stay cached between messages."""
+else the gateway's own sandbox (demo data), as bot/obf_sandbox/reach.py chooses. One
+directory per process, so that the OAuth2 tokens and badge details stay cached between
+messages."""
 
 from rasa_sdk import Tracker
 
 from actions.config import get_settings
 from actions.identity import allowed_organisations
-from bot.obf import ObfDirectory, TokenStore, build_organisations, get_obf_settings
-from bot.obf_sandbox.constants import (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX,
-                                       SANDBOX_ORGANISATION)
+from bot.obf import ObfDirectory, get_obf_settings
+from bot.obf_sandbox.constants import DEMO_CLIENT_ID, PREFIX, SANDBOX_ORGANISATION
+from bot.obf_sandbox.reach import obf_directory
 
 _directory: ObfDirectory | None = None
 
@@ -21,15 +22,7 @@ def sandbox_base_url() -> str:
 def directory() -> ObfDirectory:
     global _directory
     if _directory is None:
-        obf = get_obf_settings()
-        # A person waits for the answer: never sleep for OBF's 10-second token rule.
-        tokens = TokenStore(max_wait=2.0)
-        if obf.configured:
-            _directory = ObfDirectory.from_settings(obf, tokens=tokens)
-        else:
-            sandbox = build_organisations(sandbox_base_url(), DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-            _directory = ObfDirectory.from_organisations(sandbox, timeout=obf.obf_timeout,
-                                                         tokens=tokens)
+        _directory = obf_directory(get_obf_settings(), sandbox_url=sandbox_base_url())
     return _directory
 
 

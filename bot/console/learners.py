@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bot.db.engine import make_sessionmaker
-from bot.obf import (LearnerBadge, ObfDirectory, ObfError, TokenStore, build_organisations,
-                     get_obf_settings)
+from bot.obf import LearnerBadge, ObfDirectory, ObfError, TokenStore, get_obf_settings
 from bot.obf.parcours import Suggestion, suggest_next
-from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
+from bot.obf_sandbox.constants import PREFIX
 from bot.obf_sandbox.deps import SESSIONS_STATE
+from bot.obf_sandbox.reach import obf_directory
 
 log = logging.getLogger(__name__)
 MAX_NEXT_BADGES = 3
@@ -95,16 +95,11 @@ def directory_factory(app: FastAPI, engine: Engine) -> DirectoryFactory:
     badge ») open in the person's browser; without it, to an internal name that only
     the gateway's own code may use (the Point Info badge of the chat)."""
     obf = get_obf_settings()
-    # A person waits: never sleep for OBF's one-token-per-10-s rule (as in the actions).
-    tokens = TokenStore(max_wait=2.0)
-    if obf.configured:
-        return lambda public_base=None: ObfDirectory.from_settings(obf, tokens=tokens)
+    tokens = TokenStore(max_wait=2.0)  # one store for every look-up (reach.py's rule)
     state = {SESSIONS_STATE: make_sessionmaker(engine)}
 
-    def sandbox(public_base: str | None = None) -> ObfDirectory:
+    def directory(public_base: str | None = None) -> ObfDirectory:
         base = (public_base.rstrip("/") + PREFIX) if public_base else SANDBOX_BASE
-        organisations = build_organisations(base, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-        transport = httpx.ASGITransport(app=_WithLifespanState(app, state))
-        return ObfDirectory.from_organisations(organisations, transport=transport,
-                                               timeout=obf.obf_timeout, tokens=tokens)
-    return sandbox
+        return obf_directory(obf, sandbox_url=base, tokens=tokens, sandbox_transport=(
+            httpx.ASGITransport(app=_WithLifespanState(app, state))))
+    return directory
