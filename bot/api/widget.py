@@ -29,9 +29,9 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from actions.formation import PAUSE, STOP, payload as course_payload
-from bot.chat.service import _is_uuid
+from bot.chat.service import find_session
 from bot.chat.topics import all_topics
-from bot.db.models import ChatFeedback, ChatMessage, ChatSession
+from bot.db.models import ChatFeedback, ChatMessage
 from bot.api import pictograms
 from bot.errors import ApiError
 from bot.schemas import ErrorResponse, Feedback, FeedbackRequest, History, HistoryMessage
@@ -221,18 +221,9 @@ def make_router(db: sessionmaker, settings: Settings) -> APIRouter:
     return router
 
 
-def _session(db, session_id: str) -> ChatSession:
-    if not _is_uuid(session_id):
-        raise ApiError(422, "session_invalide")
-    session = db.get(ChatSession, session_id)
-    if session is None:
-        raise ApiError(404, "session_inconnue")
-    return session
-
-
 def read_history(sessions: sessionmaker, session_id: str) -> History:
     with sessions() as db:
-        _session(db, session_id)
+        find_session(db, session_id)
         rows = db.scalars(select(ChatMessage).where(ChatMessage.session_id == session_id)
                           .order_by(ChatMessage.id.desc()).limit(HISTORY_LIMIT)).all()[::-1]
         thumbs = dict(db.execute(select(ChatFeedback.message_id, ChatFeedback.value)
@@ -261,7 +252,7 @@ def store_feedback(sessions: sessionmaker, request: FeedbackRequest) -> Feedback
 
 def _store_feedback(sessions: sessionmaker, request: FeedbackRequest) -> Feedback:
     with sessions.begin() as db:
-        _session(db, request.session_id)
+        find_session(db, request.session_id)
         message = db.get(ChatMessage, request.message_id)
         if message is None or message.session_id != request.session_id or message.sender != "bot":
             raise ApiError(404, "message_inconnu", request.session_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.course import CourseUpdate, course_metadata, course_update
@@ -256,13 +256,8 @@ class ChatService:
         """A session given by the client, and who talks in it: a new sign-in replaces
         the session's identity; otherwise the identity bound earlier holds until it
         expires. Read only: the turn writes."""
-        if not _is_uuid(session_id):
-            raise ApiError(422, "session_invalide")
         with self._db() as db:
-            session = db.execute(select(*IDENTITY_COLUMNS)
-                                 .where(ChatSession.id == session_id)).first()
-            if session is None:
-                raise ApiError(404, "session_inconnue")
+            session = find_session(db, session_id, *IDENTITY_COLUMNS)
             # Kept by the gateway rather than read from Rasa's tracker: it survives a
             # restart of Rasa and holds with several Rasa processes.
             previous = db.execute(
@@ -371,6 +366,19 @@ def asks_for_point_info(message: str) -> bool:
     about that badge (« c'est quoi le badge Point Info ? », a FAQ topic)."""
     plain = "".join(c if c.isalnum() else " " for c in fold_accents(message))
     return ASKS_FOR_POINT_INFO.search(" ".join(plain.split())) is not None
+
+
+def find_session(db: Session, session_id: str, *columns: Any) -> Any:
+    """The session of an id a client sent (the ChatSession, or a row of `columns`): the
+    one reading for the chat turn, the history and the feedback. 422 session_invalide
+    for an id the gateway never makes, 404 session_inconnue for an unknown one."""
+    if not _is_uuid(session_id):
+        raise ApiError(422, "session_invalide")
+    found = (db.execute(select(*columns).where(ChatSession.id == session_id)).first()
+             if columns else db.get(ChatSession, session_id))
+    if found is None:
+        raise ApiError(404, "session_inconnue")
+    return found
 
 
 def _is_uuid(value: str) -> bool:
