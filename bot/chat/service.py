@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bot.chat.course import CourseUpdate, course_metadata, course_update
+from bot.chat.accompanier_badges import TOPIC as ACCOMPANIER_TOPIC
+from bot.chat.accompanier_badges import replies_for as accompanier_replies
 from bot.chat.course_store import CourseStore
 from bot.chat.identity import ANONYMOUS, Identity, learner_from_site_token
 from bot.chat.point_info import ISSUED, PENDING, PointInfoAwards
@@ -111,6 +113,8 @@ class ChatService:
         topic = topic_of_turn(raw)
         if topic == WHO_SAW_TOPIC and self._viewings is not None:
             replies = await self._who_saw(turn, raw)
+        elif topic == ACCOMPANIER_TOPIC and (one_badge := accompanier_replies(message)):
+            replies = replace_topic(raw, topic, one_badge)
         course = course_update(raw) if self._course else None
         after, badge_said = None, False
         if course is not None:
@@ -194,9 +198,7 @@ class ChatService:
         answer = await run_in_threadpool(who_saw_replies, turn.identity,
                                          cast(Viewings, self._viewings),
                                          self._audit_retention_days)
-        kept = [to_reply(m) for m in raw
-                if m.get("text") and topic_of_message(m) != WHO_SAW_TOPIC]
-        return kept + answer
+        return replace_topic(raw, WHO_SAW_TOPIC, answer)
 
     async def verify_turn(self, badge: Candidate, session_id: str | None,
                           site_token: str | None, shown: str) -> ChatResponse:
@@ -353,6 +355,13 @@ def to_reply(message: dict) -> Reply:
         else:
             buttons.append({"title": b["title"], "payload": payload})
     return Reply(text=message["text"], buttons=buttons, links=links)
+
+
+def replace_topic(raw: list[dict], topic: str, answer: list[Reply]) -> list[Reply]:
+    """Rasa's messages of `topic` replaced by the gateway's answer (the turn's other
+    messages, if any, are kept before it)."""
+    kept = [to_reply(m) for m in raw if m.get("text") and topic_of_message(m) != topic]
+    return kept + answer
 
 
 def badge_reply(key: str) -> Reply:
