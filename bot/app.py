@@ -27,6 +27,7 @@ from bot.console.deps import Console
 from bot.console.deps import provider as console_provider
 from bot.console.learners import directory_factory
 from bot.console.moodle import router as moodle_console_router
+from bot.console.pages import too_big_page
 from bot.console.pseudonym import learner_ref, load_key
 from bot.db.engine import database_answers, make_engine, make_sessionmaker, upgrade_schema
 from bot.errors import install_error_handlers
@@ -161,7 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # size limit, so that the limiter reads only small bodies.
     app.add_middleware(RateLimitMiddleware, limits=RateLimits(
         settings.rate_limit_url, settings.rate_limit_session, settings.rate_limit_address))
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       pages={"/conseiller": too_big_page})  # the console's FALC 413 page
     if settings.allowed_origin_list:
         # Only the sites listed in BAGOU_ALLOWED_ORIGINS may call the API from their
         # pages; the gateway's own pages need no CORS. No cookies: no credentials.

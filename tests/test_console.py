@@ -594,3 +594,17 @@ def test_a_learner_can_be_told_who_looked_at_their_badges(app_client, db):
                                                      ("La Passerelle", True)]
     assert seen[0].at >= seen[1].at
     assert all("conseil" not in repr(v) for v in seen)
+
+
+def test_a_body_over_the_gateway_limit_gets_the_console_falc_413_page(app_client, settings):
+    too_big = b"csrf=x&email=" + b"x" * (settings.max_body_bytes + 10)
+    for path in ("/conseiller/connexion", "/conseiller/badges"):
+        response = app_client.post(path, content=too_big,
+                                   headers={"content-type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 413, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert first_line("formulaire_trop_gros") in response.text
+    # The API keeps its JSON error.
+    api = app_client.post("/api/chat", content=b"{" + b" " * (settings.max_body_bytes + 10) + b"}",
+                          headers={"content-type": "application/json"})
+    assert api.status_code == 413 and api.json()["error"] == "demande_trop_grosse"

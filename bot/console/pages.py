@@ -68,6 +68,13 @@ def database_down_page() -> HTMLResponse:
                   message_key="base_indisponible", title_key="titre_console")
 
 
+def too_big_page() -> HTMLResponse:
+    """The console's page for a body over the gateway's limit (BAGOU_MAX_BODY_BYTES,
+    bot/http/body_limit.py), read before any session: a FALC message, not the API's JSON."""
+    return render("message.html", 413, user=None, csrf=None,
+                  message_key="formulaire_trop_gros", title_key="titre_console")
+
+
 class Refusal(Exception):
     """A page that a dependency gives instead of the route's own (bot/console/deps.py:
     not signed in, not for this role, a refused form). Raised, and answered once, by

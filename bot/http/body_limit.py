@@ -6,8 +6,11 @@ few kilobytes), the console's forms. A larger body is refused with 413
 `demande_trop_grosse` in the API's error shape: at once when its Content-Length says so,
 else (chunked) as soon as the bytes received pass the limit, never buffered whole.
 `POST /api/verify/upload` has its own limit (BAGOU_VERIFY_MAX_UPLOAD_BYTES), counted
-while it streams in (bot/api/verify.py).
+while it streams in (bot/api/verify.py). Pages that a person reads may give their own
+413 page instead (`pages`: a path prefix and its answer, e.g. the console's FALC page).
 """
+
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,9 +26,11 @@ DRAIN_BYTES = 8_000_000
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 pages: dict[str, Callable[[], ASGIApp]] | None = None):
         self.app = app
         self.max_bytes = max_bytes
+        self.pages = pages or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in OWN_LIMIT:
@@ -55,7 +60,11 @@ class BodyLimitMiddleware:
                 message = await receive()
                 size += len(message.get("body", b""))
                 more = message["type"] == "http.request" and message.get("more_body", False)
-            await error_response(413, "demande_trop_grosse")(scope, receive, send)
+            path = str(scope.get("path", ""))
+            page = next((answer for prefix, answer in self.pages.items()
+                         if path == prefix or path.startswith(prefix + "/")), None)
+            refusal = page() if page else error_response(413, "demande_trop_grosse")
+            await refusal(scope, receive, send)
             return
 
         async def replay() -> Message:
