@@ -25,7 +25,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -33,6 +33,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from bot.http.forms import FormError, read_form
 from bot.http.security_headers import FRAME_ANCESTORS_STATE
 from bot.lti import deep_linking, registrations
 from bot.lti.adapter import (BagouMessageLaunch, BagouOIDCLogin, LaunchRefused,
@@ -96,10 +97,13 @@ def secure(tool: LtiTool, request: Request) -> bool:
 async def lti_request(tool: LtiTool, request: Request) -> StarletteRequest:
     params = dict(request.query_params)
     if request.method == "POST":
-        # Platforms post forms urlencoded (OIDC form_post): read without
-        # python-multipart; an id_token is a few kilobytes at most.
-        body = (await request.body())[:MAX_FORM_BYTES].decode("utf-8", "replace")
-        params.update(parse_qsl(body, keep_blank_values=True))
+        # Platforms post forms urlencoded (OIDC form_post); an id_token is a few
+        # kilobytes at most. A body that is no such form brings no field: the launch
+        # is then refused for what it lacks.
+        try:
+            params.update(await read_form(request, MAX_FORM_BYTES))
+        except FormError:
+            pass
     return StarletteRequest(params, dict(request.cookies), secure(tool, request))
 
 

@@ -1,25 +1,23 @@
-"""OAuth2 client-credentials token endpoints of v1 and v2.
-
-The body is parsed by hand: python-multipart (which FastAPI's Form() needs) is not a
-dependency of the gateway, and a url-encoded body is one call to parse_qs.
-"""
+"""OAuth2 client-credentials token endpoints of v1 and v2. A form body is read by the
+gateway's one form reader (bot/http/forms.py)."""
 
 import base64
 import binascii
 import json
 import logging
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from bot.db.models import SandboxClient
+from bot.http.forms import read_form
 from bot.obf_sandbox import credentials
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.obf_sandbox.errors import SandboxError, SandboxRoute
 
 router = APIRouter(route_class=SandboxRoute, tags=["obf-sandbox"])
+MAX_TOKEN_REQUEST_BYTES = 64 * 1024  # a token request is a few hundred bytes
 log = logging.getLogger(__name__)
 
 
@@ -37,8 +35,7 @@ async def token_v1(request: Request) -> JSONResponse:
 
 
 async def _token(request: Request, accept_json: bool) -> JSONResponse:
-    fields = _fields(await request.body(), request.headers.get("content-type", ""),
-                     accept_json)
+    fields = await _fields(request, accept_json)
     grant_type = fields.get("grant_type")
     if not grant_type:
         raise SandboxError(400, "invalid_request", "grant_type is missing")
@@ -68,16 +65,17 @@ def _grant(sessions, client_id: str | None, secret: str | None):
         return token
 
 
-def _fields(body: bytes, content_type: str, accept_json: bool) -> dict[str, str]:
+async def _fields(request: Request, accept_json: bool) -> dict[str, str]:
+    content_type = request.headers.get("content-type", "")
     try:
-        text = body.decode("utf-8")
         if accept_json and content_type.split(";")[0].strip().lower() == "application/json":
+            text = (await request.body()).decode("utf-8")
             data = json.loads(text) if text.strip() else {}
             if not isinstance(data, dict):
                 raise ValueError("not an object")
             return {k: str(v) for k, v in data.items() if isinstance(v, str | int)}
-        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
-    except ValueError:  # bad UTF-8 or JSON
+        return await read_form(request, MAX_TOKEN_REQUEST_BYTES)
+    except ValueError:  # bad UTF-8 or JSON, not a form (FormError is a ValueError)
         raise SandboxError(400, "invalid_request", "the body cannot be read") from None
 
 
