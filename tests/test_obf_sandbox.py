@@ -548,6 +548,23 @@ def test_broken_token_requests_get_4xx_not_500(client, body, content_type):
     assert response.json()["error"]
 
 
+def test_client_secrets_are_argon2id_hashes_and_older_scrypt_ones_still_open():
+    import hashlib
+
+    stored = credentials.hash_secret(SECRET)
+    assert stored.startswith("$argon2id$") and SECRET not in stored
+    assert credentials.verify_secret(SECRET, stored)
+    assert not credentials.verify_secret("pas-le-secret", stored)
+    # As a sandbox seeded before argon2 keeps it (its signing key derives from it).
+    salt = bytes(range(16))
+    digest = hashlib.scrypt(SECRET.encode(), salt=salt, n=2**14, r=8, p=1,
+                            maxmem=64 * 1024 * 1024, dklen=32)
+    legacy = f"scrypt$16384$8$1${salt.hex()}${digest.hex()}"
+    assert credentials.verify_secret(SECRET, legacy)
+    assert not credentials.verify_secret("pas-le-secret", legacy)
+    assert not credentials.verify_secret(SECRET, "scrypt$abimé")
+
+
 def test_no_email_address_reaches_the_logs(client, auth, caplog):
     caplog.set_level(logging.DEBUG)
     get(client, auth, f"/v2/event/{CLIENT}", email=LEA)

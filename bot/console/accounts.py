@@ -15,13 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.console.pseudonym import pseudonym
 from bot.db.models import ConsoleSignInAttempt, ConsoleUser, utcnow
+from bot.hashing import HASHER, verify_secret  # HASHER: argon2id (bot/hashing.py)
 
 ADVISER, EDITOR, ADMIN = "adviser", "editor", "admin"
 ROLES = (ADVISER, EDITOR, ADMIN)
@@ -30,8 +29,6 @@ ADDRESS_MAX_FAILURES = 20
 LOCK_WINDOW = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 
-# argon2id with argon2-cffi's defaults (RFC 9106 « second recommended »: 64 MiB, t=3, p=4).
-HASHER = PasswordHasher()
 _DUMMY_HASH = HASHER.hash("not a password of anyone")
 
 
@@ -101,7 +98,7 @@ def sign_in(db: Session, key: bytes, login: str, password: str, address: str,
     locked = _failures(db, ConsoleSignInAttempt.login_ref == login_ref,
                        account_since) >= ACCOUNT_MAX_FAILURES
     user = db.scalar(select(ConsoleUser).where(ConsoleUser.login == login))
-    good = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    good = verify_secret(user.password_hash if user else _DUMMY_HASH, password)
     if locked:
         _record(db, login_ref, address_ref, False, now)
         return SignIn(None, "connexion_bloquee")
@@ -144,13 +141,6 @@ def finish_sign_in(db: Session, key: bytes, user: ConsoleUser, address: str,
     user.last_sign_in_at = now
     _record(db, login_ref, address_ref, True, now)
     return SignIn(user, None)
-
-
-def _verify(password_hash: str, password: str) -> bool:
-    try:
-        return HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def _failures(db: Session, condition, since: datetime) -> int:

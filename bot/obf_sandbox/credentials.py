@@ -1,10 +1,13 @@
 """Client secrets and OAuth2 access tokens of the sandbox.
 
-Secrets are stored as scrypt hashes. argon2 is not installed and we keep to the
-standard library; scrypt is memory-hard, so a leaked table does not let anyone try
-secrets quickly, even a weak one that a person typed into seed.yml. Its cost (16 MiB,
-a few tens of milliseconds) is paid once per token request, and clients ask for a token
-about once an hour.
+Secrets are stored as argon2id hashes, as the console's passwords (bot/hashing.py): a
+leaked table does not let anyone try secrets quickly, even a weak one that a person typed
+into seed.yml. Its cost (about a tenth of a second) is paid once per token request, and
+clients ask for a token about once an hour.
+
+Sandboxes seeded before kept scrypt hashes; they are still checked, never rehashed: the
+organisation's signing key is derived from the stored hash (signing.py), and a new hash
+would make the credentials it signed unverifiable.
 """
 
 import hashlib
@@ -16,9 +19,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import SandboxToken
+from bot.hashing import hash_secret
+from bot.hashing import verify_secret as verify_argon2
 
-# Interactive-login parameters recommended for scrypt (n = 2^14, r = 8, p = 1).
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+__all__ = ["clock", "hash_secret", "issue_token", "token_is_valid", "verify_secret"]
+
 # Real OBF only says that tokens are short-lived; clients refresh on 403 anyway.
 TOKEN_LIFETIME = 3600
 # OBF allows one new token per client every ten seconds. Rather than answering an error
@@ -33,27 +38,16 @@ def clock() -> int:
     return int(time.time())
 
 
-def hash_secret(secret: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = _scrypt(secret, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
-
-
 def verify_secret(secret: str, stored: str) -> bool:
-    try:
-        kind, n, r, p, salt, digest = stored.split("$")
-        if kind != "scrypt":
-            return False
-        computed = _scrypt(secret, bytes.fromhex(salt), int(n), int(r), int(p))
+    if not stored.startswith("scrypt$"):
+        return verify_argon2(stored, secret)
+    try:  # a sandbox seeded before argon2 (see above)
+        _, n, r, p, salt, digest = stored.split("$")
+        computed = hashlib.scrypt(secret.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n),
+                                  r=int(r), p=int(p), maxmem=64 * 1024 * 1024, dklen=32)
     except ValueError:
         return False
-    # Constant-time comparison: the answer time says nothing about how close a guess is.
     return hmac.compare_digest(computed, bytes.fromhex(digest))
-
-
-def _scrypt(secret: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=n, r=r, p=p,
-                          maxmem=64 * 1024 * 1024, dklen=32)
 
 
 def issue_token(session: Session, client_id: str) -> SandboxToken:

@@ -45,7 +45,7 @@ async def _token(request: Request, accept_json: bool) -> JSONResponse:
     if client_id is None:
         client_id, secret = fields.get("client_id"), fields.get("client_secret")
     sessions = getattr(request.state, SESSIONS_STATE)
-    # scrypt and the database are blocking work: keep them off the event loop.
+    # argon2 and the database are blocking work: keep them off the event loop.
     token = await run_in_threadpool(_grant, sessions, client_id, secret)
     return JSONResponse(
         {"access_token": token.token, "token_type": "bearer",
