@@ -48,9 +48,20 @@ def french_date(day: date | datetime | None, *, weekday: bool = False) -> str:
     return f"{DAYS[day.weekday()]} {written}" if weekday else written
 
 
+def load_texts(path: Path) -> dict:
+    """A YAML file of French texts as content editors write them: the one loader of
+    bot/texts.yml, the console's, the badge check's and the widget's texts.yml."""
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def labels_and_messages(data: dict) -> dict[str, str]:
+    """The texts of a page's file by key: its `labels` and its `messages` together."""
+    return {**data.get("labels", {}), **data.get("messages", {})}
+
+
 @lru_cache
 def all_texts() -> dict[str, str]:
-    return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
+    return load_texts(TEXTS_FILE)
 
 
 def text(key: str, **values: object) -> str:

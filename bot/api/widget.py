@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
@@ -36,7 +35,7 @@ from bot.api import pictograms
 from bot.errors import ApiError
 from bot.schemas import ErrorResponse, Feedback, FeedbackRequest, History, HistoryMessage
 from bot.settings import PROJECT_ROOT, Settings
-from bot.texts import text
+from bot.texts import labels_and_messages, load_texts, text
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -123,8 +122,8 @@ def pictogram_of_title(title: str) -> dict | None:
 
 def widget_texts(settings: Settings) -> dict:
     """The widget's texts and the few gateway messages that it shows by itself."""
-    source = yaml.safe_load((WIDGET_DIR / "texts.yml").read_text(encoding="utf-8"))
-    texts = {**source.get("labels", {}), **source.get("messages", {})}
+    source = load_texts(WIDGET_DIR / "texts.yml")
+    texts = labels_and_messages(source)
     texts.update({key: text(key, max=settings.max_message_chars) for key in GATEWAY_TEXTS})
     return {
         "lang": "fr",

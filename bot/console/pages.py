@@ -10,14 +10,13 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.responses import HTMLResponse
 
-from bot.texts import french_date
+from bot.texts import french_date, labels_and_messages, load_texts
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -29,8 +28,7 @@ HEADERS = {"Cache-Control": "no-store"}
 
 @lru_cache
 def texts() -> dict[str, str]:
-    data = yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
-    return {**data["labels"], **data["messages"]}
+    return labels_and_messages(load_texts(TEXTS_FILE))
 
 
 def lines(text: str) -> list[str]:

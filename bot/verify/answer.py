@@ -23,10 +23,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
-import yaml
 
 from bot.privacy import EMAIL, EMAIL_MASK
-from bot.texts import french_date, printable
+from bot.texts import french_date, load_texts, printable
 from bot.verify.result import EXPIRED, INVALID, NOT_A_BADGE, REVOKED, VALID, Verdict
 
 TEXTS_FILE = Path(__file__).with_name("texts.yml")
@@ -58,7 +57,7 @@ class Reply:
 
 @lru_cache
 def texts() -> dict:
-    return yaml.safe_load(TEXTS_FILE.read_text(encoding="utf-8"))
+    return load_texts(TEXTS_FILE)
 
 
 def _clean(value) -> str:
