@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import log_safety
+from bot.api.openapi import error_responses
 from bot.api.openapi import install as install_openapi
 from bot.api.verify import make_router as verify_router
 from bot.api.widget import make_router as widget_router
@@ -43,12 +44,12 @@ from bot.lti.registry import LtiRegistry
 from bot.lti.routes import router as lti_router
 from bot.obf.settings import get_obf_settings
 from bot.obf_sandbox.router import make_router as obf_sandbox_router
-from bot.schemas import ChatRequest, ChatResponse, ErrorResponse, Health
+from bot.schemas import ChatRequest, ChatResponse, Health
 from bot.settings import Settings, get_settings
 from bot.verify.fetch import FetchPolicy
 from bot.verify.service import Verifier
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 404, 422, 503)}
+ERRORS = error_responses(400, 401, 404, 422, 503)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

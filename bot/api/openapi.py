@@ -7,15 +7,24 @@ the same tables as the middlewares that do it:
   default `HTTPValidationError`;
 - 413 `demande_trop_grosse` on routes that take a body (bot/http/body_limit.py);
 - 429 `trop_de_messages` with `Retry-After` on the rate-limited routes (bot/http/rate_limit.py).
+A route says its own errors with `responses=error_responses(400, 404, …)`.
 """
+
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from bot.http.body_limit import OWN_LIMIT
 from bot.http.rate_limit import HISTORY_PATH, LIMITED_POSTS
+from bot.schemas import ErrorResponse
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses=`: these statuses answer with the one error shape."""
+    return {code: {"model": ErrorResponse} for code in codes}
 
 
 def _error(description: str, headers: dict | None = None) -> dict:

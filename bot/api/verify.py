@@ -14,7 +14,7 @@ without asking CORS first. So the upload checks the `Origin` header itself: the
 gateway's own pages and the sites of BAGOU_ALLOWED_ORIGINS only, as for the chat.
 """
 
-from typing import Any, cast
+from typing import cast
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -22,13 +22,14 @@ from python_multipart import MultipartParser
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 
+from bot.api.openapi import error_responses
 from bot.chat.service import ChatService
 from bot.errors import ApiError
-from bot.schemas import ChatResponse, ErrorResponse, Text
+from bot.schemas import ChatResponse, Text
 from bot.verify.answer import history_text
 from bot.verify.inputs import DOCUMENT, URL, Candidate, InputError, from_text, from_upload, sniff
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422)}
+ERRORS = error_responses(400, 401, 403, 404, 413, 422)
 # Room for the multipart framing and the small fields around the file.
 FORM_OVERHEAD = 16_384
 MAX_FIELD = 4096

@@ -18,7 +18,6 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -28,12 +27,13 @@ from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from actions.formation import PAUSE, STOP, payload as course_payload
+from bot.api.openapi import error_responses
 from bot.chat.service import find_session
 from bot.chat.topics import all_topics
 from bot.db.models import ChatFeedback, ChatMessage
 from bot.api import pictograms
 from bot.errors import ApiError
-from bot.schemas import ErrorResponse, Feedback, FeedbackRequest, History, HistoryMessage
+from bot.schemas import Feedback, FeedbackRequest, History, HistoryMessage
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import labels_and_messages, load_texts, text
 
@@ -43,7 +43,7 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 GATEWAY_TEXTS = ("serveur_injoignable", "texte_trop_long")
 # The newest messages of a conversation given back to the widget.
 HISTORY_LIMIT = 200
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 404, 422)}
+ERRORS = error_responses(400, 404, 422)
 
 # The demo pages' Content-Security-Policy (strict: nothing inline) and the other security
 # headers come from bot/http/security_headers.py (kind `site`).
