@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.responses import HTMLResponse
 
+from bot.templates import environment
 from bot.texts import french_date, labels_and_messages, load_texts
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,7 @@ def strip_markup(text: str) -> str:
     return text.replace("**", "")
 
 
-ENV = Environment(loader=FileSystemLoader(HERE / "templates"),
-                  autoescape=select_autoescape(default=True), undefined=StrictUndefined,
-                  trim_blocks=True, lstrip_blocks=True)
+ENV = environment(HERE / "templates")
 # « lundi 7 juillet 2025 », as FALC asks (bot.texts.french_date, with the day of the week).
 ENV.filters.update(french_date=partial(french_date, weekday=True), lines=lines,
                    plain=strip_markup)

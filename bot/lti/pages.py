@@ -5,120 +5,64 @@ give the same strict Content-Security-Policy as the demo site, with `frame-ances
 that lets the registered platforms (Moodle) show the page in their frame.
 """
 
-from html import escape
+import html
+from pathlib import Path
 
+from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
+from bot.templates import environment
 from bot.texts import text
 
+ENV = environment(Path(__file__).with_name("templates"))
+# The LTI pages escape as they always did, with html.escape (« &#x27; », which Moodle's
+# administrators and the tests have seen), not markupsafe's « &#39; »: the same safety.
+ENV.finalize = lambda value: (Markup(html.escape(value)) if isinstance(value, str)
+                              and not isinstance(value, Markup) else value)
+ENV.globals["text"] = text
+ENV.filters["lines"] = lambda message: [line for line in message.splitlines() if line.strip()]
 
-def _paragraphs(message: str) -> str:
-    return "\n".join(f"<p>{escape(line)}</p>" for line in message.splitlines() if line.strip())
 
-
-def _page(title: str, body: str, status: int, data: str = "") -> HTMLResponse:
-    html = f"""<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{escape(title)}</title>
-<link rel="stylesheet" href="/lti/lti.css">
-</head>
-<body{data}>
-{body}
-</body>
-</html>
-"""
+def _page(template: str, status: int, title: str, body: dict[str, str],
+          **values) -> HTMLResponse:
+    """`body`: the attributes of <body> (what the tests and the styles look for)."""
+    html = ENV.get_template(template).render(title=title, body=body, **values)
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def refusal_page(code: str, status: int, new_window_url: str | None = None) -> HTMLResponse:
-    body = f"""<main class="lti-message">
-<h1>{escape(text("lti_titre_refus"))}</h1>
-{_paragraphs(text(code))}
-"""
-    if new_window_url:
-        body += (f'<p><a class="lti-button" href="{escape(new_window_url)}" target="_blank" '
-                 f'rel="noopener">{escape(text("lti_nouvelle_fenetre"))}</a></p>\n')
-    body += "</main>"
-    return _page(text("lti_titre_refus"), body, status, f' data-error="{escape(code)}"')
+    return _page("refusal.html", status, text("lti_titre_refus"), {"data-error": code},
+                 message=text(code), new_window_url=new_window_url)
 
 
 def chat_page(session_id: str, course: str | None, new_window_url: str | None,
               cookies_blocked: bool, back_url: str | None = None) -> HTMLResponse:
     """Bagou opened on the whole page, in the session bound to the launched person;
     « Retour au cours » when Moodle gave its return address."""
-    notes = []
-    if course:
-        notes.append(f'<p class="lti-course">{escape(course)}</p>')
-    if back_url:
-        notes.append(f'<p class="lti-back"><a href="{escape(back_url)}" target="_top">'
-                     f'{escape(text("lti_retour_cours"))}</a></p>')
-    if new_window_url:
-        hint = text("lti_cookies_bloques" if cookies_blocked else "lti_ouvrir_ailleurs")
-        notes.append(f'<p class="lti-hint">{escape(" ".join(hint.splitlines()))} '
-                     f'<a href="{escape(new_window_url)}" target="_blank" rel="noopener">'
-                     f'{escape(text("lti_nouvelle_fenetre"))}</a></p>')
-    body = f"""<header class="lti-bar">
-{chr(10).join(notes)}
-</header>
-<bagou-chat session="{escape(session_id)}" layout="page"></bagou-chat>
-<script src="/widget/bagou.js" defer></script>"""
-    return _page(text("lti_titre_page"), body, 200,
-                 ' class="lti-page"' + (' data-cookies="blocked"' if cookies_blocked else ""))
+    body = {"class": "lti-page", **({"data-cookies": "blocked"} if cookies_blocked else {})}
+    hint = text("lti_cookies_bloques" if cookies_blocked else "lti_ouvrir_ailleurs")
+    return _page("chat.html", 200, text("lti_titre_page"), body, session_id=session_id,
+                 course=course, back_url=back_url, new_window_url=new_window_url, hint=hint)
 
 
 def deep_link_choice_page(choice: str, starts) -> HTMLResponse:
     """The teacher chooses where the learners start (deep linking, bot/lti/deep_linking.py)."""
-    options = "\n".join(
-        f'<p><label><input type="radio" name="depart" value="{escape(s.value)}"'
-        f'{" checked" if i == 0 else ""}> {escape(s.label)}</label></p>'
-        for i, s in enumerate(starts))
-    body = f"""<main class="lti-message">
-<h1>{escape(text("lti_choix_titre"))}</h1>
-{_paragraphs(text("lti_choix_explication"))}
-<form method="post" action="/lti/lien">
-<input type="hidden" name="choix" value="{escape(choice)}">
-<fieldset>
-<legend>{escape(text("lti_choix_question"))}</legend>
-{options}
-</fieldset>
-<p><button class="lti-button" type="submit">{escape(text("lti_choix_bouton"))}</button></p>
-</form>
-</main>"""
-    return _page(text("lti_choix_titre"), body, 200, ' data-page="choix"')
+    return _page("choice.html", 200, text("lti_choix_titre"), {"data-page": "choix"},
+                 choice=choice, starts=list(starts))
 
 
 def deep_link_return_page(return_url: str, token: str) -> HTMLResponse:
     """The signed answer, posted to Moodle at once by /lti/lti.js (or by the button
     when scripts are off)."""
-    body = f"""<main class="lti-message">
-{_paragraphs(text("lti_choix_envoi"))}
-<form method="post" action="{escape(return_url)}" data-auto>
-<input type="hidden" name="JWT" value="{escape(token)}">
-<p><button class="lti-button" type="submit">{escape(text("lti_choix_retour"))}</button></p>
-</form>
-</main>
-<script src="/lti/lti.js" defer></script>"""
-    return _page(text("lti_choix_titre"), body, 200, ' data-page="retour"')
+    return _page("return.html", 200, text("lti_choix_titre"), {"data-page": "retour"},
+                 return_url=return_url, token=token)
 
 
-def message_page(code: str, status: int = 200, close: bool = False,
-                 data: str = "") -> HTMLResponse:
+def message_page(code: str, status: int = 200, close: bool = False) -> HTMLResponse:
     """A page that says one thing (dynamic registration); `close` adds the button that
     tells Moodle the registration window can close."""
-    body = f"""<main class="lti-message">
-<h1>{escape(text("lti_titre_page"))}</h1>
-{_paragraphs(text(code))}
-"""
-    if close:
-        body += (f'<p><button class="lti-button" type="button" data-lti-close>'
-                 f'{escape(text("lti_inscription_fermer"))}</button></p>\n'
-                 '<script src="/lti/lti.js" defer></script>\n')
-    body += "</main>"
-    return _page(text("lti_titre_page"), body, status, f' data-message="{escape(code)}"{data}')
+    return _page("message.html", status, text("lti_titre_page"), {"data-message": code},
+                 message=text(code), close=close)
 
 
 # No inline script anywhere (Content-Security-Policy): the two behaviours of the LTI

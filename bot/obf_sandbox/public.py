@@ -9,6 +9,7 @@ signed by the organisation's key (signing.py).
 import hashlib
 import html
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import cast
 
 from fastapi import APIRouter, Request
@@ -20,6 +21,7 @@ from bot.obf_sandbox import signing
 from bot.obf_sandbox.deps import DbSession
 from bot.obf_sandbox.errors import SandboxRoute, not_found
 from bot.obf_sandbox.shapes import Links
+from bot.templates import environment
 from bot.texts import french_date
 
 router = APIRouter(route_class=SandboxRoute, tags=["obf-sandbox"])
@@ -29,6 +31,7 @@ LOCKED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inli
           "X-Content-Type-Options": "nosniff"}
 OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2",
                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
+PAGES = environment(Path(__file__).with_name("templates"))
 COLOURS = ["#1d4e89", "#00736a", "#7a3e9d", "#a23b2a", "#2f6b2f", "#8a5a00"]
 
 
@@ -165,15 +168,7 @@ def earnable_page(earnable_id: str, session: DbSession):
 
 
 def _page(title: str, lines: list[str]) -> HTMLResponse:
-    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
-    page = (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;font-size:1.2rem;line-height:1.5;"
-        "max-width:40rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}</style>"
-        f"</head><body><main><h1>{html.escape(title)}</h1>{paragraphs}</main></body></html>"
-    )
+    page = PAGES.get_template("page.html").render(title=title, lines=lines)
     return HTMLResponse(page, headers=LOCKED)
 
 
