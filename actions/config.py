@@ -12,11 +12,9 @@ from pathlib import Path
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.settings import DEMO_CONTACT  # one place for it (pydantic-settings only)
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# The contact of « La Passerelle », the fictitious lieu de la reconnaissance of the demo
-# site (bot/web/index.html shows the same phone): what the embedded demo answers when
-# someone asks for a person and no BAGOU_CONTACT_* is set.
-DEMO_CONTACT = {"contact_name": "La Passerelle", "contact_phone": "02 00 00 00 00"}
 
 
 class ActionSettings(BaseSettings):

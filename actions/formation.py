@@ -1,5 +1,5 @@
 """Topic `autoformation_module`: the course « Je sais expliquer les Open Badges », held
-in the chat (issue 22). The content is in formation/ (actions/formation_content.py);
+in the chat (issue 22). The content is in formation/ (bot/chat/course_content.py);
 every word around it is a response of domain.yml named utter_formation_*.
 
 How the person moves
@@ -86,12 +86,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.formation_content import Course, Step, course
 from actions.wording import wording
+from bot.chat.course import (ANSWER, BACK, ENTITY, GOTO, INTENT, NEXT, PAUSE, RESTART, RESUME,
+                             SKIP, STOP, payload)
+from bot.chat.course_content import Course, Step, course
 
 TOPIC = "autoformation_module"
-INTENT = "autoformation_module"
-ENTITY = "formation"  # the gesture of a course button
 STATE_SLOT = "formation_etat"
 ACTIVE_SLOT = "formation_en_cours"
 PASSED_SLOT = "formation_reussie"
@@ -102,9 +102,7 @@ LESSON, QUESTION, STEP_END, END = "lesson", "question", "step_end", "end"
 # Statuses
 ACTIVE, PAUSED, STOPPED, FINISHED = "active", "paused", "stopped", "finished"
 
-# Gestures (the value of the `formation` entity)
-START, NEXT, BACK, SKIP, GOTO, ANSWER = "start", "suite", "retour", "passer", "etape", "reponse"
-PAUSE, RESUME, STOP, RESTART = "pause", "reprendre", "arreter", "recommencer"
+# Gestures (the value of the `formation` entity): bot/chat/course.py, with payload().
 SIMPLE_GESTURES = {NEXT, BACK, SKIP, PAUSE, RESUME, STOP, RESTART}
 
 
@@ -360,10 +358,6 @@ def answer(content: Course, state: CourseState, gesture: Gesture) -> Outcome:
 
 
 # --- what is said ---------------------------------------------------------------------
-
-def payload(gesture: str) -> str:
-    return f'/{INTENT}{{"{ENTITY}": "{gesture}"}}'
-
 
 def button(domain: dict, response: str, gesture: str, **values) -> dict:
     return {"title": wording(domain, response, **values), "payload": payload(gesture)}

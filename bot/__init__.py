@@ -18,8 +18,11 @@ Read it top-down; a module imports only what is below it.
     db/              the engine, the models by domain, the Alembic migrations
     ─ the ground ──────────────────────────────────────────────────────────────────────
     schemas.py       the API's shapes   errors.py   the one error shape (FALC)
-    settings.py      BAGOU_* settings   texts.py    the gateway's French texts (texts.yml)
-    privacy.py       masking of personal data     log_safety.py   no secret in any log line
+    settings.py      BAGOU_* settings   texts.py    French texts, dates, accent folding
+    privacy.py       masking of personal data, normal_email   log_safety.py   no secret in logs
+    hashing.py       argon2id for secrets   templates.py   the one HTML template engine
+    pictograms.py    the themes' pictograms (OpenMoji)
+tests/test_layers.py checks, from the imports, that no package imports one above it.
 
 Beside this package: actions/ (the action server), rasa_ext/ (code that runs inside Rasa,
 its stores too) and falc/ (the FALC checker, with its own `[falc]` extra).

@@ -10,8 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
-from bot.api import pictograms
-
+from bot import pictograms
 from bot.texts import printable
 
 # A string as people and programs send it, cleaned once here for every route.

@@ -11,6 +11,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The contact of « La Passerelle », the fictitious lieu de la reconnaissance of the demo
+# site (bot/web/index.html shows the same phone): what the embedded demo answers when
+# someone asks for a person and no BAGOU_CONTACT_* is set (the widget's first message
+# and the action server's answer, actions/config.py).
+DEMO_CONTACT = {"contact_name": "La Passerelle", "contact_phone": "02 00 00 00 00"}
 
 
 class Settings(BaseSettings):
@@ -160,8 +165,6 @@ class Settings(BaseSettings):
         contact = {"contact_name": self.contact_name, "contact_phone": self.contact_phone,
                    "contact_email": self.contact_email, "contact_url": self.contact_url}
         if self.demo_contact and not any(contact.values()):
-            from actions.config import DEMO_CONTACT  # one place for the demo's contact
-
             contact.update(DEMO_CONTACT)
         return contact
 

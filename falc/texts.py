@@ -13,7 +13,7 @@
 - the lieux de la reconnaissance of lieux.yml (opening hours, what each place helps
   with), said by actions/lieux.py;
 - the explanations of the glossary, which answers reuse;
-- the course of the chat, formation/*.yml (actions/formation_content.py): its messages,
+- the course of the chat, formation/*.yml (bot/chat/course_content.py): its messages,
   questions, explanations and « À vous » tasks as answers; the titles of the course and
   of its steps, the answers to choose and the links as button titles.
 """

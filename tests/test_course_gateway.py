@@ -25,7 +25,7 @@ import bot.app
 from bot.console import accounts
 from bot.console.pages import texts as console_texts
 from actions.formation import STATE_SLOT, ActionAutoformationModule
-from actions.formation_content import course
+from bot.chat.course_content import course
 from bot.app import create_app
 from bot.chat.point_info import PENDING, wait_after
 from bot.chat.rasa_client import RasaClient

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.formation import (ACTIVE_SLOT, PASSED_SLOT, STATE_SLOT, TOPIC,
                                ActionAutoformationModule, CourseState, parse_gesture)
-from actions.formation_content import COURSE_DIR, course, course_texts, load_course
+from bot.chat.course_content import COURSE_DIR, course, course_texts, load_course
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))

@@ -28,7 +28,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.formation import ActionAutoformationModule
-from actions.formation_content import course
+from bot.chat.course_content import course
 from bot.chat.rasa_client import RasaClient
 from bot.app import create_app
 from bot.ops.supervisor import free_port

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from bot.api import pictograms
+from bot import pictograms
 from bot.api.widget import retention, welcome, widget_texts
 from bot.app import create_app
 from bot.chat.topics import all_topics

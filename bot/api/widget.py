@@ -17,6 +17,7 @@
 import hashlib
 import json
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -26,12 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from actions.formation import PAUSE, STOP, payload as course_payload
 from bot.api.openapi import error_responses
+from bot.chat.course import PAUSE, STOP
+from bot.chat.course import payload as course_payload
 from bot.chat.service import find_session
 from bot.chat.topics import all_topics
 from bot.db.models import ChatFeedback, ChatMessage
-from bot.api import pictograms
+from bot import pictograms
 from bot.errors import ApiError
 from bot.schemas import Feedback, FeedbackRequest, History, HistoryMessage
 from bot.settings import PROJECT_ROOT, Settings
@@ -114,9 +116,15 @@ def welcome(messages: dict, settings: Settings) -> dict:
             "facts": "\n".join(facts), "privacy_url": settings.privacy_url or None}
 
 
+@lru_cache
+def _topic_of_title() -> dict[str, str]:
+    return {t.title: t.id for t in all_topics().values()}
+
+
 def pictogram_of_title(title: str) -> dict | None:
-    """The pictogram of a theme button: a suggestion whose text is a topic's title."""
-    found = pictograms.for_title(title)
+    """The pictogram of a theme button: a button whose text is a topic's question (its
+    topics.yml `title`)."""
+    found = pictograms.for_topic(_topic_of_title().get(title))
     return {"id": found.id, "url": found.url, "name": found.name} if found else None
 
 
@@ -135,12 +143,12 @@ def widget_texts(settings: Settings) -> dict:
         "credit": pictograms.credit(),
         # Buttons of the answers that ask a topic's question (its topics.yml title) show
         # that theme's pictogram: the widget finds them here by their title.
-        "theme_buttons": {title: found for title in pictograms.titles()
+        "theme_buttons": {title: found for title in _topic_of_title()
                           if (found := pictogram_of_title(title))},
         # « Utile » and « Pas utile » go under FAQ answers only: under a lesson of the
         # course, a greeting or « Faire une pause » they are noise.
         "feedback_topics": sorted(t.id for t in all_topics().values() if t.kind == "faq"),
-        # The course's own controls (actions/formation.py): a row of their own under
+        # The course's own controls (bot/chat/course.py): a row of their own under
         # the answers, always in view, not counted among the 3 questions. Payload → icon.
         "course_controls": {course_payload(PAUSE): "pause", course_payload(STOP): "stop"},
     }

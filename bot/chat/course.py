@@ -1,4 +1,5 @@
-"""The course held in the chat (actions/formation.py, issue 22), seen from the gateway.
+"""The course held in the chat (actions/formation.py, issue 22), seen from the gateway,
+and the payload of its buttons, which the action makes and the widget shows.
 
 The action ends each turn of the course with a message that has no text and whose
 `custom` payload is `{"course": {...}}` (the contract is in actions/formation.py):
@@ -22,6 +23,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
+# The course's buttons send the intent with a gesture as the `formation` entity.
+INTENT = "autoformation_module"
+ENTITY = "formation"
+START, NEXT, BACK, SKIP, GOTO, ANSWER = "start", "suite", "retour", "passer", "etape", "reponse"
+PAUSE, RESUME, STOP, RESTART = "pause", "reprendre", "arreter", "recommencer"
+
+
+def payload(gesture: str) -> str:
+    return f'/{INTENT}{{"{ENTITY}": "{gesture}"}}'
+
 
 # A state is a few hundred bytes; anything much bigger is not the action's.
 MAX_STATE_BYTES = 8192

@@ -28,7 +28,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actions.formation_content import Course, Step, course
+from bot.chat.course_content import Course, Step, course
 from bot.db.models import ChatFeedback, ChatMessage, ChatSession, CourseEvent, utcnow
 from bot.texts import fold_accents
 

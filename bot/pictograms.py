@@ -78,19 +78,3 @@ def by_topic() -> dict[str, Pictogram]:
 
 def for_topic(topic: str | None) -> Pictogram | None:
     return by_topic().get(topic or "")
-
-
-@lru_cache
-def _titles() -> dict[str, str]:
-    from bot.chat.topics import all_topics  # imports nothing of the gateway's routes
-
-    return {t.title: t.id for t in all_topics().values()}
-
-
-def titles() -> list[str]:
-    return list(_titles())
-
-
-def for_title(title: str) -> Pictogram | None:
-    """A theme button: a button whose text is a topic's question (topics.yml `title`)."""
-    return for_topic(_titles().get(title))

@@ -3,6 +3,10 @@ steps, pass mark) and one file per step, formation/<id>.yml. Content editors cha
 these files; this module reads and validates them (pydantic), so that a badly formed
 step fails in the tests (tests/test_formation.py) and not in front of a learner.
 
+Read by the action that holds the course (actions/formation.py) and by the editors'
+dashboard (bot/console/insights.py): here, so that the gateway imports nothing of the
+action server. PyYAML and pydantic only (tests/test_actions_imports.py).
+
 The texts are French and FALC; the FALC checker reads them (falc/texts.py gathers
 them with `course_texts`).
 """
@@ -15,7 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-COURSE_DIR = Path(__file__).resolve().parent.parent / "formation"
+COURSE_DIR = Path(__file__).resolve().parents[2] / "formation"
 COURSE_FILE = "formation.yml"
 MIN_MESSAGES, MAX_MESSAGES = 2, 4
 MIN_QUESTIONS, MAX_QUESTIONS = 1, 2
