@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from bot import log_safety
 from bot.api.openapi import error_responses
 from bot.api.openapi import install as install_openapi
+from bot.api.check_page import make_router as check_page_router
 from bot.api.verify import make_router as verify_router
 from bot.api.widget import make_router as widget_router
 from bot.chat.course_store import CourseStore
@@ -130,7 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.status = "partial"
         return JSONResponse(state.model_dump(), status_code=200 if can_answer else 503)
 
-    # Check a badge from a link, a pasted credential or an uploaded image (bot/verify).
+    # Check a badge from a link, a pasted credential or an uploaded image (bot/verify);
+    # GET /verifier?lien=… is the same check as a page (where the summary's QR codes lead).
+    app.include_router(check_page_router(verifier))
     app.include_router(verify_router(chat, settings.verify_max_upload_bytes,
                                      [*settings.allowed_origin_list,
                                       settings.public_base_url.rstrip("/")]))

@@ -2,8 +2,10 @@
 the badge look-up (consent, audit), the dashboard and its CSV, pseudonymised storage and
 the purge. Rasa is replaced by canned answers; the OBF sandbox is the gateway's own."""
 
+import html
 import re
 from datetime import timedelta
+from urllib.parse import quote, unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -290,14 +292,23 @@ def test_audit_lines_cannot_be_changed_nor_deleted_by_the_app(db):
 def test_the_badge_links_of_a_look_up_use_the_gateway_public_address(app_client, settings, db):
     sign_in(app_client, "conseil")
     page = look_up(app_client, "lea.martin@example.org").text
-    links = re.findall(r'href="(https?://[^"]+)"', page)
+    links = [html.unescape(link) for link in re.findall(r'href="(https?://[^"]+)"', page)]
     assert links and "bagou.internal" not in page
-    assert all(link.startswith("https://testserver/obf-sandbox/") for link in links), links
+    # A badge's link leads to its check page (a page a person reads), of the badge's
+    # own link; « Demander ce badge » to the application form.
+    check = "https://testserver/verifier?lien=" + quote("https://testserver/obf-sandbox/", safe="")
+    assert all(link.startswith(("https://testserver/obf-sandbox/", check)) for link in links), links
+    assert any(link.startswith(check) for link in links)
     # Behind a proxy: BAGOU_PUBLIC_URL, the address that the learner's browser opens.
     with client_for(settings.model_copy(update={"public_base_url": "https://badges.example.org/"})) as client:
         sign_in(client, "conseil")
-        links = re.findall(r'href="(https?://[^"]+)"', look_up(client, "lea.martin@example.org").text)
-    assert links and all(link.startswith("https://badges.example.org/obf-sandbox/") for link in links)
+        links = [html.unescape(link) for link in re.findall(
+            r'href="(https?://[^"]+)"', look_up(client, "lea.martin@example.org").text)]
+    proxied = "https://badges.example.org/verifier?lien=" + quote(
+        "https://badges.example.org/obf-sandbox/", safe="")
+    assert links and all(link.startswith(("https://badges.example.org/obf-sandbox/", proxied))
+                         for link in links), links
+    links = [unquote(link.split("lien=", 1)[1]) if "lien=" in link else link for link in links]
     # The links open: a badge's link and a « Demander ce badge » link answer.
     for link in (links[0], links[-1]):
         assert app_client.get(link.replace("https://badges.example.org", "")).status_code == 200

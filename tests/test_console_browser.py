@@ -23,6 +23,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect, sync_playwright
 
 from bot.console.pages import texts
+from bot.texts import text as texts_of_gateway
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
 from tests.helpers.browser import CHROMIUM
@@ -49,6 +50,9 @@ def gateway(tmp_path_factory, smtp):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBF_")}
     env.update(BAGOU_SMTP_URL=smtp.url, BAGOU_SMTP_FROM="bagou@structure.example")
+    # The summary's QR codes lead to the check page, which reads the sandbox's badges
+    # on this loopback address.
+    env.update(BAGOU_VERIFY_ALLOW_LOOPBACK="true")
     env.update(BAGOU_DATABASE_URL=f"sqlite:///{work / 'bagou.db'}", BAGOU_PORT=str(port),
                BAGOU_RASA_PORT=str(free_port()), BAGOU_ACTIONS_PORT=str(free_port()),
                BAGOU_RASA_TOKEN="t", BAGOU_RASA_TIMEOUT="2",
@@ -208,6 +212,15 @@ def test_an_adviser_interviews_looks_up_badges_with_consent_and_prints_the_summa
     assert len(smtp.messages) == sent_before + 1
     assert smtp.messages[-1].rcpt_tos == ["lea.martin@example.org"]
     assert b"Bonjour L" in smtp.messages[-1].content
+    # A badge's QR code (and the link beside it) opens a page that a person reads: the
+    # badge checked by Bagou, not its JSON.
+    check_page = page.locator(".summary .screen-only a").first.get_attribute("href")
+    assert check_page.startswith(f"{gateway}/verifier?lien=")
+    page.goto(check_page)
+    expect(page.get_by_role("heading", name=texts_of_gateway("verifier_page_titre"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Badge : "))).to_be_visible()
+    assert axe_violations(page) == []
+    page.screenshot(path=str(ARTEFACTS / "console-qr-verifier.png"), full_page=True)
     # An adviser cannot open the editors' dashboard.
     response = page.goto(f"{gateway}/conseiller/tableau")
     assert response.status == 403

@@ -43,11 +43,12 @@ def smtp_of(c: Console) -> Smtp | None:
 
 def page(c: Console, who: SignedIn, status: int = 200, *, message_key: str | None = None,
          email: str = "", first_name: str = "", result: Lookup | None = None,
-         headers: dict | None = None, error: bool = True):
+         headers: dict | None = None, error: bool = True, base: str = ""):
+    """The look-up page; `base` (public_base) is where the summary's QR codes lead."""
     summary = None
     if result is not None and not result.error:
         summary = make_summary(result, first_name, who.user.name, utcnow().date(),
-                               structure_contact(c.settings))
+                               structure_contact(c.settings), base)
     return render("badges.html", status, headers=headers, user=who.user, csrf=who.csrf,
                   message_key=message_key, error=error, email=email,
                   first_name=clean_first_name(first_name), result=result, summary=summary,
@@ -101,7 +102,8 @@ async def badges(request: Request, who: Adviser, form: CheckedForm, c: ConsoleDe
                     first_name=first_name)
     result = cast(Lookup, found)  # no refusal: a look-up
     return page(c, who, 503 if result.error else 200, email=email, first_name=first_name,
-                message_key="badges_indisponibles" if result.error else None, result=result)
+                message_key="badges_indisponibles" if result.error else None, result=result,
+                base=public_base(c, request))
 
 
 @router.post("/badges/envoyer")
@@ -127,12 +129,12 @@ async def send_summary(request: Request, who: Adviser, form: CheckedForm, c: Con
         return page(c, who, 503, headers=RETRY_AFTER, email=email, first_name=first_name,
                     message_key=refusal or "badges_indisponibles")
     summary = make_summary(result, first_name, who.user.name, utcnow().date(),
-                           structure_contact(c.settings))
+                           structure_contact(c.settings), public_base(c, request))
     try:
         await run_in_threadpool(send, smtp, email_message(summary, email, smtp.sender))
     except (OSError, smtplib.SMTPException) as error:
         log.warning("Console: summary not sent: %s", type(error).__name__)
         return page(c, who, 503, headers=RETRY_AFTER, message_key="envoi_echec", email=email,
-                    first_name=first_name, result=result)
+                    first_name=first_name, result=result, base=public_base(c, request))
     return page(c, who, message_key="envoi_fait", error=False, email=email,
-                first_name=first_name, result=result)
+                first_name=first_name, result=result, base=public_base(c, request))

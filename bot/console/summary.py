@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from typing import cast
 
 import segno
 from markupsafe import Markup
 
+from bot.api.check_page import PATH as CHECK_PAGE
 from bot.console.learners import Lookup
 from bot.console.pages import ENV, texts
 from bot.obf.parcours import Suggestion
@@ -66,6 +67,15 @@ class Summary:
     contact: Contact
     lookup: Lookup
     steps: list[str] = field(default_factory=list)  # texts.yml keys, each once
+    # The gateway's public address: a badge's QR code and link lead to its check page
+    # there (bot/api/check_page.py), a page a person reads, not the badge's JSON.
+    check_base: str = ""
+
+    def page_of(self, link: str) -> str:
+        """Where a badge's QR code and link lead: Bagou's check page of its link."""
+        if not self.check_base:
+            return link
+        return f"{self.check_base.rstrip('/')}{CHECK_PAGE}?lien={quote(link, safe='')}"
 
     @property
     def badges(self):
@@ -96,9 +106,9 @@ def next_steps(lookup: Lookup) -> list[str]:
 
 
 def make_summary(lookup: Lookup, first_name: str, adviser: str, day: date,
-                 contact: Contact) -> Summary:
+                 contact: Contact, check_base: str = "") -> Summary:
     return Summary(clean_first_name(first_name), day, adviser, contact, lookup,
-                   next_steps(lookup))
+                   next_steps(lookup), check_base)
 
 
 def qr_svg(url: str, title: str) -> Markup:

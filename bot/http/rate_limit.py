@@ -1,7 +1,8 @@
 """Rate limits of the chat API, per conversation and per client address.
 
 Limited: `POST /api/chat`, `GET /api/chat/{id}/history`, `POST /api/feedback`,
-`POST /api/verify`, `POST /api/verify/upload` (one budget for all of them). Not limited:
+`POST /api/verify`, `POST /api/verify/upload`, `GET /verifier` (the badge check page,
+which fetches a link: per address only) (one budget for all of them). Not limited:
 the widget's files, the demo site, `/health` and the console (it has its own lockouts).
 LTI has its own budget per address (BAGOU_RATE_LIMIT_LTI, bot/lti/routes.py), counted
 in its own namespace.
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 LIMITED_POSTS = ("/api/chat", "/api/feedback", "/api/verify", "/api/verify/upload")
 HISTORY_PATH = "/api/chat/{session_id}/history"
+LIMITED_GETS = ("/verifier",)
 HISTORY = re.compile(r"^/api/chat/([^/]{1,100})/history$")
 # Bodies whose session id the limiter reads (bot/http/body_limit.py bounds their size).
 JSON_POSTS = ("/api/chat", "/api/feedback", "/api/verify")
@@ -118,7 +120,8 @@ class RateLimitMiddleware:
         path, method = scope.get("path", ""), scope.get("method")
         history = HISTORY.match(path) if method == "GET" else None
         if scope["type"] != "http" or not (history or (method == "POST"
-                                                       and path in LIMITED_POSTS)):
+                                                       and path in LIMITED_POSTS)
+                                           or (method == "GET" and path in LIMITED_GETS)):
             await self.app(scope, receive, send)
             return
         session_id = history.group(1) if history else None

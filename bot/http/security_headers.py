@@ -5,7 +5,7 @@ One place for the policies (docs/security.md explains each choice):
 | kind | routes | Content-Security-Policy | framing |
 |---|---|---|---|
 | api | `/api/*`, `/health`, `/openapi.json`, `/obf-sandbox/*`, `/lti/jwks`, errors | `default-src 'none'; frame-ancestors 'none'` | nobody |
-| site | the demo site `/`, `/ateliers` | strict: only its own files, nothing inline | nobody |
+| site | the demo site `/`, `/ateliers`, the badge check page `/verifier` | strict: only its own files, nothing inline | nobody |
 | console | `/conseiller*` | strict, badge pictures from https | nobody |
 | lti | `/lti/*` pages (Bagou full page, `layout="page"`, refusals) | strict | the gateway, the Moodle hosts of BAGOU_LTI_CONFIG and the sites of BAGOU_ALLOWED_ORIGINS |
 | asset | `/widget/*`, `/site/*`, `/lti/lti.css`, `/conseiller/static/*` | `default-src 'none'; frame-ancestors 'none'` | nobody (a script loaded by `<script src>` is not framed: host sites still load the widget) |
@@ -68,7 +68,7 @@ def lti_csp(frame_ancestors: list[str]) -> str:
 
 
 def route_kind(path: str) -> str:
-    if path in ("/", "/ateliers"):
+    if path in ("/", "/ateliers", "/verifier"):
         return "site"
     if path.startswith(("/widget/", "/site/", "/conseiller/static/")) or path == "/lti/lti.css":
         return "asset"
