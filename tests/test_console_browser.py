@@ -20,13 +20,13 @@ import time
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from bot.console.pages import texts
 from bot.texts import text as texts_of_gateway
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT
-from tests.helpers.browser import CHROMIUM
+from tests.helpers.browser import CHROMIUM, chromium, wait_until_up, watch_errors
 from tests.helpers.console import SmtpServer
 
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -67,14 +67,7 @@ def gateway(tmp_path_factory, smtp):
          "--host", "127.0.0.1", "--port", str(port)],
         env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/conseiller/connexion", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
+    if not wait_until_up(f"{url}/conseiller/connexion", timeout=60, interval=0.3):
         process.terminate()
         pytest.fail((work / "uvicorn.log").read_text())
     yield url
@@ -86,19 +79,15 @@ def gateway(tmp_path_factory, smtp):
 def browser():
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: run scripts/browser.sh (apt-get install chromium).")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    errors = watch_errors(page)
     yield page
     context.close()
     assert errors == []

@@ -3,9 +3,9 @@ an identified learner kept in the database and resumed in a new session, an anon
 person's course for the conversation only, and the Point Info badge issued once through
 the OBF API (the gateway's sandbox), also when OBF fails and recovers.
 
-Rasa is replaced by the real course action played in-process (FakeRasa: the slots kept
-per conversation as Rasa keeps them, the messages as Rasa's REST channel gives them);
-the real trained model plays the same conversations in tests/test_stack.py."""
+Rasa is replaced by the real course action played in-process (tests/helpers/course.py:
+the slots kept per conversation as Rasa keeps them, the messages as Rasa's REST channel
+gives them); the real trained model plays the same conversations in tests/test_stack.py."""
 
 import asyncio
 import json
@@ -18,13 +18,11 @@ import jwt
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 import bot.app
 from bot.console import accounts
 from bot.console.pages import texts as console_texts
-from actions.formation import STATE_SLOT, ActionAutoformationModule
+from actions.formation import STATE_SLOT
 from bot.chat.course_content import course
 from bot.app import create_app
 from bot.chat.point_info import PENDING, wait_after
@@ -39,6 +37,7 @@ from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import text
+from tests.helpers.course import CourseRasa as FakeRasa
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 COURSE = course()
@@ -56,34 +55,6 @@ def site_token(email: str = EMAIL, name: str = "Alex Nouveau") -> str:
     now = int(time.time())
     return jwt.encode({"iss": SITE, "email": email, "name": name, "exp": now + 600,
                        "iat": now}, SITE_SECRET, algorithm="HS256")
-
-
-class FakeRasa:
-    """The course action for course messages, a FAQ answer for anything else."""
-
-    def __init__(self):
-        self.slots: dict[str, dict] = {}  # per conversation (Rasa's sender id)
-        self.metadata: list[dict] = []  # what the gateway sent, turn by turn
-
-    async def send(self, sender: str, message: str, metadata: dict) -> list[dict]:
-        self.metadata.append(metadata)
-        if not (message.startswith("/autoformation_module") or message == "je veux apprendre"):
-            return [{"text": "Un Open Badge est une image numérique.",
-                     "utter_action": "utter_faq/badge_definition"}]
-        entities = []
-        if "{" in message:
-            gesture = json.loads("{" + message.split("{", 1)[1])["formation"]
-            entities = [{"entity": "formation", "value": gesture}]
-        slots = self.slots.setdefault(sender, {})
-        tracker = Tracker.from_dict({
-            "sender_id": sender, "slots": slots, "events": [],
-            "latest_message": {"text": message, "entities": entities, "metadata": metadata,
-                               "intent": {"name": "autoformation_module", "confidence": 1}}})
-        dispatcher = CollectingDispatcher()
-        for event in await ActionAutoformationModule().run(dispatcher, tracker, DOMAIN):
-            slots[event["name"]] = event["value"]
-        return [{"text": m["text"], "topic": m.get("topic"), "buttons": m.get("buttons")}
-                if m.get("text") else {"custom": m["custom"]} for m in dispatcher.messages]
 
 
 class Breakable(httpx.AsyncBaseTransport):
@@ -133,7 +104,7 @@ def database(tmp_path):
 
 @pytest.fixture
 def rasa(monkeypatch):
-    fake = FakeRasa()
+    fake = FakeRasa()  # the course starts with « je veux apprendre »
 
     async def send(_self, sender, message, metadata):
         return await fake.send(sender, message, metadata)

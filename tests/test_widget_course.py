@@ -14,26 +14,15 @@ answer asked in the middle; the progress line is text that a screen reader reads
 axe-core checks WCAG 2.2 A and AA.
 """
 
-import json
-import threading
-import time
-
-import httpx
 import pytest
-import uvicorn
 import yaml
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from playwright.sync_api import expect
 
-from actions.formation import ActionAutoformationModule
 from bot.chat.course_content import course
-from bot.chat.rasa_client import RasaClient
-from bot.app import create_app
-from bot.ops.supervisor import free_port
-from bot.settings import PROJECT_ROOT, Settings
-from tests.helpers.browser import CHROMIUM
+from bot.settings import PROJECT_ROOT
+from tests.helpers.browser import CHROMIUM, chromium, gateway as running_gateway, watch_errors
+from tests.helpers.course import CourseRasa
 
 TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))
 LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
@@ -62,88 +51,28 @@ STOP = wording("utter_formation_bouton_arreter")
 PROGRESS_1 = wording("utter_formation_etape", numero=1, total=6, titre=FIRST.titre)
 
 
-class CourseRasa:
-    """Rasa for the course: the real action for « … apprendre … » and the course
-    buttons, the slots kept per conversation; a FAQ answer for anything else."""
-
-    def __init__(self):
-        self.slots: dict[str, dict] = {}
-
-    async def send(self, sender: str, message: str, metadata: dict) -> list[dict]:
-        if not (message.startswith("/autoformation_module") or "apprendre" in message.lower()):
-            faq = [{"text": "Un Open Badge est une image numérique.",
-                    "utter_action": "utter_faq/badge_definition"}]
-            if not self.slots.get(sender, {}).get("formation_en_cours"):
-                return faq
-            # The rule of data/stories/rules.yml: during the course, the FAQ answer,
-            # then the action (« On reprend ? »).
-            return faq + await self.act(sender, message, metadata, "faq", [])
-        entities = []
-        if "{" in message:
-            gesture = json.loads("{" + message.split("{", 1)[1])["formation"]
-            entities = [{"entity": "formation", "value": gesture}]
-        return await self.act(sender, message, metadata, "autoformation_module", entities)
-
-    async def act(self, sender: str, message: str, metadata: dict, intent: str, entities: list) -> list[dict]:
-        slots = self.slots.setdefault(sender, {})
-        tracker = Tracker.from_dict({
-            "sender_id": sender, "slots": slots, "events": [],
-            "latest_message": {"text": message, "entities": entities, "metadata": metadata,
-                               "intent": {"name": intent, "confidence": 1}}})
-        dispatcher = CollectingDispatcher()
-        for event in await ActionAutoformationModule().run(dispatcher, tracker, DOMAIN):
-            slots[event["name"]] = event["value"]
-        return [{"text": m["text"], "topic": m.get("topic"), "buttons": m.get("buttons")}
-                if m.get("text") else {"custom": m["custom"]} for m in dispatcher.messages]
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    fake = CourseRasa()
-    saved = RasaClient.send
-
-    async def send(_self, sender, message, metadata):
-        return await fake.send(sender, message, metadata)
-
-    RasaClient.send = send
-    port = free_port()
-    settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('gw') / 'bagou.db'}",
-                        port=port, rasa_port=free_port(), actions_port=free_port(),
-                        rasa_token="t", rasa_timeout=2,
-                        rate_limit_session="", rate_limit_address="")  # a course is many clicks
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/widget/texts.json", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield url
-    server.should_exit = True
-    thread.join(10)
-    RasaClient.send = saved
+    # « … apprendre … » starts the course; a FAQ question in the middle is followed by
+    # « On reprend ? »; a course is many clicks: no rate limit.
+    fake = CourseRasa(starts=lambda message: "apprendre" in message.lower(),
+                      resume_after_faq=True)
+    with running_gateway(tmp_path_factory.mktemp("gw"), fake.in_place_of_rasa(),
+                         rate_limit_session="", rate_limit_address="") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport=PHONE, locale="fr-FR", device_scale_factor=1)
     page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda m: page.errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.errors = watch_errors(page)
     yield page
     assert not page.errors, page.errors
     context.close()

@@ -12,21 +12,14 @@ truth. axe-core checks WCAG 2.2 A and AA.
 
 import json
 import re
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
 import yaml
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from bot.app import create_app
-from bot.chat.rasa_client import RasaClient
-from bot.ops.supervisor import free_port
-from bot.settings import PROJECT_ROOT, Settings
-from tests.helpers.browser import CHROMIUM
+from bot.settings import PROJECT_ROOT
+from tests.helpers.browser import CHROMIUM, chromium, gateway as running_gateway, watch_errors
 
 TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))
 LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
@@ -62,47 +55,23 @@ async def fake_rasa(_self, _sender, text, _metadata):
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    saved = RasaClient.send
-    RasaClient.send = fake_rasa
-    port = free_port()
-    settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('gw') / 'bagou.db'}",
-                        port=port, rasa_port=free_port(), actions_port=free_port(),
-                        rasa_token="t", rasa_timeout=2, privacy_url=PRIVACY,
-                        retention_days=90, contact_name="La Passerelle",
-                        contact_phone="02 00 00 00 00")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/widget/texts.json", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield url
-    server.should_exit = True
-    thread.join(10)
-    RasaClient.send = saved
+    with running_gateway(tmp_path_factory.mktemp("gw"), fake_rasa, privacy_url=PRIVACY,
+                         retention_days=90, contact_name="La Passerelle",
+                         contact_phone="02 00 00 00 00") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_page(browser, viewport, touch=False):
     context = browser.new_context(viewport=viewport, locale="fr-FR", has_touch=touch,
                                   is_mobile=touch, device_scale_factor=1)
     page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda m: page.errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.errors = watch_errors(page)
     return page
 
 

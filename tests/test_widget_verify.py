@@ -2,22 +2,15 @@
 the gateway alone (uvicorn with create_app, a temporary database): checking a badge
 needs no Rasa, so this test needs no trained model."""
 
-import threading
-import time
-
-import httpx
 import pytest
-import uvicorn
 import yaml
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from bot.app import create_app
-from bot.ops.supervisor import free_port
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 from bot.verify.answer import texts
 from tests.helpers import badges
 from tests.helpers.badges import BadgeServer
-from tests.helpers.browser import CHROMIUM
+from tests.helpers.browser import CHROMIUM, chromium, gateway as running_gateway
 
 LABELS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))["labels"]
 
@@ -28,34 +21,14 @@ expect.set_options(timeout=20_000)
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    port = free_port()
-    settings = Settings(database_url=f"sqlite:///{tmp_path_factory.mktemp('gw') / 'bagou.db'}",
-                        port=port, rasa_port=free_port(), actions_port=free_port(),
-                        rasa_token="t", rasa_timeout=2, verify_allow_loopback=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/widget/texts.json", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with running_gateway(tmp_path_factory.mktemp("gw"), verify_allow_loopback=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def page(gateway):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="fr-FR")
-        yield page
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1280, "height": 800}, locale="fr-FR")
 
 
 def test_a_baked_badge_chosen_with_the_keyboard_is_checked(gateway, page, tmp_path):
