@@ -31,8 +31,8 @@ def _page(template: str, status: int, title: str, body: dict[str, str],
 
 
 def refusal_page(code: str, status: int, new_window_url: str | None = None) -> HTMLResponse:
-    return _page("refusal.html", status, text("lti_titre_refus"), {"data-error": code},
-                 message=text(code), new_window_url=new_window_url)
+    return _page("message.html", status, text("lti_titre_refus"), {"data-error": code},
+                 message=text(code), new_window_url=new_window_url, close=False)
 
 
 def chat_page(session_id: str, course: str | None, new_window_url: str | None,
@@ -62,7 +62,7 @@ def message_page(code: str, status: int = 200, close: bool = False) -> HTMLRespo
     """A page that says one thing (dynamic registration); `close` adds the button that
     tells Moodle the registration window can close."""
     return _page("message.html", status, text("lti_titre_page"), {"data-message": code},
-                 message=text(code), close=close)
+                 message=text(code), new_window_url=None, close=close)
 
 
 # No inline script anywhere (Content-Security-Policy): the two behaviours of the LTI
