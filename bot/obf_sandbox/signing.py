@@ -6,7 +6,7 @@ needs nothing else: Bagou's checker (bot/verify) then says the badge is valid.
 
 Each organisation's key is derived from its stored secret hash (HMAC-SHA256 with a
 label of our own): nothing more to keep, the same key after every restart, another key
-in every database (the scrypt salt is random) and after `--reset`. DEMO ONLY: whoever
+in every database (the hash's salt is random) and after `--reset`. DEMO ONLY: whoever
 can read the sandbox tables can sign badges in the name of the sandbox, which is no
 one's name but the demo's.
 """

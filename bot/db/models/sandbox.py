@@ -13,7 +13,7 @@ class SandboxClient(Base):
     __tablename__ = "sandbox_clients"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    # scrypt hash of the client secret (bot.obf_sandbox.credentials), never the secret.
+    # argon2id hash of the client secret (bot.obf_sandbox.credentials), never the secret.
     secret_hash: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320), default="")
