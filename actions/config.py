@@ -38,6 +38,19 @@ class ActionSettings(BaseSettings):
     # The lieux de la reconnaissance that Bagou gives when a person names a town or a
     # postcode (a data file the structure keeps up to date; read when the actions start).
     lieux_file: Path = PROJECT_ROOT / "lieux.yml"
+    # The key that opens the learner's identity references (bot/identity_ref.py), as the
+    # gateway's; without it, derived from the server's key, read only (never made here).
+    identity_key: str = ""
+    secret_key: str = ""
+    secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
+
+    def server_key(self) -> bytes | None:
+        if self.secret_key:
+            return self.secret_key.encode()
+        try:
+            return self.secret_key_file.read_bytes().strip() or None
+        except OSError:
+            return None
 
     @model_validator(mode="after")
     def _demo_contact(self) -> "ActionSettings":

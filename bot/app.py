@@ -78,7 +78,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                      settings.contact["contact_name"])
     chat = ChatService(make_sessionmaker(engine), rasa, settings.max_message_chars,
                        settings.site_secrets, verifier, course=course, awards=awards,
-                       viewings=viewings, audit_retention_days=settings.audit_retention_days)
+                       viewings=viewings, audit_retention_days=settings.audit_retention_days,
+                       # The identity kept with a session is sealed with the server's key,
+                       # the one sent through Rasa with BAGOU_IDENTITY_KEY (issue 24).
+                       server_key=key, identity_key=settings.identity_key)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

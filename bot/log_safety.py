@@ -6,9 +6,9 @@ every logger is cleaned when it is made, whatever handler or formatter prints it
 (uvicorn's, Sanic's in rasa-sdk, pytest's). It masks:
 
 - the known secret values: BAGOU_RASA_TOKEN, BAGOU_ACTIONS_TOKEN, BAGOU_SECRET_KEY (or
-  the key file), the site secrets of BAGOU_SITE_SECRETS, OBF_CLIENT_SECRET, the passwords in
-  the database, tracker store, lock store and rate limit URLs (8 signs or more: shorter
-  values would mask ordinary words);
+  the key file), BAGOU_IDENTITY_KEY, the site secrets of BAGOU_SITE_SECRETS,
+  OBF_CLIENT_SECRET, the passwords in the database, tracker store, lock store and rate
+  limit URLs (8 signs or more: shorter values would mask ordinary words);
 - e-mail addresses, also URL-encoded (`lea%40example.org`), and phone numbers
   (bot.privacy);
 - JSON Web Tokens (site tokens, LTI id_tokens, OAuth2 tokens written as JWTs);
@@ -112,6 +112,7 @@ def url_password(url: str) -> str | None:
 def settings_secrets(settings) -> list[str]:
     """The secret values of the gateway's settings (bot.settings.Settings)."""
     values = [settings.rasa_token, settings.secret_key, *settings.site_secrets.values(),
+              getattr(settings, "identity_key", ""),
               # Rasa → action server (actions/server.py; not a gateway setting).
               os.environ.get("BAGOU_ACTIONS_TOKEN", "")]
     for name in ("database_url", "rasa_tracker_url", "rasa_lock_url", "rate_limit_url"):

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # and kept in secret_key_file (outside the repository; keep it with the database).
     secret_key: str = ""
     secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
+    # The key of the learner's sealed identity on its way through Rasa to the actions
+    # (bot/identity_ref.py), held by the gateway and the action server, never by Rasa.
+    # Empty: `bagou run` makes one per run; otherwise derived from the server's key.
+    identity_key: str = ""
     # The learner's summary sent by e-mail from the console (bot/console/summary.py):
     # smtp://[user:password@]host[:port] (STARTTLS when the server offers it) or
     # smtps://…; empty: the console says why it cannot send it. BAGOU_SMTP_FROM is the

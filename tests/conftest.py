@@ -1,6 +1,7 @@
 """Shared fixtures (the helpers are in tests/helpers/). `running_bagou` starts the real
 product with `bagou run`."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,11 @@ from bot import log_safety
 from bot.ops.training import ensure_model
 from bot.settings import Settings
 from tests.helpers.processes import RunningBagou, start_bagou
+
+# One key of the learner's sealed identity (bot/identity_ref.py) for the gateways and the
+# actions that the tests run in this process and start (`bagou run` passes it on), so
+# that tests/helpers/identity.py can seal a learner's reference as the gateway does.
+os.environ.setdefault("BAGOU_IDENTITY_KEY", "tests-identity-key-0123456789")
 
 
 def pytest_configure(config):

@@ -3,6 +3,7 @@ never another person's badges. (The happy path runs through the real Rasa model 
 tests/test_stack.py; here the real OBF client talks to a failing transport.)"""
 
 import asyncio
+import time
 
 import httpx
 import pytest
@@ -12,13 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.obf_access as obf_access
 from actions.badges_suivants import ActionBadgesSuivants
+from actions.identity import ref_key
 from actions.mes_badges import ActionMesBadges
 from bot.obf import ObfDirectory, TokenStore, build_organisations
+from bot.identity_ref import make_ref
 from bot.settings import PROJECT_ROOT
+from tests.helpers.identity import learner
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
-LEARNER = {"kind": "learner", "email": "lea.martin@example.org", "name": "Léa",
-           "source": "site:test"}
+LEA = "lea.martin@example.org"
 
 
 def tracker(identity: dict, intent: str = "mes_badges") -> Tracker:
@@ -75,7 +78,8 @@ def test_obf_failing_gives_a_short_french_message(action, handler):
     """Asked three times in a row: each time the same short message, at once (OBF's
     one-token-per-10-s rule makes the assistant fail fast, not sleep)."""
     slept = []
-    messages = run_action(action, LEARNER, handler, turns=3, slept=slept)
+    messages = run_action(action, learner(LEA, source="site:test"), handler, turns=3,
+                          slept=slept)
     assert [m["text"] for m in messages] == [text_of("utter_badges_indisponible")] * 3
     assert slept == []
 
@@ -84,7 +88,15 @@ def test_obf_failing_gives_a_short_french_message(action, handler):
     {"kind": "anonymous"},
     {"kind": "anonymous", "email": "lea.martin@example.org"},  # never trusted without a sign-in
     {"kind": "pirate", "email": "lea.martin@example.org"},
-])
+    # The gateway sends a learner's e-mail only sealed for the conversation: an e-mail in
+    # clear, a reference sealed for another conversation, an old one, another key's.
+    {"kind": "learner", "email": "lea.martin@example.org"},
+    learner("lea.martin@example.org", conversation="another-conversation"),
+    {"kind": "learner", "ref": make_ref(ref_key(), "s",
+                                        "lea.martin@example.org", now=time.time() - 3600)},
+    {"kind": "learner", "ref": make_ref(b"k" * 32, "s", "lea.martin@example.org")},
+], ids=["anonymous", "anonymous-email", "pirate", "clear-email", "other-conversation",
+        "old-reference", "other-key"])
 def test_without_a_signed_in_learner_obf_is_never_asked(identity):
     asked = []
 

@@ -39,8 +39,10 @@ def test_a_token_signed_by_an_allowed_site_identifies_the_learner():
     assert (identity.kind, identity.email, identity.name) == (
         "learner", "lea.martin@example.org", "Léa Martin")
     assert identity.source == "site:ml-caen"
-    assert identity.metadata() == {"kind": "learner", "email": "lea.martin@example.org",
-                                   "name": "Léa Martin", "source": "site:ml-caen"}
+    # What Rasa gets: never the e-mail nor the name in clear; the e-mail only sealed.
+    assert identity.metadata() == {"kind": "learner", "source": "site:ml-caen"}
+    assert identity.metadata(lambda email: f"sealed({email})") == {
+        "kind": "learner", "source": "site:ml-caen", "ref": "sealed(lea.martin@example.org)"}
 
 
 def test_an_expired_token_is_refused_as_expired():
@@ -92,3 +94,42 @@ def test_the_chat_api_refuses_a_bad_token_with_a_french_message(client, token, k
     assert body["error"] == key
     assert body["message"] == text(key)
     assert body["replies"] == [{"text": text(key), "buttons": []}]
+
+
+def test_rasa_gets_no_email_phone_or_name_in_clear_and_the_actions_open_the_reference(
+        tmp_path, monkeypatch):
+    """What the gateway sends to Rasa for a learner signed in by the site who types her
+    phone and address: the text masked, her e-mail only as a reference that the actions
+    open for this conversation (and for no other), her name not at all."""
+    from actions.identity import ref_key
+    from bot.chat.rasa_client import RasaClient
+    from bot.identity_ref import read_ref
+
+    sent = []
+
+    async def rasa(_self, sender, message, metadata):
+        sent.append((sender, message, metadata))
+        return [{"recipient_id": sender, "text": "Bonjour.", "utter_action": "utter_bonjour"}]
+
+    monkeypatch.setattr(RasaClient, "send", rasa)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}",
+                        rasa_port=free_port(), actions_port=free_port(), rasa_token="t",
+                        site_secrets=SITES)
+    typed = "Léa Martin ici, mon numéro est 06 12 34 56 78 et mon adresse lea.m@exemple.fr"
+    with TestClient(create_app(settings)) as client:
+        first = client.post("/api/chat", json={"text": typed, "site_token": site_token()})
+        assert first.status_code == 200, first.text
+        client.post("/api/chat", json={"text": "mes badges",
+                                       "session_id": first.json()["session_id"]})
+    (sender, message, metadata), (again, _, later) = sent
+    assert sender == again == first.json()["session_id"]
+    # Neutral values of the same shape, the name left out (bot/privacy.mask_for_rasa).
+    assert message == " ici, mon numéro est 00 00 00 00 00 et mon adresse x@x.x"
+    for clear in ("lea.martin@example.org", "Lea.Martin", "Léa", "Martin", "06 12 34"):
+        assert clear not in str(metadata) and clear not in str(later)
+    assert set(metadata["identity"]) == {"kind", "source", "ref"}
+    # The action server opens it for this conversation (both turns), and for no other.
+    assert read_ref(ref_key(), sender, metadata["identity"]["ref"]) == "lea.martin@example.org"
+    assert read_ref(ref_key(), sender, later["identity"]["ref"]) == "lea.martin@example.org"
+    assert metadata["identity"]["ref"] != later["identity"]["ref"]  # random-looking each time
+    assert read_ref(ref_key(), "another-conversation", metadata["identity"]["ref"]) is None

@@ -20,12 +20,15 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
+from bot.chat.service import STORED_IDENTITY, stored_identity
 from bot.chat.topics import all_topics
 from bot.console import accounts
+from bot.console.pseudonym import load_key
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.lti import registrations
 from bot.lti.config import make_keys
 from bot.lti.keyset import KeySetError, PlatformKeys
+from bot.sealed import purpose_key
 from bot.settings import Settings
 from bot.texts import text
 from tests.helpers.console import KEY as CONSOLE_KEY
@@ -122,8 +125,12 @@ def test_a_learner_launch_opens_bagou_bound_to_her(gateway, platform):
     assert "'unsafe-inline'" not in page.headers["content-security-policy"]
     session = session_of(gateway, page.text)
     assert session.identity_kind == "learner"
-    assert session.identity_email == "lea.martin@example.org"
-    assert session.identity_name == "Léa Martin"
+    # Her e-mail and name are kept sealed with the server's key (bot/chat/service.py).
+    assert session.identity_email is None and session.identity_name is None
+    assert "lea" not in session.identity_sealed.lower()
+    kept = stored_identity(session, purpose_key(load_key(Settings(_env_file=None)),
+                                                STORED_IDENTITY))
+    assert (kept.email, kept.name) == ("lea.martin@example.org", "Léa Martin")
     assert session.identity_source == f"lti:{ISS}"
     assert session.identity_expires_at is not None
 

@@ -35,6 +35,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from tests.helpers.console import KEY as CONSOLE_KEY
 from tests.helpers.console import PASSWORD as CONSOLE_PASSWORD
 from tests.helpers.console import csrf_of, sign_in
+from tests.helpers.identity import learner
 from tests.helpers.lti import INSTRUCTOR, Platform, lti_settings, session_of
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -156,8 +157,8 @@ def test_next_badges_are_looked_up_in_the_moodles_organisations_only(obf):
     async def run(organisations):
         tracker = Tracker.from_dict({"sender_id": "s", "slots": {}, "events": [],
                                      "latest_message": {"text": "badge suivant", "metadata": {
-                                         "identity": {"kind": "learner", "email": EMAIL,
-                                                      "organisations": organisations}}}})
+                                         "identity": learner(
+                                             EMAIL, organisations=organisations)}}})
         dispatcher = CollectingDispatcher()
         await ActionBadgesSuivants().run(dispatcher, tracker, DOMAIN)
         return [m["text"] for m in dispatcher.messages]

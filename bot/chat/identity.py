@@ -7,13 +7,15 @@ Kinds of identity:
 - adviser: a signed-in adviser of the structure (the adviser console, bot/console).
 
 An identity is bound to a chat session on the server side: the browser only holds the
-session id. It goes to Rasa in the message metadata, which a client can never set.
+session id. It goes to Rasa in the message metadata, which a client can never set; the
+e-mail only sealed for the action server (bot/identity_ref.py), the name not at all.
 
 Site tokens: the page that embeds Bagou passes a JWT signed with HS256 by that site.
 `iss` names the site, whose secret comes from BAGOU_SITE_SECRETS; `email` and `exp`
 are required, `name` is optional.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -47,11 +49,16 @@ class Identity:
             return ANONYMOUS
         return self
 
-    def metadata(self) -> dict:
-        """The identity as Rasa's actions read it (message metadata)."""
+    def metadata(self, sealed: Callable[[str], str] | None = None) -> dict:
+        """The identity as Rasa's actions read it (message metadata). Never the e-mail
+        nor the name in clear: Rasa keeps the metadata in its tracker store and logs. The
+        e-mail goes as `ref`, `sealed(email)` (bot/identity_ref.py), which only the
+        gateway and the action server can open; without `sealed`, not at all."""
         data: dict[str, str | list[str] | None] = {"kind": self.kind}
         if self.kind != "anonymous":
-            data.update(email=self.email, name=self.name, source=self.source)
+            data["source"] = self.source
+            if self.email and sealed is not None:
+                data["ref"] = sealed(self.email)
             if self.organisations is not None:  # absent: no restriction
                 data["organisations"] = list(self.organisations)
         return data

@@ -1,7 +1,9 @@
 """One chat turn: check the message, keep the session, ask Rasa, store, answer."""
 
+import json
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +24,9 @@ from bot.chat.topics import conversation_context, topic_of_message, topic_of_tur
 from bot.chat.who_saw import TOPIC as WHO_SAW_TOPIC, Viewings, replies_for as who_saw_replies
 from bot.db.models import ChatMessage, ChatSession, utcnow
 from bot.errors import ApiError
-from bot.privacy import mask_names, mask_personal_data
+from bot.identity_ref import make_ref, reference_key
+from bot.privacy import mask_for_rasa, mask_names, mask_personal_data
+from bot.sealed import Unreadable, purpose_key, seal, unseal
 from bot.schemas import Button, ChatRequest, ChatResponse, Reply
 from bot.texts import fold_accents, text
 from bot.verify.answer import TOPIC as VERIFY_TOPIC, history_text, replies_for
@@ -62,7 +66,8 @@ class ChatService:
     def __init__(self, sessions: sessionmaker, rasa: RasaClient, max_chars: int,
                  site_secrets: dict[str, str] | None = None, verifier: Verifier | None = None,
                  course: CourseStore | None = None, awards: PointInfoAwards | None = None,
-                 viewings: Viewings | None = None, audit_retention_days: int = 365):
+                 viewings: Viewings | None = None, audit_retention_days: int = 365,
+                 server_key: Callable[[], bytes] | None = None, identity_key: str = ""):
         self._db = sessions
         self._rasa = rasa
         self._max_chars = max_chars
@@ -72,10 +77,30 @@ class ChatService:
         # and the Point Info badge at the end (bot/chat/point_info.py). None: not kept.
         self._course = course
         self._awards = awards
+        # The server's key (bot/console/pseudonym.load_key): the identity kept with a
+        # session is sealed with it, and, without BAGOU_IDENTITY_KEY, the reference that
+        # goes through Rasa (bot/identity_ref.py). None (tests): a key of this process.
+        own = secrets.token_bytes(32)
+        self._server_key = server_key or (lambda: own)
+        self._identity_key = identity_key
+        self._keys: tuple[bytes, bytes] | None = None
         # « qui a regardé mes badges ? »: the look-ups of the console's audit trail
         # (bot/chat/who_saw.py). None: Rasa's own answer is given.
         self._viewings = viewings
         self._audit_retention_days = audit_retention_days
+
+    def _stored_key(self) -> bytes:
+        return self._key_pair()[0]
+
+    def _ref_key(self) -> bytes:
+        return self._key_pair()[1]
+
+    def _key_pair(self) -> tuple[bytes, bytes]:
+        if self._keys is None:
+            server = self._server_key()
+            self._keys = (purpose_key(server, STORED_IDENTITY),
+                          cast(bytes, reference_key(self._identity_key, server)))
+        return self._keys
 
     @property
     def _courses(self) -> CourseStore:
@@ -97,8 +122,13 @@ class ChatService:
         # An identified learner's course, saved by an earlier turn in any session.
         saved = await run_in_threadpool(self._courses.saved_state, learner) if learner else None
         try:
-            raw = await self._rasa.send(turn.session_id, message, {
-                "identity": turn.identity.metadata(),
+            # What Rasa keeps (its tracker store, its logs): the message with e-mail
+            # addresses, phone numbers and the person's own name masked, and the e-mail
+            # only sealed for the action server (bot/identity_ref.py).
+            engine_text = mask_for_rasa(message, [turn.identity.name])
+            raw = await self._rasa.send(turn.session_id, engine_text, {
+                "identity": turn.identity.metadata(
+                    lambda email: make_ref(self._ref_key(), turn.session_id, email)),
                 "context": conversation_context(list(turn.previous), message),
                 **course_metadata(saved)})
         except RasaUnavailable as error:
@@ -242,7 +272,7 @@ class ChatService:
         console): written at once, its id goes to the widget before any turn."""
         session_id = str(uuid.uuid4())
         with self._db.begin() as db:
-            db.execute(new_session(session_id, identity))
+            db.execute(new_session(session_id, identity, key=self._stored_key()))
         return session_id
 
     def _clean_text(self, raw: str) -> str:
@@ -266,7 +296,8 @@ class ChatService:
                 select(ChatMessage.text, ChatMessage.topic)
                 .where(ChatMessage.session_id == session_id, ChatMessage.sender == "user")
                 .order_by(ChatMessage.id.desc()).limit(CONTEXT_TURNS)).all()
-        identity = signed_in if signed_in is not None else stored_identity(session)
+        identity = (signed_in if signed_in is not None
+                    else stored_identity(session, self._stored_key()))
         return Turn(session_id, identity.active(), sign_in=signed_in,
                     previous=tuple((text, topic) for text, topic in previous))
 
@@ -290,9 +321,10 @@ class ChatService:
                  for r in replies]
         with self._db.begin() as db:
             if turn.new:
-                db.execute(new_session(turn.session_id, turn.sign_in, now))
+                db.execute(new_session(turn.session_id, turn.sign_in, now, self._stored_key()))
             else:
-                values = identity_columns(turn.sign_in) if turn.sign_in else {}
+                values = (identity_columns(turn.sign_in, turn.session_id, self._stored_key())
+                          if turn.sign_in else {})
                 db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
                            .values(last_active_at=now, **values))
             messages = cast(Table, ChatMessage.__table__)
@@ -305,40 +337,64 @@ class ChatService:
             reply.id = message_id
 
 
-IDENTITY_COLUMNS = (ChatSession.identity_kind, ChatSession.identity_email,
-                    ChatSession.identity_name, ChatSession.identity_source,
-                    ChatSession.identity_expires_at, ChatSession.identity_organisations)
+IDENTITY_COLUMNS = (ChatSession.id, ChatSession.identity_kind, ChatSession.identity_email,
+                    ChatSession.identity_name, ChatSession.identity_sealed,
+                    ChatSession.identity_source, ChatSession.identity_expires_at,
+                    ChatSession.identity_organisations)
+# The purpose of the server's key that seals the identity kept with a session.
+STORED_IDENTITY = "chat session identity"
 
 
-def identity_columns(identity: Identity) -> dict:
-    """The session's columns that say who is talking."""
-    return {"identity_kind": identity.kind, "identity_email": identity.email,
-            "identity_name": identity.name, "identity_source": identity.source,
+def identity_columns(identity: Identity, session_id: str, key: bytes) -> dict:
+    """The session's columns that say who is talking. The e-mail and the name are kept
+    sealed with the server's key, bound to the session (bot/sealed.py): a copy of the
+    database alone does not give them. identity_email and identity_name hold only what
+    sessions bound before kept (read, then blanked by `bagou purge` when they expire)."""
+    person = {k: v for k, v in (("email", identity.email), ("name", identity.name)) if v}
+    return {"identity_kind": identity.kind, "identity_email": None, "identity_name": None,
+            "identity_sealed": seal(key, session_id, json.dumps(person)) if person else None,
+            "identity_source": identity.source,
             "identity_expires_at": identity.expires_at,
             "identity_organisations": (list(identity.organisations)
                                        if identity.organisations is not None else None)}
 
 
-def new_session(session_id: str, identity: Identity | None, now=None):
-    """The statement that writes a new session, bound to `identity` when given."""
+def new_session(session_id: str, identity: Identity | None, now=None,
+                key: bytes | None = None):
+    """The statement that writes a new session, bound to `identity` when given (its
+    e-mail and name sealed with `key`, the purpose key STORED_IDENTITY)."""
     now = now or utcnow()
+    if identity is not None and key is None:
+        raise ValueError("an identity is kept sealed: a key is needed")
     return insert(cast(Table, ChatSession.__table__)).values(
         id=session_id, created_at=now, last_active_at=now,
-        **(identity_columns(identity) if identity else {}))
+        **(identity_columns(identity, session_id, cast(bytes, key)) if identity else {}))
 
 
-def stored_identity(session) -> Identity:
-    """Who talks in a session: a ChatSession, or a row of its IDENTITY_COLUMNS."""
+def stored_identity(session, key: bytes | None = None) -> Identity:
+    """Who talks in a session: a ChatSession, or a row of its IDENTITY_COLUMNS; `key`
+    opens its sealed e-mail and name (without it, or when it does not open them, the
+    person is known by kind and source only)."""
     if session.identity_kind in (None, "anonymous"):
         return ANONYMOUS
+    email, name = session.identity_email, session.identity_name  # kept before sealing
+    sealed = getattr(session, "identity_sealed", None)
+    if sealed:
+        email = name = None
+        try:
+            person = json.loads(unseal(key, session.id, sealed)) if key else {}
+        except (Unreadable, ValueError):
+            log.warning("The identity of a chat session cannot be opened (another key?)")
+            person = {}
+        email, name = person.get("email"), person.get("name")
     kept = session.identity_organisations
     organisations: tuple[str, ...] | None = None
     if isinstance(kept, list):
         organisations = tuple(str(o) for o in kept)
     elif (session.identity_source or "").startswith("lti:"):
         organisations = ()  # launched from Moodle before organisations were kept: none
-    return Identity(kind=session.identity_kind, email=session.identity_email,
-                    name=session.identity_name, source=session.identity_source,
+    return Identity(kind=session.identity_kind, email=email, name=name,
+                    source=session.identity_source,
                     expires_at=session.identity_expires_at, organisations=organisations)
 
 

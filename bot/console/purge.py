@@ -55,8 +55,9 @@ def purge(db: Session, retention_days: int, audit_retention_days: int,
     done.conversations = _rowcount(db, delete(ChatSession).where(
         ChatSession.last_active_at < limit, ~has_message))
     done.identities = _rowcount(db, update(ChatSession).where(
-        ChatSession.identity_expires_at < now, ChatSession.identity_email.is_not(None)
-    ).values(identity_email=None, identity_name=None))
+        ChatSession.identity_expires_at < now,
+        ChatSession.identity_email.is_not(None) | ChatSession.identity_sealed.is_not(None)
+    ).values(identity_email=None, identity_name=None, identity_sealed=None))
     done.console_sessions = _rowcount(db, delete(ConsoleSession).where(
         ConsoleSession.expires_at < now))
     done.sign_in_attempts = _rowcount(db, delete(ConsoleSignInAttempt).where(

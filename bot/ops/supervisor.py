@@ -17,12 +17,16 @@ from pathlib import Path
 
 import httpx
 
+from bot.identity_ref import KEY_VAR as IDENTITY_KEY_VAR
 from bot.ops.training import RASA_BIN, model_path, rasa_env
 from bot.settings import PROJECT_ROOT, Settings
 from rasa_ext.stores import LOCK_LIFETIME_VAR, lock_lifetime, rasa_endpoints, topology_error
 
 
 ACTIONS_TOKEN_VAR = "BAGOU_ACTIONS_TOKEN"
+# The gateway's and the actions' secrets that Rasa must not hold: the key of the sealed
+# identity references (bot/identity_ref.py) and the server's key.
+NOT_FOR_RASA = (IDENTITY_KEY_VAR, "BAGOU_SECRET_KEY")
 
 
 class StackError(RuntimeError):
@@ -85,6 +89,10 @@ class Stack:
         # Rasa → action server (actions/server.py): BAGOU_ACTIONS_TOKEN, or a random one
         # per run. Not a gateway setting: the gateway never calls an action.
         self.actions_token = os.environ.get(ACTIONS_TOKEN_VAR) or secrets.token_urlsafe(32)
+        # Gateway → action server through Rasa (bot/identity_ref.py): the key of the
+        # learner's sealed identity, BAGOU_IDENTITY_KEY or a random one per run; Rasa
+        # never gets it.
+        self.identity_key = self.settings.identity_key or secrets.token_urlsafe(32)
         # The in-memory stores (endpoints.yml), or Rasa's shared stores in a generated
         # file next to the logs; store passwords go in the Rasa processes' environment.
         self.endpoints, self._store_secrets = rasa_endpoints(self.settings,
@@ -92,12 +100,12 @@ class Stack:
 
     def _env(self, name: str) -> dict[str, str]:
         s = self.settings
-        extra = {}
+        extra = {IDENTITY_KEY_VAR: self.identity_key}
         if name.startswith("rasa"):
             # Rasa's lock lifetime follows the gateway's timeout (rasa_ext/stores.py).
             extra = {**self._store_secrets,
                      LOCK_LIFETIME_VAR: str(lock_lifetime(s.rasa_timeout))}
-        return rasa_env(
+        env = rasa_env(
             **extra,
             BAGOU_RASA_TOKEN=s.rasa_token,
             **{ACTIONS_TOKEN_VAR: self.actions_token},
@@ -113,6 +121,10 @@ class Stack:
             # rasa-sdk binds to all interfaces unless told otherwise.
             SANIC_HOST="127.0.0.1",
         )
+        if name.startswith("rasa"):
+            for var in NOT_FOR_RASA:
+                env.pop(var, None)
+        return env
 
     def commands(self) -> dict[str, list[str]]:
         s = self.settings

@@ -19,6 +19,10 @@ class ChatSession(Base):
     identity_kind: Mapped[str] = mapped_column(String(16), default="anonymous")
     identity_email: Mapped[str | None] = mapped_column(String(320))
     identity_name: Mapped[str | None] = mapped_column(String(200))
+    # The e-mail and the name, sealed with the server's key for this session
+    # (bot/chat/service.identity_columns); the two columns above hold only what sessions
+    # bound before it kept, until `bagou purge` blanks them.
+    identity_sealed: Mapped[str | None] = mapped_column(Text)
     identity_source: Mapped[str | None] = mapped_column(String(200))
     identity_expires_at: Mapped[datetime | None] = mapped_column()
     # The OBF organisations whose badges this person may see (Identity.organisations):
