@@ -19,6 +19,21 @@ def words(text: Text) -> List[Text]:
     return re.findall(r"[a-z0-9]+", plain(text))
 
 
+# Words that open a message without saying anything (« ok. et à Caen ? », « bon, et pour
+# supprimer ? »): they do not make a follow-up longer.
+_OPENERS = {"ok", "okay", "oki", "dac", "bon", "alors", "et", "sinon",
+            "mais", "donc", "puis", "ah", "euh", "hmm", "super", "merci", "bien", "ben", "bah", "daccord"}
+
+
+def length_of(text: Text) -> int:
+    """How many pieces a message has (words and stuck punctuation, as split by spaces),
+    without the words that only open it."""
+    pieces = plain(text).split()
+    start = 0
+    while start < len(pieces) and "".join(words(pieces[start])) in _OPENERS:
+        start += 1
+    return len(pieces) - start
+
 
 # « Ça veut dire quoi X ? », « c'est quoi un émetteur », « que signifie X », « X c koi » …:
 # the person asks what a word means. Such a message is a question of its own, never a
