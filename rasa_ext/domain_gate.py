@@ -51,6 +51,10 @@ FOLLOW_UP_KEY = "bagou_context"
 NAME = re.compile(r"(?<![.!?…]\s)(?<!^)(?<![.!?…])\b[A-ZÀ-Ý][a-zà-ÿ][\w'-]*")
 
 STOP = {w for stop in STOP_WORDS for w in words(stop)}
+# Words that say nothing of a subject (« ok », « oui », « d'accord »): a message made only
+# of them and of stop words is doubt, never another subject.
+VAGUE = {"ok", "okay", "oui", "ouais", "non", "bof", "hein", "accord", "daccord", "bah", "ben",
+         "euh", "mouais", "bon", "mm", "hmm"}
 
 
 @DefaultV1Recipe.register(
@@ -165,6 +169,11 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
                 if w not in STOP and w not in names and not w.isdigit()
                 and (w in self.other_words or w not in self.seen_words)]
 
+    @staticmethod
+    def says_nothing(text: Text) -> bool:
+        found = words(text)
+        return bool(found) and all(w in STOP or w in VAGUE for w in found)
+
     def process(self, messages: List[Message]) -> List[Message]:
         if not self.domain_words:
             return messages
@@ -172,7 +181,9 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
             intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             text = message.get(TEXT) or ""
             follow_up = message.get(FOLLOW_UP_KEY) == "follow_up"
-            if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            if intent == self.config["out_of_scope_intent"] and self.says_nothing(text):
+                pass  # « ok », « oui » alone: doubt (below), not « hors sujet »
+            elif intent == DEFAULT_NLU_FALLBACK_INTENT_NAME:
                 # A message that Bagou is unsure of, with words from another world and
                 # none of the badge topics (« et le bus pour y aller ? »), is another
                 # subject, not doubt between two badge topics.
@@ -187,7 +198,8 @@ class DomainVocabularyGate(GraphComponent, IntentClassifier):
             # has no badge word of its own; « et la météo ? » has a word from elsewhere.
             elif follow_up and not self.foreign_words(text):
                 continue
-            short = len(words(message.get(TEXT) or "")) <= self.config["doubt_max_words"]
+            short = (len(words(text)) <= self.config["doubt_max_words"]
+                     or self.says_nothing(text))
             name = DEFAULT_NLU_FALLBACK_INTENT_NAME if short else self.config["out_of_scope_intent"]
             gated = {INTENT_NAME_KEY: name, "confidence": message.get(INTENT).get("confidence", 1.0)}
             message.set(INTENT, gated, add_to_output=True)

@@ -183,7 +183,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             "follow_up_max_words": 8,
             "follow_up_sure": 0.7,
             "follow_up_out_of_scope_sure": 0.9,
-            "follow_up_alone_weight": 0.5,
+            "follow_up_alone_weight": 0.3,
             # Intents about badges beside the FAQ topics (conversation intents such as
             # plus_simple or merci are never re-read with the subject).
             "badge_intents": ["mes_badges", "badges_suivants", "verifier_badge"],
@@ -355,7 +355,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             return by_label
         weight = self.config["follow_up_alone_weight"]
         # Out of scope is left to the domain gate, which knows the words of other worlds.
-        # A product of the two readings (geometric mean), not a sum: a message that says
+        # A product of the two readings (weighted geometric mean), not a sum: a message that says
         # its own subject (« revenons à Parcoursup ») keeps it against the previous one,
         # and a message that says nothing of its own takes the subject's reading
         # (measured: conversations +0.3 point, docs/nlu-experiments.md).
