@@ -5,10 +5,10 @@ import sys
 
 from sqlalchemy import select
 
-from bot.console import accounts
+from bot.console import accounts, sessions
 from bot.console.purge import purge
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
-from bot.db.models import ConsoleSession, ConsoleUser
+from bot.db.models import ConsoleUser
 from bot.settings import Settings
 
 
@@ -50,7 +50,7 @@ def user_password(settings: Settings, login: str, password_stdin: bool) -> int:
                 raise accounts.AccountError(f"no account {login!r}")
             accounts.set_password(user, password)
             # A new password ends the sessions opened with the old one.
-            db.query(ConsoleSession).filter(ConsoleSession.user_id == user.id).delete()
+            sessions.end_sessions(db, user.id)
         print("Mot de passe changé.")
         return 0
     except accounts.AccountError as error:
@@ -67,7 +67,7 @@ def user_active(settings: Settings, login: str, active: bool) -> int:
             return 1
         user.active = active
         if not active:
-            db.query(ConsoleSession).filter(ConsoleSession.user_id == user.id).delete()
+            sessions.end_sessions(db, user.id)
     print("Compte activé." if active else "Compte désactivé.")
     return 0
 
@@ -86,7 +86,7 @@ def user_totp_off(settings: Settings, login: str) -> int:
             print(f"Pas de compte {login!r}.", file=sys.stderr)
             return 1
         totp.turn_off(db, user)
-        db.query(ConsoleSession).filter(ConsoleSession.user_id == user.id).delete()
+        sessions.end_sessions(db, user.id)
         audit.write(db, ConsoleUser(login="bagou", role="admin"),
                     account_ref(load_key(settings), user.login), True, "ok", None, totp.RESET)
     print("Double vérification retirée.")

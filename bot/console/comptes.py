@@ -12,14 +12,14 @@ person sets it up again)."""
 import logging
 
 from fastapi import APIRouter
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot.console import accounts, audit, totp
+from bot.console import accounts, audit, sessions, totp
 from bot.console.deps import BASE, Admin, CheckedForm, Console, ConsoleDep, MessagePage, SignedIn
 from bot.console.pages import ConsoleRoute, render
 from bot.console.pseudonym import pseudonym
-from bot.db.models import ConsoleSession, ConsoleUser
+from bot.db.models import ConsoleUser
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
@@ -103,7 +103,7 @@ async def account_active(user_id: str, who: Admin, form: CheckedForm, c: Console
             user = s.get(ConsoleUser, target.id)
             user.active = active
             if not active:
-                s.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+                sessions.end_sessions(s, user.id)
             audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
                         True, "ok", None, ENABLE if active else DISABLE)
     await run_in_threadpool(change)
@@ -123,9 +123,7 @@ async def account_password(user_id: str, who: Admin, form: CheckedForm, c: Conso
             user = s.get(ConsoleUser, target.id)
             accounts.set_password(user, password)
             # A new password ends the sessions opened with the old one (not this one).
-            s.execute(delete(ConsoleSession).where(
-                ConsoleSession.user_id == user.id,
-                ConsoleSession.token_hash != who.session.token_hash))
+            sessions.end_sessions(s, user.id, keep=who.session)
             audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
                         True, "ok", None, PASSWORD)
     try:
@@ -160,9 +158,7 @@ async def second_factor_reset(user_id: str, who: Admin, _form: CheckedForm, c: C
         with c.db.begin() as s:
             user = s.get(ConsoleUser, target.id)
             totp.turn_off(s, user)
-            s.execute(delete(ConsoleSession).where(
-                ConsoleSession.user_id == user.id,
-                ConsoleSession.token_hash != who.session.token_hash))
+            sessions.end_sessions(s, user.id, keep=who.session)
             audit.write(s, s.get(ConsoleUser, who.user.id), account_ref(c.key, user.login),
                         True, "ok", None, totp.RESET)
     await run_in_threadpool(change)

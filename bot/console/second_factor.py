@@ -31,7 +31,7 @@ from bot.console.deps import (BASE, SECURE_COOKIE, CheckedForm, Console, Console
 from bot.console.forms import FormError, read_form
 from bot.console.pages import ConsoleRoute, render
 from bot.console.summary import structure_contact
-from bot.db.models import ConsoleSession, ConsoleUser
+from bot.db.models import ConsoleUser
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
@@ -196,9 +196,7 @@ async def confirm(who: SignedAny, form: CheckedForm, c: ConsoleDep):
         codes = totp.confirm(s, c.key, user, code)
         if codes is not None:
             # Sessions opened without the second factor end; this one goes on.
-            s.query(ConsoleSession).filter(
-                ConsoleSession.user_id == user.id,
-                ConsoleSession.token_hash != who.session.token_hash).delete()
+            sessions.end_sessions(s, user.id, keep=who.session)
             audit.write(s, user, account_ref(c.key, user.login), True, "ok", None, totp.ENABLE)
         return codes
     codes = await run_in_threadpool(_write, c, who, turn_on)

@@ -66,6 +66,15 @@ def find_session(db: Session, token: str | None, idle_minutes: int,
     return session
 
 
+def end_sessions(db: Session, user_id, keep: ConsoleSession | None = None) -> None:
+    """Every session of an account ends (disabled, new password, second factor changed),
+    except `keep`, the one making the change."""
+    where = [ConsoleSession.user_id == user_id]
+    if keep is not None:
+        where.append(ConsoleSession.token_hash != keep.token_hash)
+    db.execute(delete(ConsoleSession).where(*where))
+
+
 def close_session(db: Session, token: str | None) -> None:
     if token:
         db.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == token_hash(token)))
