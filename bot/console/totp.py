@@ -16,7 +16,6 @@ phone app reads from the QR code) and recovery codes.
   password.
 """
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -26,12 +25,11 @@ from dataclasses import dataclass
 import pyotp
 import segno
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from markupsafe import Markup
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot import sealed as sealed_values
 from bot.console.accounts import ADMIN, ADVISER, HASHER
 from bot.db.models import ConsoleRecoveryCode, ConsoleSetting, ConsoleUser, utcnow
 
@@ -65,19 +63,13 @@ def _seal_key(key: bytes) -> bytes:
 
 
 def seal(key: bytes, user_id: int, secret: str) -> str:
-    nonce = secrets.token_bytes(12)
-    sealed = AESGCM(_seal_key(key)).encrypt(nonce, secret.encode(), f"user:{user_id}".encode())
-    return "v1:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+    return sealed_values.seal(_seal_key(key), f"user:{user_id}", secret)
 
 
 def unseal(key: bytes, user_id: int, sealed: str) -> str:
     try:
-        if not sealed.startswith("v1:"):
-            raise ValueError("unknown seal")
-        raw = base64.urlsafe_b64decode(sealed[3:])
-        return AESGCM(_seal_key(key)).decrypt(raw[:12], raw[12:],
-                                              f"user:{user_id}".encode()).decode()
-    except (InvalidTag, ValueError) as error:
+        return sealed_values.unseal(_seal_key(key), f"user:{user_id}", sealed)
+    except sealed_values.Unreadable as error:
         raise SecretUnreadable("the TOTP secret cannot be opened") from error
 
 
