@@ -193,7 +193,7 @@ class Run:
 
 def falc_error_body(response: httpx.Response) -> bool:
     """The documented error shape (bot.schemas.ErrorResponse), with the text of its
-    key in bot/texts.yml, and that text passes the FALC checker."""
+    key in texts/gateway.yml, and that text passes the FALC checker."""
     try:
         body = ErrorResponse.model_validate(response.json())
     except ValueError:

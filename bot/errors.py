@@ -1,4 +1,4 @@
-"""One error shape for the whole API, with a French FALC message (bot/texts.yml)."""
+"""One error shape for the whole API, with a French FALC message (texts/gateway.yml)."""
 
 import logging
 

@@ -1,4 +1,5 @@
-"""The French texts that the gateway shows, read from texts.yml (one place for all),
+"""The French texts that people read, from the files of texts/ (beside faq/ and
+domain.yml: gateway.yml, console.yml, verify.yml, widget.yml) through one loader,
 `printable`, the one cleaning of a text that someone sent or a badge carries,
 `fold_accents`, the one way two wordings are compared, and `french_date`, the one way a
 date is written (chat, console, badge check).
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import yaml
 
-TEXTS_FILE = Path(__file__).with_name("texts.yml")
+# The folder of the texts that content editors keep, one file per part of Bagou.
+TEXTS_DIR = Path(__file__).resolve().parent.parent / "texts"
 # Control characters (line breaks and tabs excepted) and lone surrogates (halves of a
 # UTF-16 pair, which JSON's « \ud800 » can carry but no database can store).
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -48,10 +50,15 @@ def french_date(day: date | datetime | None, *, weekday: bool = False) -> str:
     return f"{DAYS[day.weekday()]} {written}" if weekday else written
 
 
-def load_texts(path: Path) -> dict:
-    """A YAML file of French texts as content editors write them: the one loader of
-    bot/texts.yml, the console's, the badge check's and the widget's texts.yml."""
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def texts_file(name: str) -> Path:
+    """texts/<name>.yml: "gateway", "console", "verify" or "widget"."""
+    return TEXTS_DIR / f"{name}.yml"
+
+
+def load_texts(name: str) -> dict:
+    """A file of texts/ as content editors write it (YAML): the one loader of the
+    gateway's, the console's, the badge check's and the widget's texts."""
+    return yaml.safe_load(texts_file(name).read_text(encoding="utf-8")) or {}
 
 
 def labels_and_messages(data: dict) -> dict[str, str]:
@@ -61,7 +68,7 @@ def labels_and_messages(data: dict) -> dict[str, str]:
 
 @lru_cache
 def all_texts() -> dict[str, str]:
-    return load_texts(TEXTS_FILE)
+    return load_texts("gateway")
 
 
 def text(key: str, **values: object) -> str:

@@ -4,10 +4,10 @@
   response is ever put there);
 - conversation responses and their buttons: `responses:` of domain.yml (custom actions
   say these responses too, by name);
-- gateway messages: bot/texts.yml (placeholders get a sample number);
-- the chat widget's labels, messages and first suggestions: widget/texts.yml;
-- the pages of the adviser console: bot/console/texts.yml (`messages`, `labels`);
-- the answers of the badge check: bot/verify/texts.yml (`statuts`, `raisons`,
+- gateway messages: texts/gateway.yml (placeholders get a sample number);
+- the chat widget's labels, messages and first suggestions: texts/widget.yml;
+- the pages of the adviser console: texts/console.yml (`messages`, `labels`);
+- the answers of the badge check: texts/verify.yml (`statuts`, `raisons`,
   `details` as answers; `liens`, `boutons`, `historique` as button titles);
 - topic titles: topics.yml, used as button titles by the custom actions;
 - the lieux de la reconnaissance of lieux.yml (opening hours, what each place helps
@@ -30,17 +30,20 @@ from falc.glossary import GLOSSARY_FILE
 ANSWER = "réponse"
 TITLE = "bouton"
 EXPLANATION = "glossaire"
+# The files of texts/, which bot/texts.py reads for the gateway. Its own messages
+# (errors, sign-in, the badge check page …):
+GATEWAY_TEXTS = "texts/gateway.yml"
 # The widget's texts (labels, messages, first suggestions), served to it as JSON.
-WIDGET_TEXTS = "widget/texts.yml"
+WIDGET_TEXTS = "texts/widget.yml"
 # The adviser console's pages (same shape: messages and labels).
-CONSOLE_TEXTS = "bot/console/texts.yml"
+CONSOLE_TEXTS = "texts/console.yml"
 # What Bagou says after checking a badge (bot/verify/answer.py).
-VERIFY_TEXTS = "bot/verify/texts.yml"
+VERIFY_TEXTS = "texts/verify.yml"
 # The places that actions/lieux.py gives (a data file the structure keeps).
 PLACES = "lieux.yml"
 # The course held in the chat (actions/formation.py): one file per step.
 COURSE = "formation"
-# Placeholders ({max} in bot/texts.yml, {telephone} in domain.yml) get this sample.
+# Placeholders ({max} in texts/gateway.yml, {telephone} in domain.yml) get this sample.
 SAMPLE_NUMBER = "1000"
 
 
@@ -86,8 +89,9 @@ def _gateway_texts(path: Path) -> list[Text]:
 
 
 def _widget_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
-    """widget/texts.yml: `messages` are read like answers (the welcome comes with the
-    `suggestions` as buttons); `labels` and `suggestions` are button titles."""
+    """texts/widget.yml, and texts/console.yml of the same shape: `messages` are read
+    like answers (the welcome comes with the `suggestions` as buttons); `labels` and
+    `suggestions` are button titles."""
     widget = _load(path)
     origin = _relative(path)
     suggestions = [str(t) for t in widget.get("suggestions") or []]
@@ -100,7 +104,7 @@ def _widget_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
 
 
 def _verify_texts(path: Path) -> tuple[list[Text], list[tuple[str, str]]]:
-    """bot/verify/texts.yml: each status, reason and detail line is said on its own or
+    """texts/verify.yml: each status, reason and detail line is said on its own or
     with the others of its message, so each is checked as an answer."""
     data = _load(path)
     origin = _relative(path)
@@ -172,7 +176,7 @@ def gather(root: Path = PROJECT_ROOT) -> list[Text]:
                 answers.append(answer)
                 for origin, title in buttons:
                     titles[title].append(origin)
-    answers += _gateway_texts(root / "bot" / "texts.yml")
+    answers += _gateway_texts(root / GATEWAY_TEXTS)
     for page_texts in (root / WIDGET_TEXTS, root / CONSOLE_TEXTS):
         if page_texts.exists():
             page_answers, page_titles = _widget_texts(page_texts)

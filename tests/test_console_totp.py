@@ -72,7 +72,7 @@ def plain(html: str) -> str:
 
 
 def shows(key: str, response) -> bool:
-    """The page says the first line of this text (texts.yml)."""
+    """The page says the first line of this text (texts/console.yml)."""
     return T[key].splitlines()[0] in plain(response.text)
 
 

@@ -264,8 +264,8 @@ def test_every_source_of_texts_is_gathered():
     texts = gather()
     origins = {t.origin.split(" › ")[0] for t in texts}
     faq_files = {f"faq/{p.name}" for p in (PROJECT_ROOT / "faq").glob("*.yml")}
-    assert faq_files | {"domain.yml", "bot/texts.yml", "topics.yml", "glossaire.yml"} <= origins
-    too_long = next(t for t in texts if t.origin == "bot/texts.yml › texte_trop_long")
+    assert faq_files | {"domain.yml", "texts/gateway.yml", "topics.yml", "glossaire.yml"} <= origins
+    too_long = next(t for t in texts if t.origin == "texts/gateway.yml › texte_trop_long")
     assert "{" not in too_long.text and "1000" in too_long.text
     titles = {t.text for t in texts if t.kind == TITLE}
     assert "C'est quoi un endossement ?" in titles

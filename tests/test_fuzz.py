@@ -6,7 +6,7 @@ no Rasa behind, a chat turn answers 503 `assistant_indisponible`, a documented e
 
 Checked on every answer: no 500, the status code and content type are declared, the
 body conforms to the declared schema, and every JSON error of Bagou's own API has the
-one error shape (bot/schemas.py ErrorResponse) with a FALC message of bot/texts.yml.
+one error shape (bot/schemas.py ErrorResponse) with a FALC message of texts/gateway.yml.
 The OBF sandbox imitates OBF, errors included (docs/obf-api.md): it is held to « no
 500 » and a JSON body. Rate limits are off here (tests/test_limits.py tests them).
 """

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.browser]
 
 ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
-TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))
+TEXTS = yaml.safe_load((PROJECT_ROOT / "texts" / "widget.yml").read_text(encoding="utf-8"))
 LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
 DESKTOP = {"width": 1280, "height": 800}
 

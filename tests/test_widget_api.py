@@ -19,6 +19,7 @@ from bot.texts import text
 from tests.helpers.api import assert_error_shape
 
 WIDGET = PROJECT_ROOT / "widget"
+WIDGET_TEXTS = PROJECT_ROOT / "texts" / "widget.yml"
 SITE = "http://127.0.0.1:8123"
 
 # What Rasa's channel gives for « c'est quoi un badge ? »: a FAQ answer with a follow-up
@@ -213,7 +214,7 @@ def test_texts_json_has_every_text_that_the_script_uses(client):
     assert served["texts"]["texte_trop_long"] == text("texte_trop_long", max=1000)
     assert served["texts"]["serveur_injoignable"] == text("serveur_injoignable")
     assert served["texts"]["envoyer"] == "Envoyer" and served["texts"]["ecouter"] == "Écouter"
-    suggestions = yaml.safe_load((WIDGET / "texts.yml").read_text())["suggestions"]
+    suggestions = yaml.safe_load(WIDGET_TEXTS.read_text())["suggestions"]
     assert [{"title": s["title"], "payload": s["payload"]} for s in served["suggestions"]] == [
         {"title": s, "payload": s} for s in suggestions]
     # Each theme button has its pictogram (tests/test_widget_pictograms.py checks them).
@@ -234,7 +235,7 @@ def test_the_script_holds_no_french_and_nothing_that_a_strict_csp_forbids():
     strings = re.findall(r'"([^"\n]*)"|`([^`]*)`', code)
     accented = [s for pair in strings for s in pair if re.search(r"[À-ÿ]", s)]
     assert not accented, accented
-    for value in yaml.safe_load((WIDGET / "texts.yml").read_text())["labels"].values():
+    for value in yaml.safe_load(WIDGET_TEXTS.read_text())["labels"].values():
         assert f'"{value}"' not in code
 
 
@@ -243,8 +244,8 @@ def test_widget_texts_are_checked_for_falc():
     from falc.report import render
     from falc.texts import SAMPLE_NUMBER, gather
 
-    widget = [t for t in gather() if t.origin.startswith("widget/texts.yml")]
-    labels = yaml.safe_load((WIDGET / "texts.yml").read_text())
+    widget = [t for t in gather() if t.origin.startswith("texts/widget.yml")]
+    labels = yaml.safe_load(WIDGET_TEXTS.read_text())
     # Placeholders ({duree}, {telephone} of the first message) are read with a sample.
     messages = {re.sub(r"\{[a-z]+\}", SAMPLE_NUMBER, v) for v in labels["messages"].values()}
     assert {t.text for t in widget} >= messages - {""}

@@ -24,7 +24,7 @@ from bot.settings import PROJECT_ROOT
 from tests.helpers.browser import CHROMIUM, chromium, gateway as running_gateway, watch_errors
 from tests.helpers.course import CourseRasa
 
-TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))
+TEXTS = yaml.safe_load((PROJECT_ROOT / "texts" / "widget.yml").read_text(encoding="utf-8"))
 LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 COURSE = course()

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from bot.settings import PROJECT_ROOT
 from tests.helpers.browser import CHROMIUM, chromium, gateway as running_gateway, watch_errors
 
-TEXTS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))
+TEXTS = yaml.safe_load((PROJECT_ROOT / "texts" / "widget.yml").read_text(encoding="utf-8"))
 LABELS, MESSAGES = TEXTS["labels"], TEXTS["messages"]
 ARTEFACTS = PROJECT_ROOT / "var" / "artefacts"
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]

@@ -16,7 +16,7 @@ from bot.settings import PROJECT_ROOT, Settings
 
 FAQ = sorted((PROJECT_ROOT / "faq").glob("*.yml"))
 CATALOGUE = yaml.safe_load((PROJECT_ROOT / "widget" / "pictogrammes.yml").read_text(encoding="utf-8"))
-MESSAGES = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))["messages"]
+MESSAGES = yaml.safe_load((PROJECT_ROOT / "texts" / "widget.yml").read_text(encoding="utf-8"))["messages"]
 THEMES = ["decouvrir", "recevoir", "decrire", "partager", "enrichir", "endosser", "rechercher",
           "verifier", "aide", "personne"]
 

@@ -12,7 +12,7 @@ from tests.helpers import badges
 from tests.helpers.badges import BadgeServer
 from tests.helpers.browser import CHROMIUM, chromium, gateway as running_gateway
 
-LABELS = yaml.safe_load((PROJECT_ROOT / "widget" / "texts.yml").read_text(encoding="utf-8"))["labels"]
+LABELS = yaml.safe_load((PROJECT_ROOT / "texts" / "widget.yml").read_text(encoding="utf-8"))["labels"]
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")]

@@ -15,7 +15,7 @@
  *   privacy-url the host site's page about personal data (default: BAGOU_PRIVACY_URL)
  *
  * Why it is written this way:
- * - Every French text comes from the gateway (/widget/texts.json, from widget/texts.yml),
+ * - Every French text comes from the gateway (/widget/texts.json, from texts/widget.yml),
  *   where the FALC checker reads it. This file holds no text that a person reads.
  * - The bot's text is never parsed as HTML: it is built with text nodes, and only
  *   **bold**, line breaks and web addresses become elements. No innerHTML, no eval, no

@@ -1,7 +1,7 @@
 """What the embeddable chat widget needs from the gateway.
 
 - its files, `/widget/bagou.js` and `/widget/bagou.css`, and its French texts as JSON
-  (`/widget/texts.json`, from widget/texts.yml: the script holds no French), with the
+  (`/widget/texts.json`, from texts/widget.yml: the script holds no French), with the
   first message built from the settings (how long messages are kept, the contact, the
   privacy page) and the credit of the pictograms;
 - the pictograms of the themes, `/widget/pictogrammes/<id>.svg` (OpenMoji's files, the
@@ -37,7 +37,7 @@ from bot import pictograms
 from bot.errors import ApiError
 from bot.schemas import Feedback, FeedbackRequest, History, HistoryMessage
 from bot.settings import PROJECT_ROOT, Settings
-from bot.texts import labels_and_messages, load_texts, text
+from bot.texts import labels_and_messages, load_texts, text, texts_file
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -91,7 +91,7 @@ def retention(days: int) -> str:
 
 def welcome(messages: dict, settings: Settings) -> dict:
     """The first message, which says the truth: a program, what it keeps and for how
-    long, what it hides, how to reach a person; one FALC line each (widget/texts.yml).
+    long, what it hides, how to reach a person; one FALC line each (texts/widget.yml).
     The widget adds the privacy page of its host site when the page gives one.
 
     Two parts, so that the theme buttons are in view on a 360 × 640 phone (issue 23):
@@ -130,7 +130,7 @@ def pictogram_of_title(title: str) -> dict | None:
 
 def widget_texts(settings: Settings) -> dict:
     """The widget's texts and the few gateway messages that it shows by itself."""
-    source = load_texts(WIDGET_DIR / "texts.yml")
+    source = load_texts("widget")
     texts = labels_and_messages(source)
     texts.update({key: text(key, max=settings.max_message_chars) for key in GATEWAY_TEXTS})
     return {
@@ -163,7 +163,7 @@ def make_router(db: sessionmaker, settings: Settings) -> APIRouter:
     }
     script = Asset(WIDGET_DIR / "bagou.js", "text/javascript; charset=utf-8", asset_headers)
     style = Asset(WIDGET_DIR / "bagou.css", "text/css; charset=utf-8", asset_headers)
-    texts = Asset(WIDGET_DIR / "texts.yml", "application/json", asset_headers,
+    texts = Asset(texts_file("widget"), "application/json", asset_headers,
                   render=lambda _raw: json.dumps(widget_texts(settings),
                                                  ensure_ascii=False).encode())
     pages = {
@@ -199,7 +199,7 @@ def make_router(db: sessionmaker, settings: Settings) -> APIRouter:
 
     @router.get("/widget/texts.json", tags=["widget"])
     async def widget_texts_json(request: Request):
-        """The widget's French texts (widget/texts.yml) and the longest message accepted."""
+        """The widget's French texts (texts/widget.yml) and the longest message accepted."""
         return await texts.respond(request)
 
     @router.get("/api/chat/{session_id}/history", response_model=History, responses=ERRORS,

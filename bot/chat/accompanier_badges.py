@@ -9,7 +9,7 @@ qui_a_vu_mes_badges (bot/chat/who_saw.py). A question about the Référent Badge
 own topic (faq/devenir_referent): answered here only when Rasa gave the overview. The
 facts are those of faq/badges_accompagnateurs.yml and faq/devenir_referent.yml (their
 sources) and of the course that gives the Point Info Badge (docs/course.md); the texts
-are in bot/texts.yml, checked by the FALC checker.
+are in texts/gateway.yml, checked by the FALC checker.
 """
 
 import re

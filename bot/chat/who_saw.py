@@ -54,7 +54,7 @@ def buttons() -> list[Button]:
 
 
 def explanation_key(identity: Identity) -> str | None:
-    """The texts.yml key of the explanation for a person who cannot get the list, or
+    """The texts/gateway.yml key of the explanation for a person who cannot get the list, or
     None for a learner whose look-ups can be read."""
     if identity.kind == "learner":
         return None if identity.email else "vus_sans_adresse"

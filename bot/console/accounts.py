@@ -77,7 +77,7 @@ def set_password(user: ConsoleUser, password: str) -> None:
 @dataclass
 class SignIn:
     user: ConsoleUser | None
-    refusal: str | None  # texts.yml key: "connexion_refusee" or "connexion_bloquee"
+    refusal: str | None  # texts/console.yml key: "connexion_refusee" or "connexion_bloquee"
     # The password is right and the account has a second factor: the sign-in ends with
     # its code (finish_sign_in); nothing is counted as a success before that.
     needs_code: bool = False

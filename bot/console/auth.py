@@ -38,7 +38,7 @@ async def sign_in_form(request: Request, c: ConsoleDep, motif: str | None = None
 
 
 def open_session(c: Console, login: str, password: str, address: str):
-    """(the session cookie's token, None), (None, the refusal's texts.yml key), or
+    """(the session cookie's token, None), (None, the refusal's texts/console.yml key), or
     (None, None) with the cookie of the second step when the account has a second
     factor (bot/console/second_factor.py): no session before its code."""
     with c.db.begin() as s:

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 SUMMARY_EMAIL = audit.SUMMARY_EMAIL  # the audit action of a summary sent by e-mail
-# The audit outcome of a look-up refused before any read (texts.yml key → outcome).
+# The audit outcome of a look-up refused before any read (texts/console.yml key → outcome).
 REFUSED = {"adresse_invalide": "refused_address", "accord_manquant": "refused_consent"}
 
 
@@ -68,7 +68,7 @@ async def badges_form(who: Adviser, c: ConsoleDep):
 
 async def read_badges(request: Request, c: Console, who: SignedIn, email: str,
                       action: str = audit.BADGES_LOOKUP) -> tuple[Lookup | None, str | None]:
-    """(the look-up, None), or (None, the texts.yml key of why the badges are not shown).
+    """(the look-up, None), or (None, the texts/console.yml key of why the badges are not shown).
     The audit line comes after the read (it says what came of it) and before the page:
     when it cannot be written, the badges are not shown."""
     async with c.directory(public_base(c, request)) as obf:

@@ -15,7 +15,7 @@ from bot.db.models import ChatMessage, ConsoleSession, ConsoleUser
 
 router = APIRouter(prefix=BASE, include_in_schema=False, route_class=ConsoleRoute)
 
-# Quick questions of the interview page: (texts.yml label, topic id). A button sends
+# Quick questions of the interview page: (texts/console.yml label, topic id). A button sends
 # the topic's title (topics.yml), the same question that the chat's own buttons send.
 VERBS = [("verbe_decrire", "decrire_badge"), ("verbe_recevoir", "recevoir_badge"),
          ("verbe_partager", "partager_badge"), ("verbe_enrichir", "enrichir_badge"),

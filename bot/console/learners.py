@@ -33,7 +33,7 @@ DirectoryFactory = Callable[..., ObfDirectory]  # (public_base: str | None = Non
 class BadgeView:
     badge: LearnerBadge
     state: str  # "valide", "expire", "retire"
-    todo: list[str]  # texts.yml keys of what to do next with this badge
+    todo: list[str]  # texts/console.yml keys of what to do next with this badge
 
 
 @dataclass

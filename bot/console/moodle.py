@@ -30,7 +30,7 @@ DECISIONS = {"accepter": registrations.APPROVED, "refuser": registrations.REFUSE
 
 
 def lti_texts() -> dict[str, str]:
-    """The page's own texts (bot/texts.yml, `lti_console_*`: FALC-checked with the others)."""
+    """The page's own texts (texts/gateway.yml, `lti_console_*`: FALC-checked with the others)."""
     return {k.removeprefix("lti_console_"): v for k, v in all_texts().items()
             if k.startswith("lti_console_")}
 

@@ -1,4 +1,4 @@
-"""Server-rendered pages of the console: Jinja2 templates, texts from texts.yml. The
+"""Server-rendered pages of the console: Jinja2 templates, texts from texts/console.yml. The
 security headers (bot/http/security_headers.py, kind `console`) give them the same strict
 Content-Security-Policy as the demo site (no inline script or style), `Referrer-Policy:
 same-origin` (with no-referrer, Chromium sends « Origin: null » with the forms, and the
@@ -20,7 +20,6 @@ from bot.texts import french_date, labels_and_messages, load_texts
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
-TEXTS_FILE = HERE / "texts.yml"
 
 # Personal data (a learner's badges): never in a cache.
 HEADERS = {"Cache-Control": "no-store"}
@@ -28,7 +27,7 @@ HEADERS = {"Cache-Control": "no-store"}
 
 @lru_cache
 def texts() -> dict[str, str]:
-    return labels_and_messages(load_texts(TEXTS_FILE))
+    return labels_and_messages(load_texts("console"))
 
 
 def lines(text: str) -> list[str]:

@@ -102,7 +102,7 @@ async def code_form(request: Request, c: ConsoleDep):
 
 
 def finish(c: Console, user_id: int, code: str, address: str):
-    """(the session cookie's token, None) or (None, the refusal's texts.yml key)."""
+    """(the session cookie's token, None) or (None, the refusal's texts/console.yml key)."""
     with c.db.begin() as s:
         user = cast(ConsoleUser, s.get(ConsoleUser, user_id))
         checked: list[totp.Check] = []
@@ -208,7 +208,7 @@ async def confirm(who: SignedAny, form: CheckedForm, c: ConsoleDep):
 
 def _with_code(c: Console, who: SignedIn, address: str, code: str, then):
     """(`then(session, user)`, None) when `code` is a right code of this account, else
-    (None, the refusal's texts.yml key): a wrong code counts as a failed sign-in."""
+    (None, the refusal's texts/console.yml key): a wrong code counts as a failed sign-in."""
     def change(s, user):
         result = accounts.finish_sign_in(s, c.key, user, address,
                                          lambda: totp.check_code(s, c.key, user, code).ok,

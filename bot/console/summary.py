@@ -66,7 +66,7 @@ class Summary:
     adviser: str
     contact: Contact
     lookup: Lookup
-    steps: list[str] = field(default_factory=list)  # texts.yml keys, each once
+    steps: list[str] = field(default_factory=list)  # texts/console.yml keys, each once
     # The gateway's public address: a badge's QR code and link lead to its check page
     # there (bot/api/check_page.py), a page a person reads, not the badge's JSON.
     check_base: str = ""

@@ -59,7 +59,7 @@ LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint",
 
 
 class LaunchRefused(Exception):
-    """A login or launch that must not go on; `code` names the FALC text (bot/texts.yml)."""
+    """A login or launch that must not go on; `code` names the FALC text (texts/gateway.yml)."""
 
     def __init__(self, code: str, status: int = 403, detail: str = ""):
         super().__init__(detail or code)

@@ -1,7 +1,7 @@
 """Typed OBF errors: the only exceptions that leave `bot.obf`.
 
 Each class has a stable `kind` string that callers can map to a FALC message
-without importing every class (e.g. a dict `kind -> texts.yml key`).
+without importing every class (e.g. a dict `kind -> texts/gateway.yml key`).
 Messages never contain an e-mail address, a secret or a token: they may be logged.
 """
 

@@ -1,4 +1,4 @@
-"""A verdict as Bagou says it: FALC texts from bot/verify/texts.yml.
+"""A verdict as Bagou says it: FALC texts from texts/verify.yml.
 
 Two messages: first what the check proves, then what the badge says (its name, who gave
 it, for what, to whom, when), each on its own line.
@@ -20,7 +20,6 @@ issuer chose to publish it, so Bagou repeats no more than anyone reading the bad
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import cast
 
 
@@ -28,7 +27,6 @@ from bot.privacy import EMAIL, EMAIL_MASK
 from bot.texts import french_date, load_texts, printable
 from bot.verify.result import EXPIRED, INVALID, NOT_A_BADGE, REVOKED, VALID, Verdict
 
-TEXTS_FILE = Path(__file__).with_name("texts.yml")
 TOPIC = "verifier_badge"
 # What the badge says about itself is its issuer's text, not ours: kept short.
 MAX_FIELD = 120
@@ -57,7 +55,7 @@ class Reply:
 
 @lru_cache
 def texts() -> dict:
-    return load_texts(TEXTS_FILE)
+    return load_texts("verify")
 
 
 def _clean(value) -> str:

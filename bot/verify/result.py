@@ -16,7 +16,7 @@ STATUSES = (VALID, EXPIRED, REVOKED, INVALID, UNVERIFIABLE, NOT_A_BADGE)
 @dataclass
 class Verdict:
     status: str
-    # A stable code of the main reason (bot/verify/texts.yml › raisons): one sentence.
+    # A stable code of the main reason (texts/verify.yml › raisons): one sentence.
     reason: str
     version: str | None = None  # "2.0" or "3.0"
     issuer_name: str | None = None
@@ -35,7 +35,7 @@ class Verdict:
     recipient_public_name: str | None = None
     issued_on: datetime | None = None
     expires: datetime | None = None
-    # What the proof shows, for a valid or expired badge (texts.yml › raisons):
+    # What the proof shows, for a valid or expired badge (texts/verify.yml › raisons):
     # heberge_ok (found on the issuer's site), signature_site_ok (signed with a key that
     # the issuer's site publishes), preuve_ok (signed with the issuer's own key, a DID).
     origin: str | None = None

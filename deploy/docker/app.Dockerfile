@@ -52,8 +52,8 @@ RUN groupadd --system --gid 10001 bagou \
       --home-dir /nonexistent --shell /usr/sbin/nologin bagou
 COPY --from=deps /opt/venv /opt/venv
 # The code runs from /app (the project's layout: bot/settings.py finds topics.yml,
-# parcours.yml and widget/ next to bot/), importable through PYTHONPATH; it is not
-# pip-installed, so `bagou` is a two-line wrapper around `python -m bot.ops.cli`.
+# parcours.yml, texts/ and widget/ next to bot/), importable through PYTHONPATH; it
+# is not pip-installed, so `bagou` is a two-line wrapper around `python -m bot.ops.cli`.
 WORKDIR /app
 COPY bot bot
 COPY actions actions
@@ -63,6 +63,8 @@ COPY actions actions
 COPY rasa_ext/__init__.py rasa_ext/stores.py rasa_ext/
 COPY falc falc
 COPY widget widget
+# The French texts of the gateway, the console, the badge check and the widget.
+COPY texts texts
 # The course in the chat (formation/): the action server and the console's dashboard read it.
 COPY formation formation
 COPY topics.yml parcours.yml glossaire.yml lieux.yml ./

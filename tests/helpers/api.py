@@ -4,7 +4,7 @@ from bot.texts import text
 
 
 def assert_error_shape(response, status: int, key: str, **values) -> None:
-    """An error answer: `status`, the code `key`, its FALC message from bot/texts.yml
+    """An error answer: `status`, the code `key`, its FALC message from texts/gateway.yml
     (with `values` in it), the same message as the one reply, and no topic."""
     assert response.status_code == status, response.text
     body = response.json()
