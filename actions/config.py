@@ -3,15 +3,17 @@ with the same names and defaults as in the gateway's README table (Sara's
 actions/config.py is the model). Only pydantic-settings: the action server does not
 import the gateway (FastAPI, SQLAlchemy, Alembic); tests/test_actions_imports.py checks it.
 
-OBF's settings (OBF_*) come from bot.obf, the client library the actions use.
+OBF's settings (OBF_*) are `settings.obf`, the model of bot.obf (the client library the
+actions use), as in the gateway's settings.
 """
 
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.obf.settings import ObfSettings
 from bot.settings import DEMO_CONTACT  # one place for it (pydantic-settings only)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +27,8 @@ class ActionSettings(BaseSettings):
     # The gateway's port: without OBF_BASE_URL, the actions read the demo badges from
     # the gateway's sandbox, on loopback.
     port: int = 8000
+    # Open Badge Factory (OBF_*): the real OBF when OBF_BASE_URL is set (obf_access.py).
+    obf: ObfSettings = Field(default_factory=ObfSettings)
     # The person or service that answers when someone asks to talk to a human
     # (topic parler_humain). Empty values are left out of the answer.
     contact_name: str = ""

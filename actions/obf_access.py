@@ -7,7 +7,7 @@ from rasa_sdk import Tracker
 
 from actions.config import get_settings
 from actions.identity import allowed_organisations
-from bot.obf import ObfDirectory, get_obf_settings
+from bot.obf import ObfDirectory
 from bot.obf_sandbox.constants import DEMO_CLIENT_ID, PREFIX, SANDBOX_ORGANISATION
 from bot.obf_sandbox.reach import obf_directory
 
@@ -22,7 +22,7 @@ def sandbox_base_url() -> str:
 def directory() -> ObfDirectory:
     global _directory
     if _directory is None:
-        _directory = obf_directory(get_obf_settings(), sandbox_url=sandbox_base_url())
+        _directory = obf_directory(get_settings().obf, sandbox_url=sandbox_base_url())
     return _directory
 
 
@@ -33,7 +33,7 @@ def directory_for(tracker: Tracker) -> ObfDirectory | None:
     allowed = allowed_organisations(tracker)
     if allowed is None:
         return directory()
-    if SANDBOX_ORGANISATION in allowed and not get_obf_settings().configured:
+    if SANDBOX_ORGANISATION in allowed and not get_settings().obf.configured:
         allowed = allowed | {DEMO_CLIENT_ID}
     only = directory().only(allowed)
     return only if only.clients else None

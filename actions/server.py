@@ -24,7 +24,6 @@ import os
 import pluggy
 
 from bot import log_safety
-from bot.obf import get_obf_settings
 from bot.settings import get_settings
 
 TOKEN_HEADER = "X-Bagou-Actions-Token"
@@ -38,7 +37,7 @@ hookimpl = pluggy.HookimplMarker("rasa_sdk")
 def install_log_filter() -> None:
     # The gateway's secrets too: `bagou run` and the containers give the action server
     # the same environment as the gateway.
-    log_safety.install(get_settings(), obf_settings=get_obf_settings)
+    log_safety.install(get_settings())
 
 
 class TokenCheck:

@@ -351,7 +351,7 @@ def main() -> None:
         actions.start("actions")
         resources.callback(actions.stop)
         default, cold["rasa run (default)"] = start_default_rasa(
-            resources, work, actions.settings.actions_url, actions.actions_token)
+            resources, work, actions.settings.effective_actions_url, actions.actions_token)
         default.processes["actions"] = actions.pids()["actions"]
         measure(default)
     with ExitStack() as resources:

@@ -43,7 +43,6 @@ from bot.lti.keyset import PlatformKeys
 from bot.lti.registrations import registrations_source
 from bot.lti.registry import LtiRegistry
 from bot.lti.routes import router as lti_router
-from bot.obf.settings import get_obf_settings
 from bot.obf_sandbox.router import make_router as obf_sandbox_router
 from bot.schemas import ChatRequest, ChatResponse, Health
 from bot.settings import Settings, get_settings
@@ -56,7 +55,7 @@ ERRORS = error_responses(400, 401, 404, 422, 503)
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     # No secret and no e-mail address in any log line of this process (bot/log_safety.py).
-    log_safety.install(settings, obf_settings=get_obf_settings)
+    log_safety.install(settings)
     engine = make_engine(settings.database_url)
     rasa = RasaClient(settings.rasa_base_urls, settings.rasa_token, settings.rasa_timeout)
     # Badges given as a link, text or image are checked by the gateway (bot/verify).
@@ -69,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     key = lru_cache(maxsize=1)(lambda: load_key(settings))
     course = CourseStore(make_sessionmaker(engine), lambda email: learner_ref(key(), email))
     directories: dict[str, Any] = {}  # the app is needed to reach the sandbox in-process: filled below
-    obf = get_obf_settings()
+    obf = settings.obf
     awards = PointInfoAwards(make_sessionmaker(engine), lambda: directories["obf"](),
                              obf.point_info_badge_id, obf.point_info_client_id)
     # « qui a regardé mes badges ? » is answered from the console's audit trail, by the
@@ -124,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             status="ok",
             rasa=any(instances.values()),
             rasa_instances=instances,
-            actions=await _answers(f"{settings.actions_url}/health"),
+            actions=await _answers(f"{settings.effective_actions_url}/health"),
             database=await run_in_threadpool(database_answers, engine),
         )
         can_answer = state.rasa and state.actions and state.database
@@ -138,8 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # GET /verifier?lien=… is the same check as a page (where the summary's QR codes lead).
     app.include_router(check_page_router(verifier))
     app.include_router(verify_router(chat, settings.verify_max_upload_bytes,
-                                     [*settings.allowed_origin_list,
-                                      settings.public_base_url.rstrip("/")]))
+                                     [*settings.allowed_origins,
+                                      settings.public_url.rstrip("/")]))
     # The widget: its files and texts, history, feedback, and the demo site at /.
     app.include_router(widget_router(make_sessionmaker(engine), settings))
     # Bagou as an LTI 1.3 tool of Moodle (bot/lti): /lti/login, /lti/launch, /lti/jwks…
@@ -158,7 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           namespace="bagou-lti") if settings.rate_limit_lti.strip() else None)
     app.include_router(lti_router)
     # The console of advisers and editors (bot/console), at /conseiller.
-    directories["obf"] = directory_factory(app, engine)
+    directories["obf"] = directory_factory(app, engine, settings.obf)
     # Its page of the Moodle sites (bot/console/moodle.py), before the console's own
     # routes (their last one answers any other /conseiller address with a 404 page).
     app.include_router(moodle_console_router, dependencies=[Depends(console_provider(Console(
@@ -171,15 +170,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.rate_limit_url, settings.rate_limit_session, settings.rate_limit_address))
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        pages={"/conseiller": too_big_page})  # the console's FALC 413 page
-    if settings.allowed_origin_list:
+    if settings.allowed_origins:
         # Only the sites listed in BAGOU_ALLOWED_ORIGINS may call the API from their
         # pages; the gateway's own pages need no CORS. No cookies: no credentials.
-        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list,
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins,
                            allow_methods=["GET", "POST"], allow_headers=["Content-Type"],
                            # The widget waits as long as a 429 or 503 asks before it
                            # sends a kept thumb again (widget/bagou.js).
                            expose_headers=["Retry-After"], max_age=600)
-    if proxies := [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]:
+    if proxies := settings.trusted_proxies:
         # The client's address from X-Forwarded-For, only when the request comes from
         # one of these proxies (uvicorn's middleware: the rightmost untrusted address).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
@@ -189,8 +188,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SecurityHeadersMiddleware,
         frame_ancestors=lambda: [*app.state.lti.registry.origins(),
-                                 *settings.allowed_origin_list],
-        public_https=settings.public_base_url.startswith("https://"))
+                                 *settings.allowed_origins],
+        public_https=settings.public_url.startswith("https://"))
 
     return app
 

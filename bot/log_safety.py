@@ -26,7 +26,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from bot.privacy import mask_personal_data
@@ -115,6 +115,9 @@ def settings_secrets(settings) -> list[str]:
               getattr(settings, "identity_key", ""),
               # Rasa → action server (actions/server.py; not a gateway setting).
               os.environ.get("BAGOU_ACTIONS_TOKEN", "")]
+    # OBF_CLIENT_SECRET's values (settings.obf, bot/obf/settings.py).
+    obf = getattr(settings, "obf", None)
+    values += [secret.get_secret_value() for secret in getattr(obf, "client_secret", [])]
     for name in ("database_url", "rasa_tracker_url", "rasa_lock_url", "rate_limit_url"):
         values.append(url_password(str(getattr(settings, name, "") or "")))
     try:
@@ -125,23 +128,13 @@ def settings_secrets(settings) -> list[str]:
     return values
 
 
-def obf_secrets(obf_settings: Callable[[], Any]) -> list[str]:
-    """OBF_CLIENT_SECRET's values, from `obf_settings()` (bot.obf.get_obf_settings)."""
-    try:
-        return obf_settings().obf_client_secret.get_secret_value().split(",")
-    except Exception:  # a broken OBF configuration is reported elsewhere
-        return []
-
-
-def install(settings=None, obf_settings: Callable[[], Any] | None = None) -> None:
-    """Idempotent. With `settings`, their secrets are masked too; with `obf_settings`
-    (bot.obf.get_obf_settings, passed in: this module sits below bot.obf), OBF's too.
-    Called by each process's entry point, never on import."""
+def install(settings=None) -> None:
+    """Idempotent. With `settings` (the gateway's, bot.settings.Settings), their secrets
+    are masked too, OBF's (settings.obf) with them. Called by each process's entry
+    point, never on import."""
     global _base_factory
     if _base_factory is None:
         _base_factory = logging.getLogRecordFactory()
         logging.setLogRecordFactory(_factory)
     if settings is not None:
         add_secrets(settings_secrets(settings))
-    if obf_settings is not None:
-        add_secrets(s.strip() for s in obf_secrets(obf_settings))

@@ -1,14 +1,20 @@
 """Configuration from environment variables (and an optional `.env` file).
 
-Every variable is documented in the README with its default.
+Every variable is documented in the README with its default. One convention: a field is
+named after its variable without the prefix (BAGOU_PUBLIC_URL is `public_url`), a list
+is a list (comma-separated in its variable, bot/setting_types.py), and OBF's variables
+are one nested object, `settings.obf` (OBF_*, bot/obf/settings.py).
 """
 
 import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.obf.settings import ObfSettings
+from bot.setting_types import CommaList, comma_list
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The contact of « La Passerelle », the fictitious lieu de la reconnaissance of the demo
@@ -29,7 +35,7 @@ class Settings(BaseSettings):
     actions_port: int = 5055
     # The action server's address when it does not run on this machine's loopback
     # (containers); empty: http://127.0.0.1:<actions_port>, as `bagou run` starts it.
-    actions_base_url: str = Field("", validation_alias="BAGOU_ACTIONS_URL")
+    actions_url: str = ""
     # Shared secret between the gateway and Rasa's channel: Rasa trusts the identity
     # in a message's metadata only when this token comes with it. The launcher makes a
     # random one per run when it is not set.
@@ -42,9 +48,9 @@ class Settings(BaseSettings):
     rasa_tracker_url: str = ""
     # Rasa's lock store, redis://[:password@]host:port/0; empty: in memory.
     rasa_lock_url: str = ""
-    # The Rasa instances the gateway talks to, comma-separated base URLs, when they are
-    # not the ones `bagou run` starts on loopback (e.g. in containers).
-    rasa_urls: str = ""
+    # The Rasa instances the gateway talks to (base URLs, comma-separated in the
+    # variable), when they are not the ones `bagou run` starts on loopback (containers).
+    rasa_urls: CommaList = []
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'bagou.db'}"
     max_message_chars: int = Field(1000, gt=0)
     # The person or service that answers when someone asks to talk to a human: the
@@ -65,9 +71,11 @@ class Settings(BaseSettings):
     # Serve the OBF-compatible sandbox with demo data at /obf-sandbox (public demo
     # credentials, fake learners). Turn it off where a real OBF account is used.
     obf_sandbox: bool = True
+    # Open Badge Factory: OBF_BASE_URL, OBF_CLIENT_ID … (their own names, no BAGOU_).
+    obf: ObfSettings = Field(default_factory=ObfSettings)
     # Web sites (origins: scheme://host[:port]) allowed to embed the widget from another
     # address than the gateway's own, comma-separated. The gateway's own pages always work.
-    allowed_origins: str = ""
+    allowed_origins: CommaList = []
     # LTI 1.3 (Bagou as an external tool of Moodle, bot/lti): the platforms' registrations,
     # a JSON file in pylti1p3's format (docs/moodle.md); the LTI routes say Bagou is not
     # linked to Moodle while it is unset.
@@ -90,7 +98,7 @@ class Settings(BaseSettings):
     rate_limit_lti: str = "300/minute"
     # The gateway's address as browsers and Moodle see it (https://bagou.example.org),
     # when it sits behind a proxy. Empty: the address of the request.
-    public_base_url: str = Field("", validation_alias="BAGOU_PUBLIC_URL")
+    public_url: str = ""
     # Adviser console (bot/console). Conversations, feedback and their messages are kept
     # this many days, then `bagou purge` deletes them.
     retention_days: int = Field(90, gt=0)
@@ -135,9 +143,18 @@ class Settings(BaseSettings):
     rate_limit_url: str = "memory://"
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
     # gives the client's address. Empty: the TCP peer is the client.
-    trusted_proxies: str = ""
+    trusted_proxies: CommaList = []
     model_dir: Path = PROJECT_ROOT / "models"
     log_dir: Path = PROJECT_ROOT / "var" / "log"
+
+    @field_validator("rasa_urls", "allowed_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value, info: ValidationInfo):
+        items = comma_list(value)
+        if info.field_name == "trusted_proxies" or not isinstance(items, list):
+            return items
+        # Base URLs and origins: https://a.example/ is https://a.example.
+        return [item.rstrip("/") if isinstance(item, str) else item for item in items]
 
     @property
     def rasa_ports(self) -> list[int]:
@@ -147,8 +164,8 @@ class Settings(BaseSettings):
     @property
     def rasa_base_urls(self) -> list[str]:
         """The Rasa instances the gateway spreads the messages over."""
-        if urls := [u.strip().rstrip("/") for u in self.rasa_urls.split(",") if u.strip()]:
-            return urls
+        if self.rasa_urls:
+            return list(self.rasa_urls)
         return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
 
     @property
@@ -156,12 +173,9 @@ class Settings(BaseSettings):
         return self.rasa_base_urls[0]
 
     @property
-    def actions_url(self) -> str:
-        return self.actions_base_url.rstrip("/") or f"http://127.0.0.1:{self.actions_port}"
-
-    @property
-    def allowed_origin_list(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+    def effective_actions_url(self) -> str:
+        """BAGOU_ACTIONS_URL, else the action server that `bagou run` starts on loopback."""
+        return self.actions_url.rstrip("/") or f"http://127.0.0.1:{self.actions_port}"
 
     @property
     def contact(self) -> dict[str, str]:
@@ -173,9 +187,10 @@ class Settings(BaseSettings):
         return contact
 
     @property
-    def public_url(self) -> str:
-        if self.public_base_url:
-            return self.public_base_url.rstrip("/") + "/"
+    def effective_public_url(self) -> str:
+        """BAGOU_PUBLIC_URL with a final /, else the address the gateway listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/") + "/"
         return f"http://{self.host}:{self.port}/"
 
 

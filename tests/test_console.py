@@ -300,7 +300,7 @@ def test_the_badge_links_of_a_look_up_use_the_gateway_public_address(app_client,
     assert all(link.startswith(("https://testserver/obf-sandbox/", check)) for link in links), links
     assert any(link.startswith(check) for link in links)
     # Behind a proxy: BAGOU_PUBLIC_URL, the address that the learner's browser opens.
-    with client_for(settings.model_copy(update={"public_base_url": "https://badges.example.org/"})) as client:
+    with client_for(settings.model_copy(update={"public_url": "https://badges.example.org/"})) as client:
         sign_in(client, "conseil")
         links = [html.unescape(link) for link in re.findall(
             r'href="(https?://[^"]+)"', look_up(client, "lea.martin@example.org").text)]

@@ -31,7 +31,7 @@ from bot.chat.service import asks_for_point_info
 from bot.console.learners import SANDBOX_BASE, _WithLifespanState
 from bot.console.pseudonym import learner_ref
 from bot.db.engine import make_engine, make_sessionmaker
-from bot.obf import ObfDirectory, build_organisations, get_obf_settings
+from bot.obf import ObfDirectory, ObfSettings, build_organisations
 from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.ops.supervisor import free_port
@@ -44,7 +44,7 @@ COURSE = course()
 SITE, SITE_SECRET = "site-de-test", "secret-du-site-de-test-0123456789abcdef"
 KEY = "cle-des-pseudonymes-de-test-0123456789"
 EMAIL = "alex.nouveau@example.org"  # not in the sandbox's demo data: no badge yet
-POINT_INFO = get_obf_settings().point_info_badge_id
+POINT_INFO = ObfSettings().point_info_badge_id
 
 
 def wording(name: str, **values) -> str:
@@ -82,7 +82,7 @@ def obf(monkeypatch):
     """The sandbox reached in-process through a switch (bot.app's directory factory)."""
     switch = {"down": False, "issues": 0}
 
-    def factory(app, engine):
+    def factory(app, engine, _obf):
         state = {SESSIONS_STATE: make_sessionmaker(engine)}
         organisations = build_organisations(SANDBOX_BASE, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 
@@ -116,8 +116,7 @@ def rasa(monkeypatch):
 @pytest.fixture
 def client(database, rasa, obf, monkeypatch):
     for name in ("OBF_BASE_URL", "BAGOU_POINT_INFO_BADGE_ID", "BAGOU_POINT_INFO_CLIENT_ID"):
-        monkeypatch.delenv(name, raising=False)
-    get_obf_settings.cache_clear()
+        monkeypatch.delenv(name, raising=False)  # settings.obf: the sandbox's badge
     settings = Settings(database_url=f"sqlite:///{database}", rasa_port=free_port(),
                         actions_port=free_port(), rasa_token="t", rasa_timeout=2,
                         site_secrets={SITE: SITE_SECRET}, secret_key=KEY,
@@ -125,7 +124,6 @@ def client(database, rasa, obf, monkeypatch):
     # https: the console's session cookie is Secure, as in a browser.
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         yield client
-    get_obf_settings.cache_clear()
 
 
 class Person:

@@ -273,7 +273,7 @@ def test_many_launches_against_a_hanging_key_set_hold_no_thread_and_health_answe
     platform = other_platform
     platform.jwks_delay = 30
     settings = lti_settings(tmp_path, *platform.files, lti_keyset_timeout=3,
-                            rasa_urls="http://127.0.0.1:9", actions_base_url="http://127.0.0.1:9")
+                            rasa_urls="http://127.0.0.1:9", actions_url="http://127.0.0.1:9")
     with running(create_app(settings)) as url:
         with httpx.Client(base_url=url) as client:
             auths = [platform.login(client) for _ in range(45)]
@@ -300,7 +300,7 @@ def test_launches_at_once_against_a_slow_key_set_share_one_fetch_and_all_open(
     platform = other_platform
     platform.jwks_delay = 1.5  # slow, within the 3 s deadline
     settings = lti_settings(tmp_path, *platform.files, rasa_urls="http://127.0.0.1:9",
-                            actions_base_url="http://127.0.0.1:9")
+                            actions_url="http://127.0.0.1:9")
     with running(create_app(settings)) as url:
         with httpx.Client(base_url=url) as client:
             auths = [platform.login(client) for _ in range(20)]
@@ -505,7 +505,7 @@ def registering(tmp_path):
     make_keys(tmp_path / "keys")
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=None,
                         lti_key_dir=tmp_path / "keys", secret_key=CONSOLE_KEY, _env_file=None,
-                        rasa_urls="http://127.0.0.1:9", actions_base_url="http://127.0.0.1:9")
+                        rasa_urls="http://127.0.0.1:9", actions_url="http://127.0.0.1:9")
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     with make_sessionmaker(engine).begin() as db:

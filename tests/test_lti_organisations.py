@@ -20,8 +20,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 import actions.obf_access as obf_access
-import bot.lti.organisations as lti_organisations
 from actions.badges_suivants import ActionBadgesSuivants
+from actions.config import ActionSettings
 from actions.mes_badges import ActionMesBadges
 from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
@@ -41,6 +41,10 @@ from tests.helpers.lti import INSTRUCTOR, Platform, lti_settings, session_of
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 EMAIL = "lea.martin@example.org"
 NO_LOOK_UP = DOMAIN["responses"]["utter_badges_moodle_sans_organisation"][0]["text"]
+# Bagou's OBF: organisations org-a and org-b (OBF_CLIENT_ID=org-a,org-b), for the
+# console (settings.obf) and the actions (the `obf` fixture).
+BAGOU_OBF = ObfSettings(base_url="https://obf.invalid", client_id="org-a,org-b",
+                        client_secret="sa,sb", _env_file=None)
 
 
 class FakeOrganisation:
@@ -70,10 +74,8 @@ def obf(monkeypatch):
     a badge of Léa; what the console offers and what the actions read."""
     orgs = {"org-a": FakeOrganisation("org-a", "Badge de A"),
             "org-b": FakeOrganisation("org-b", "Badge de B")}
-    settings = ObfSettings(obf_base_url="https://obf.invalid", obf_client_id="org-a,org-b",
-                           obf_client_secret="sa,sb", _env_file=None)
-    monkeypatch.setattr(lti_organisations, "get_obf_settings", lambda: settings)
-    monkeypatch.setattr(obf_access, "get_obf_settings", lambda: settings)
+    monkeypatch.setattr(obf_access, "get_settings",
+                        lambda: ActionSettings(obf=BAGOU_OBF, _env_file=None))
     monkeypatch.setattr(obf_access, "_directory", ObfDirectory(list(orgs.values())))
     return orgs
 
@@ -175,8 +177,8 @@ def test_a_site_learner_and_the_sandbox_keep_their_look_ups(monkeypatch):
     linked to « sandbox » while Bagou runs on it: the sandbox's demo organisation."""
     demo, other = FakeOrganisation("bagou-demo", "Badge démo"), FakeOrganisation("x", "X")
     monkeypatch.setattr(obf_access, "_directory", ObfDirectory([demo, other]))
-    monkeypatch.setattr(obf_access, "get_obf_settings",
-                        lambda: ObfSettings(obf_base_url="", _env_file=None))
+    monkeypatch.setattr(obf_access, "get_settings", lambda: ActionSettings(
+        obf=ObfSettings(base_url="", _env_file=None), _env_file=None))
 
     def tracker(identity):
         return Tracker.from_dict({"sender_id": "s", "slots": {}, "events": [],
@@ -208,7 +210,8 @@ def console(tmp_path, obf):
     make_keys(tmp_path / "keys")
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=None,
                         lti_key_dir=tmp_path / "keys", secret_key=CONSOLE_KEY, _env_file=None,
-                        rasa_urls="http://127.0.0.1:9", actions_base_url="http://127.0.0.1:9")
+                        rasa_urls="http://127.0.0.1:9", actions_url="http://127.0.0.1:9",
+                        obf=BAGOU_OBF)
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     with make_sessionmaker(engine).begin() as db:

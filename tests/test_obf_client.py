@@ -995,7 +995,7 @@ def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("OBF_TIMEOUT", "2.5")
     settings = ObfSettings(_env_file=None)
     orgs = settings.organisations()
-    assert settings.configured and settings.obf_timeout == 2.5
+    assert settings.configured and settings.timeout == 2.5
     assert [(o.client_id, o.client_secret.get_secret_value(), o.api_version) for o in orgs] == [
         ("ORG1", "s1", "v1"), ("ORG2", "s2", "v1")]
     assert "s1" not in repr(orgs) and "s1" not in repr(settings)
@@ -1007,7 +1007,7 @@ def test_settings_defaults_and_mistakes(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     settings = ObfSettings(_env_file=None)
     assert not settings.configured and settings.organisations() == []
-    assert settings.obf_api_version == "v2" and settings.obf_timeout == 5
+    assert settings.api_version == "v2" and settings.timeout == 5
     with pytest.raises(ObfConfigError):
         ObfDirectory.from_settings(settings)
     with pytest.raises(ObfConfigError, match="2 value"):

@@ -34,9 +34,7 @@ PASSWORD = "un mot de passe assez long"
 def settings(tmp_path, monkeypatch):
     for name in ("OBF_BASE_URL", "OBF_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("OBF_CLIENT_SECRET", OBF_SECRET)
-    from bot.obf.settings import get_obf_settings
-    get_obf_settings.cache_clear()
+    monkeypatch.setenv("OBF_CLIENT_SECRET", OBF_SECRET)  # read into settings.obf
     lti = tmp_path / "lti.json"
     lti.write_text(json.dumps({
         f"{MOODLE}/moodle": {"client_id": "x", "deployment_ids": ["1"]},
@@ -47,7 +45,6 @@ def settings(tmp_path, monkeypatch):
                    secret_key=SECRET_KEY, site_secrets={"ml": SITE_SECRET},
                    allowed_origins=SITE, lti_config=lti, lti_key_dir=tmp_path / "keys",
                    rasa_tracker_url=f"postgresql://rasa:{DB_PASSWORD}@127.0.0.1:5432/rasa")
-    get_obf_settings.cache_clear()
 
 
 @pytest.fixture

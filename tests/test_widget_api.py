@@ -177,7 +177,7 @@ def test_no_allowed_origins_means_no_cross_origin_at_all(database):
 
 def test_allowed_origins_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("BAGOU_ALLOWED_ORIGINS", " https://a.example/ ,http://127.0.0.1:8080,, ")
-    assert Settings().allowed_origin_list == ["https://a.example", "http://127.0.0.1:8080"]
+    assert Settings().allowed_origins == ["https://a.example", "http://127.0.0.1:8080"]
 
 
 # --- the widget's files and texts -------------------------------------------------

@@ -30,7 +30,7 @@ REFUSED = {"adresse_invalide": "refused_address", "accord_manquant": "refused_co
 def public_base(c: Console, request: Request) -> str:
     """The gateway's address as the person's browser sees it: BAGOU_PUBLIC_URL, else
     the address of this request (never an internal name: the links must open)."""
-    return (c.settings.public_base_url or str(request.base_url)).rstrip("/")
+    return (c.settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def smtp_of(c: Console) -> Smtp | None:

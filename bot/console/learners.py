@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from bot.db.engine import make_sessionmaker
-from bot.obf import LearnerBadge, ObfDirectory, ObfError, TokenStore, get_obf_settings
+from bot.obf import LearnerBadge, ObfDirectory, ObfError, ObfSettings, TokenStore
 from bot.obf.parcours import Suggestion, suggest_next
 from bot.obf_sandbox.constants import PREFIX
 from bot.obf_sandbox.deps import SESSIONS_STATE
@@ -88,13 +88,12 @@ class _WithLifespanState:
         await self.app({**scope, "state": dict(self.state)}, receive, send)
 
 
-def directory_factory(app: FastAPI, engine: Engine) -> DirectoryFactory:
+def directory_factory(app: FastAPI, engine: Engine, obf: ObfSettings) -> DirectoryFactory:
     """`factory(public_base)` gives the directory of one look-up. With the sandbox, the
     in-process calls are addressed to `public_base` (the gateway's address as the
     browser sees it), so that the sandbox's links (a badge's page, « Demander ce
     badge ») open in the person's browser; without it, to an internal name that only
     the gateway's own code may use (the Point Info badge of the chat)."""
-    obf = get_obf_settings()
     tokens = TokenStore(max_wait=2.0)  # one store for every look-up (reach.py's rule)
     state = {SESSIONS_STATE: make_sessionmaker(engine)}
 

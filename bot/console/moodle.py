@@ -22,6 +22,7 @@ from bot.console.pages import ConsoleRoute, render
 from bot.lti import registrations
 from bot.lti.adapter import DbStorage
 from bot.lti.organisations import choices
+from bot.obf import ObfSettings
 from bot.obf_sandbox.constants import SANDBOX_ORGANISATION
 from bot.texts import all_texts
 
@@ -39,12 +40,12 @@ def _page(who, c, request: Request, url: str | None = None, status: int = 200):
     rows = registrations.all_registrations(c.db)
     return render("moodle.html", status, user=who.user, csrf=who.csrf, m=lti_texts(),
                   registrations=rows, url=url, days=registrations.INVITATION_DAYS,
-                  organisations=choices(), sandbox=SANDBOX_ORGANISATION)
+                  organisations=choices(c.settings.obf), sandbox=SANDBOX_ORGANISATION)
 
 
-def ticked(form: dict[str, str]) -> list[str]:
+def ticked(form: dict[str, str], obf: ObfSettings) -> list[str]:
     """The organisations ticked in the form, among those Bagou reads (others ignored)."""
-    known = choices()
+    known = choices(obf)
     values = {v for k, v in form.items() if k.startswith("organisation_")}
     return [name for name in known if name in values]
 
@@ -58,7 +59,7 @@ async def moodle(request: Request, who: Admin, c: ConsoleDep):
 async def new_link(request: Request, who: Admin, _form: CheckedForm, c: ConsoleDep):
     token = await run_in_threadpool(registrations.create_invitation, DbStorage(c.db),
                                     who.user.login)
-    base = (c.settings.public_base_url or str(request.base_url)).rstrip("/")
+    base = (c.settings.public_url or str(request.base_url)).rstrip("/")
     return await run_in_threadpool(_page, who, c, request, f"{base}/lti/inscription/{token}")
 
 
@@ -71,6 +72,6 @@ async def decision(request: Request, who: Admin, form: CheckedForm, c: ConsoleDe
         registration_id = 0
     if status is None or not await run_in_threadpool(
             registrations.decide, c.db, registration_id, status, who.user.login,
-            ticked(form)):
+            ticked(form, c.settings.obf)):
         raise MessagePage(422, "formulaire_incomplet", who)
     return await run_in_threadpool(_page, who, c, request)

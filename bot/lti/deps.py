@@ -38,7 +38,7 @@ class LtiTool:
     limits: RateLimits | None = None
 
     def base_url(self, request: Request) -> str:
-        return (self.settings.public_base_url or str(request.base_url)).rstrip("/")
+        return (self.settings.public_url or str(request.base_url)).rstrip("/")
 
     async def first_turn(self, session_id: str, message: str) -> bool:
         """The first message, answered before the page opens (the page then shows it).

@@ -16,7 +16,7 @@ actions look up those organisations only (actions/obf_access.py).
 """
 
 from bot.obf.errors import ObfConfigError
-from bot.obf.settings import ObfSettings, get_obf_settings
+from bot.obf.settings import ObfSettings
 from bot.obf_sandbox.constants import SANDBOX_ORGANISATION
 
 KEY = "organisations"
@@ -38,10 +38,9 @@ def organisations_of(entry: dict | None) -> tuple[str, ...]:
     return tuple(names[:MAX_ORGANISATIONS])
 
 
-def choices(obf: ObfSettings | None = None) -> list[str]:
-    """What the console offers: the organisations of OBF_CLIENT_ID, or the sandbox when
-    Bagou runs on it (the actions read one or the other, never both)."""
-    obf = obf or get_obf_settings()
+def choices(obf: ObfSettings) -> list[str]:
+    """What the console offers: the organisations of OBF_CLIENT_ID (`settings.obf`), or
+    the sandbox when Bagou runs on it (the actions read one or the other, never both)."""
     if not obf.configured:
         return [SANDBOX_ORGANISATION]
     try:

@@ -1,7 +1,7 @@
 """Open Badge Factory API client (v2 and v1), for the bot's actions.
 
     from bot.obf import ObfDirectory, ObfError
-    async with ObfDirectory.from_settings() as obf:
+    async with ObfDirectory.from_settings(settings.obf) as obf:
         found = await obf.learner_badges(email)   # found.items, found.errors
         done = await obf.issue_badge_once(badge_id, email, key=f"{learner}:{badge_id}")
 
@@ -14,8 +14,7 @@ from bot.obf.errors import (ObfAuthError, ObfBadResponse, ObfConfigError, ObfErr
                             ObfInvalidRequest, ObfNotFound, ObfRateLimited, ObfServerError,
                             ObfTimeout, ObfUnavailable)
 from bot.obf.models import Badge, EarnableBadge, IssueResult, LearnerBadge
-from bot.obf.settings import (ObfOrganisation, ObfSettings, build_organisations,
-                              get_obf_settings)
+from bot.obf.settings import ObfOrganisation, ObfSettings, build_organisations
 from bot.obf.tokens import TokenStore
 
 __all__ = [
@@ -23,5 +22,5 @@ __all__ = [
     "ObfAuthError", "ObfBadResponse", "ObfClient", "ObfConfigError", "ObfDirectory",
     "ObfError", "ObfInvalidRequest", "ObfNotFound", "ObfOrganisation", "ObfRateLimited",
     "ObfServerError", "ObfSettings", "ObfTimeout", "ObfUnavailable", "TokenStore",
-    "build_organisations", "get_obf_settings",
+    "build_organisations",
 ]

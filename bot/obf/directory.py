@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 from bot.obf.client import ObfClient
 from bot.obf.errors import ObfConfigError, ObfError
 from bot.obf.models import EarnableBadge, IssueResult, LearnerBadge
-from bot.obf.settings import ObfOrganisation, ObfSettings, get_obf_settings
+from bot.obf.settings import ObfOrganisation, ObfSettings
 
 T = TypeVar("T")
 
@@ -42,14 +42,13 @@ class ObfDirectory:
         return cls([ObfClient(org, **client_options) for org in organisations])
 
     @classmethod
-    def from_settings(cls, settings: ObfSettings | None = None,
-                      **client_options) -> "ObfDirectory":
-        """The organisations of OBF_*; ObfConfigError when OBF_BASE_URL is empty
-        (the caller then builds the sandbox's organisations instead)."""
-        settings = settings or get_obf_settings()
+    def from_settings(cls, settings: ObfSettings, **client_options) -> "ObfDirectory":
+        """The organisations of OBF_* (`settings.obf` of the gateway or the actions);
+        ObfConfigError when OBF_BASE_URL is empty (the caller then builds the sandbox's
+        organisations instead)."""
         if not settings.configured:
             raise ObfConfigError("OBF_BASE_URL is empty: OBF is not configured")
-        client_options.setdefault("timeout", settings.obf_timeout)
+        client_options.setdefault("timeout", settings.timeout)
         return cls.from_organisations(settings.organisations(), **client_options)
 
     def only(self, client_ids: set[str] | frozenset[str]) -> "ObfDirectory":

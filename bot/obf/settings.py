@@ -1,26 +1,30 @@
 """OBF configuration from the environment (and the project's `.env`, like bot/settings.py).
 
-The variables keep their historical names, without the BAGOU_ prefix:
-OBF_BASE_URL, OBF_CLIENT_ID, OBF_CLIENT_SECRET, OBF_API_VERSION, OBF_TIMEOUT.
+The variables keep their historical names, without the BAGOU_ prefix, and each field is
+named after its variable without OBF_: OBF_BASE_URL (base_url), OBF_CLIENT_ID,
+OBF_CLIENT_SECRET, OBF_API_VERSION, OBF_TIMEOUT. The gateway's settings hold them as
+`settings.obf` (bot/settings.py), the action server's as well (actions/config.py).
 The badge that the course in the chat gives (issue 22): BAGOU_POINT_INFO_BADGE_ID (the
 sandbox's « Point Info Badge » by default) in the organisation
 BAGOU_POINT_INFO_CLIENT_ID (empty: the first one of OBF_CLIENT_ID, or the sandbox's).
 Several organisations: OBF_CLIENT_ID=a,b and OBF_CLIENT_SECRET=sa,sb (same order,
-same base URL). An empty OBF_BASE_URL means "not configured": the product then
-uses its embedded sandbox, built with `build_organisations()`.
+same base URL), lists here. An empty OBF_BASE_URL means "not configured": the product
+then uses its embedded sandbox, built with `build_organisations()`.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.obf.errors import ObfConfigError
-from bot.settings import PROJECT_ROOT
+from bot.setting_types import CommaList, SecretCommaList, comma_list
 
+# The project's .env (bot/settings.py reads the same file; this module sits below it).
+ENV_FILE = Path(__file__).resolve().parents[2] / ".env"
 ApiVersion = Literal["v1", "v2"]
 # The id of « Point Info Badge » in the sandbox's demo data (bot/obf_sandbox/seed.yml
 # gives it explicitly; tests/test_obf_sandbox.py checks that both agree).
@@ -39,31 +43,33 @@ class ObfOrganisation:
 
 
 class ObfSettings(BaseSettings):
-    # No env_prefix: each field is read from the env variable of the same name.
-    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="OBF_", env_file=ENV_FILE, extra="ignore")
 
-    obf_base_url: str = ""
-    obf_client_id: str = ""
-    obf_client_secret: SecretStr = SecretStr("")
-    obf_api_version: ApiVersion = "v2"
-    obf_timeout: float = Field(5.0, gt=0)
+    base_url: str = ""
+    # One or several organisations (comma-separated in the variables), same order.
+    client_id: CommaList = []
+    client_secret: SecretCommaList = []
+    api_version: ApiVersion = "v2"
+    timeout: float = Field(5.0, gt=0)
     # The badge given at the end of the course (OBF badge id) and the organisation
     # that gives it. With a real OBF, set both to the ids of that OBF account.
     point_info_badge_id: str = Field(SANDBOX_POINT_INFO_BADGE_ID,
                                      validation_alias="BAGOU_POINT_INFO_BADGE_ID")
     point_info_client_id: str = Field("", validation_alias="BAGOU_POINT_INFO_CLIENT_ID")
 
+    _comma_separated = field_validator("client_id", "client_secret", mode="before")(comma_list)
+
     @property
     def configured(self) -> bool:
-        return bool(self.obf_base_url.strip())
+        return bool(self.base_url.strip())
 
     def organisations(self) -> list[ObfOrganisation]:
         """The configured organisations; [] when OBF_BASE_URL is empty."""
         if not self.configured:
             return []
         return build_organisations(
-            self.obf_base_url, self.obf_client_id,
-            self.obf_client_secret.get_secret_value(), self.obf_api_version,
+            self.base_url, self.client_id,
+            [secret.get_secret_value() for secret in self.client_secret], self.api_version,
         )
 
 
@@ -100,7 +106,3 @@ def build_organisations(
         for cid, secret in zip(ids, secrets)
     ]
 
-
-@lru_cache
-def get_obf_settings() -> ObfSettings:
-    return ObfSettings()

@@ -24,4 +24,4 @@ def obf_directory(settings: ObfSettings, *, sandbox_url: str,
         return ObfDirectory.from_settings(settings, tokens=tokens)
     organisations = build_organisations(sandbox_url, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
     return ObfDirectory.from_organisations(organisations, transport=sandbox_transport,
-                                           timeout=settings.obf_timeout, tokens=tokens)
+                                           timeout=settings.timeout, tokens=tokens)

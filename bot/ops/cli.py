@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from bot import log_safety
-from bot.obf import get_obf_settings
 from bot.ops.evaluation import evaluate
 from bot.ops.supervisor import HealthWatch, Stack, StackError
 from bot.ops.training import ensure_model
@@ -93,7 +92,7 @@ def run(settings: Settings) -> int:
                 if (silent := watch.check()) and not restart(silent, "ne répond plus"):
                     return 1
         if not stopping:
-            print(f"\nBagou est prêt : {settings.public_url}", flush=True)
+            print(f"\nBagou est prêt : {settings.effective_public_url}", flush=True)
             print(f"Journaux : {settings.log_dir}. Arrêt : Ctrl-C.", flush=True)
         while not stopping:
             if dead := stack.dead():
@@ -135,19 +134,19 @@ def lti_keys(settings: Settings, force: bool = False) -> int:
               "Pour la remplacer quand même : bagou lti keys --force", file=sys.stderr)
         return 1
     print(f"Clé privée : {private} (lisible par vous seul)\nClé publique : {public}")
-    print(f"Moodle lit la clé publique à l'adresse {settings.public_url}lti/jwks")
+    print(f"Moodle lit la clé publique à l'adresse {settings.effective_public_url}lti/jwks")
     return 0
 
 
 def lti_urls(settings: Settings) -> int:
     """Prints what a Moodle administrator pastes (docs/moodle.md)."""
-    base = settings.public_url.rstrip("/")
+    base = settings.effective_public_url.rstrip("/")
     print(f"URL de l'outil : {base}/lti/launch")
     print("Type de clé publique : URL du jeu de clés (Keyset URL)")
     print(f"URL du jeu de clés publiques : {base}/lti/jwks")
     print(f"URL de connexion initiale : {base}/lti/login")
     print(f"URI de redirection : {base}/lti/launch")
-    if not settings.public_base_url:
+    if not settings.public_url:
         print("\nAttention : BAGOU_PUBLIC_URL n'est pas définie. Moodle doit joindre Bagou "
               "à son adresse publique en https.", file=sys.stderr)
     if settings.lti_config is None:
@@ -219,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         evaluate(Path(args.report) if args.report else None)
         return 0
     settings = Settings()
-    log_safety.install(settings, obf_settings=get_obf_settings)
+    log_safety.install(settings)
     if args.command in ("user", "purge"):
         from bot.console import commands as console
 

@@ -109,7 +109,7 @@ class Stack:
             **extra,
             BAGOU_RASA_TOKEN=s.rasa_token,
             **{ACTIONS_TOKEN_VAR: self.actions_token},
-            BAGOU_ACTIONS_URL=s.actions_url,
+            BAGOU_ACTIONS_URL=s.effective_actions_url,
             BAGOU_HOST=s.host,
             BAGOU_PORT=str(s.port),
             BAGOU_RASA_PORT=str(s.rasa_port),
