@@ -54,6 +54,8 @@ ERRORS = error_responses(400, 401, 404, 422, 503)
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Values that must not serve real people stop the start (Settings.unsafe_reasons).
+    settings.check_safe()
     # No secret and no e-mail address in any log line of this process (bot/log_safety.py).
     log_safety.install(settings)
     engine = make_engine(settings.database_url)

@@ -3,9 +3,11 @@
 Every variable is documented in the README with its default. One convention: a field is
 named after its variable without the prefix (BAGOU_PUBLIC_URL is `public_url`), a list
 is a list (comma-separated in its variable, bot/setting_types.py), and OBF's variables
-are one nested object, `settings.obf` (OBF_*, bot/obf/settings.py).
+are one nested object, `settings.obf` (OBF_*, bot/obf/settings.py). Values that are
+unsafe outside local use stop the start (`unsafe_reasons`, `check_safe`).
 """
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -69,7 +71,8 @@ class Settings(BaseSettings):
     # site signs a JWT (HS256, `iss` = site id) that the widget passes on.
     site_secrets: dict[str, str] = {}
     # Serve the OBF-compatible sandbox with demo data at /obf-sandbox (public demo
-    # credentials, fake learners). Turn it off where a real OBF account is used.
+    # credentials, fake learners). Turn it off where a real OBF account is used: a
+    # public https:// Bagou with a real OBF does not start with it (unsafe_reasons).
     obf_sandbox: bool = True
     # Open Badge Factory: OBF_BASE_URL, OBF_CLIENT_ID … (their own names, no BAGOU_).
     obf: ObfSettings = Field(default_factory=ObfSettings)
@@ -112,6 +115,7 @@ class Settings(BaseSettings):
     # The key of the pseudonyms (HMAC-SHA256 of a learner's e-mail in the audit log, of
     # logins and addresses in the sign-in attempts). Empty: a random key is made once
     # and kept in secret_key_file (outside the repository; keep it with the database).
+    # Outside local use, an empty key needs that file to exist already (unsafe_reasons).
     secret_key: str = ""
     secret_key_file: Path = PROJECT_ROOT / "var" / "secret.key"
     # The key of the learner's sealed identity on its way through Rasa to the actions
@@ -192,6 +196,55 @@ class Settings(BaseSettings):
         if self.public_url:
             return self.public_url.rstrip("/") + "/"
         return f"http://{self.host}:{self.port}/"
+
+    @property
+    def local_use(self) -> bool:
+        """Bagou on this machine only: listening on loopback, and no https:// public URL."""
+        return is_loopback(self.host) and not self.public_url.startswith("https://")
+
+    def unsafe_reasons(self) -> list[str]:
+        """Why these values must not serve real people; [] when they may (checked by
+        `bagou run` and create_app, in French for the person who starts Bagou)."""
+        reasons = []
+        if self.public_url.startswith("https://") and self.obf_sandbox and self.obf.configured:
+            reasons.append(
+                "BAGOU_OBF_SANDBOX est vrai alors que OBF_BASE_URL est donnée et que "
+                "BAGOU_PUBLIC_URL est en https://. Le bac à sable sert de faux badges, "
+                "avec des identifiants publics, à côté du vrai OBF. "
+                "Mettez BAGOU_OBF_SANDBOX=false.")
+        if not self.local_use and not self.secret_key and not _has_key(self.secret_key_file):
+            reasons.append(
+                f"BAGOU_SECRET_KEY est vide et le fichier de clé {self.secret_key_file} "
+                "n'existe pas, ou il est vide. Hors d'un usage local, donnez BAGOU_SECRET_KEY "
+                "(par exemple : openssl rand -hex 32). Gardez-la avec les sauvegardes "
+                "de la base de données.")
+        return reasons
+
+    def check_safe(self) -> None:
+        """UnsafeSettings with every reason when `unsafe_reasons()` gives one."""
+        if reasons := self.unsafe_reasons():
+            raise UnsafeSettings("\n".join(reasons))
+
+
+class UnsafeSettings(ValueError):
+    """Settings that must not serve real people (Settings.unsafe_reasons)."""
+
+
+def is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: reachable from elsewhere, as far as we know
+
+
+def _has_key(path: Path) -> bool:
+    """A key file made earlier (by a start on this machine, or by the operator)."""
+    try:
+        return bool(path.read_bytes().strip())
+    except OSError:
+        return False
 
 
 @lru_cache

@@ -1,11 +1,13 @@
 """The settings' one convention (bot/settings.py): a field is named after its variable
 without the prefix, a list setting is a list (comma-separated in its variable), OBF's
-variables are one nested object."""
+variables are one nested object, and values unsafe outside local use stop the start."""
 
 import pytest
 
 from actions.config import ActionSettings
-from bot.settings import Settings
+from bot.app import create_app
+from bot.ops import cli
+from bot.settings import Settings, UnsafeSettings
 
 OBF_VARIABLES = ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET", "OBF_API_VERSION",
                  "OBF_TIMEOUT")
@@ -73,3 +75,71 @@ def test_obf_is_one_nested_object_read_from_the_obf_variables(monkeypatch):
 def test_without_obf_variables_the_sandbox():
     obf = Settings(_env_file=None).obf
     assert not obf.configured and obf.client_id == [] and obf.organisations() == []
+
+
+def test_the_defaults_of_make_run_are_accepted(tmp_path):
+    # Loopback, the sandbox, SQLite, no key (the key file is made at first use).
+    settings = Settings(secret_key_file=tmp_path / "secret.key", _env_file=None)
+    assert settings.local_use and settings.obf_sandbox
+    assert settings.unsafe_reasons() == []
+    settings.check_safe()
+
+
+@pytest.mark.parametrize("obf_base_url, values", [
+    # A public https Bagou with a real OBF, and the sandbox off.
+    ("https://openbadgefactory.com",
+     {"public_url": "https://bagou.example.org", "obf_sandbox": False, "secret_key": "k" * 32}),
+    # The sandbox on a public Bagou without a real OBF: a demo.
+    ("", {"public_url": "https://demo.example.org", "secret_key": "k" * 32}),
+    # The sandbox with a real OBF on this machine only (trying an account).
+    ("https://openbadgefactory.com", {"public_url": "http://127.0.0.1:8000"}),
+])
+def test_safe_combinations_are_accepted(monkeypatch, tmp_path, obf_base_url, values):
+    monkeypatch.setenv("OBF_BASE_URL", obf_base_url)
+    settings = Settings(secret_key_file=tmp_path / "secret.key", _env_file=None, **values)
+    assert settings.unsafe_reasons() == []
+
+
+def test_the_demo_sandbox_next_to_a_real_obf_on_a_public_address_is_refused(monkeypatch):
+    monkeypatch.setenv("OBF_BASE_URL", "https://openbadgefactory.com")
+    settings = Settings(public_url="https://bagou.example.org", secret_key="k" * 32,
+                        _env_file=None)
+    with pytest.raises(UnsafeSettings, match="BAGOU_OBF_SANDBOX=false") as refused:
+        settings.check_safe()
+    assert "OBF_BASE_URL" in str(refused.value) and "BAGOU_PUBLIC_URL" in str(refused.value)
+
+
+@pytest.mark.parametrize("where", [{"host": "0.0.0.0"}, {"host": "bagou.example.org"},
+                                   {"public_url": "https://bagou.example.org"}])
+def test_no_secret_key_outside_local_use_is_refused(tmp_path, where):
+    key_file = tmp_path / "secret.key"
+    settings = Settings(secret_key_file=key_file, obf_sandbox=False, _env_file=None, **where)
+    assert not settings.local_use
+    with pytest.raises(UnsafeSettings, match="BAGOU_SECRET_KEY") as refused:
+        settings.check_safe()
+    assert str(key_file) in str(refused.value)
+    # An empty key file is no key either.
+    key_file.write_text("\n")
+    assert settings.unsafe_reasons()
+    # A key given, or a key file made before (by an earlier start, or by the operator).
+    assert Settings(secret_key="k" * 32, obf_sandbox=False, _env_file=None,
+                    **where).unsafe_reasons() == []
+    key_file.write_text("a" * 64)
+    assert settings.unsafe_reasons() == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_hosts_are_local_use(tmp_path, host):
+    settings = Settings(host=host, secret_key_file=tmp_path / "absent.key", _env_file=None)
+    assert settings.local_use and settings.unsafe_reasons() == []
+
+
+def test_bagou_run_and_the_gateway_stop_on_unsafe_values(monkeypatch, tmp_path, capsys):
+    settings = Settings(host="0.0.0.0", secret_key_file=tmp_path / "secret.key",
+                        database_url=f"sqlite:///{tmp_path / 'bagou.db'}", _env_file=None)
+    monkeypatch.setattr(cli, "train", lambda _settings: pytest.fail("trained anyway"))
+    assert cli.run(settings) == 1
+    assert "BAGOU_SECRET_KEY" in capsys.readouterr().err
+    with pytest.raises(UnsafeSettings, match="BAGOU_SECRET_KEY"):
+        create_app(settings)
+    assert not (tmp_path / "secret.key").exists()  # refused before any key is made

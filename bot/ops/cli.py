@@ -12,7 +12,7 @@ from bot import log_safety
 from bot.ops.evaluation import evaluate
 from bot.ops.supervisor import HealthWatch, Stack, StackError
 from bot.ops.training import ensure_model
-from bot.settings import Settings
+from bot.settings import Settings, UnsafeSettings
 
 
 def train(settings: Settings, force: bool = False) -> None:
@@ -47,8 +47,9 @@ class RestartBudget:
 
 def run(settings: Settings) -> int:
     try:
+        settings.check_safe()  # values that must not serve real people (bot/settings.py)
         stack = Stack(settings)  # checks the Rasa topology before a long training
-    except StackError as error:
+    except (UnsafeSettings, StackError) as error:
         print(f"Bagou ne peut pas démarrer. {error}", file=sys.stderr)
         return 1
     train(settings)
