@@ -8,11 +8,12 @@ fetch rules as in the chat (https, no private address, a size and time limit); t
 route is in the chat API's per-address budget (bot/http/rate_limit.py).
 """
 
-import html
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from bot.templates import environment
 from bot.texts import text
 from bot.verify.answer import replies_for
 from bot.verify.inputs import URL, Candidate
@@ -21,23 +22,17 @@ from bot.verify.service import Verifier
 PATH = "/verifier"
 MAX_LINK = 2000
 STYLE = "/conseiller/static/console.css"
+# Escaped as html.escape writes it, as this page always was (bot/templates.py).
+PAGES = environment(Path(__file__).with_name("templates"), html_escape=True)
 
 
 def page(status: int, paragraphs: list[list[str]],
          links: list[tuple[str, str]] | None = None) -> HTMLResponse:
-    """A page of FALC paragraphs (each a list of lines) and links (title, address)."""
-    title = html.escape(text("verifier_page_titre"))
-    body = "".join("<div class=\"answer\">" + "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-                   + "</div>" for lines in paragraphs)
-    listed = "".join(f'<li><a href="{html.escape(url)}" rel="noopener noreferrer">'
-                     f"{html.escape(name)}</a></li>" for name, url in links or [])
-    document = (
-        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="robots" content="noindex"><title>{title} – Bagou</title>'
-        f'<link rel="stylesheet" href="{STYLE}"></head><body>'
-        f'<main id="contenu"><h1>{title}</h1>{body}'
-        + (f"<ul>{listed}</ul>" if listed else "") + "</main></body></html>")
+    """A page of FALC paragraphs (each a list of lines) and links (title, address):
+    templates/check.html."""
+    document = PAGES.get_template("check.html").render(
+        title=text("verifier_page_titre"), style=STYLE, paragraphs=paragraphs,
+        links=links or [])
     return HTMLResponse(document, status_code=status, headers={"Cache-Control": "no-store"})
 
 

@@ -7,7 +7,6 @@ signed by the organisation's key (signing.py).
 """
 
 import hashlib
-import html
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import cast
@@ -115,14 +114,8 @@ def badge_image(badge_id: str, session: DbSession):
         raise not_found("badge")
     initials = "".join(w[0] for w in badge.name.replace("'", " ").split() if w[0].isupper())
     colour = COLOURS[int(hashlib.sha256(badge.id.encode()).hexdigest(), 16) % len(COLOURS)]
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120" role="img">'
-        f"<title>{html.escape(badge.name)}</title>"
-        f'<circle cx="60" cy="60" r="56" fill="{colour}"/>'
-        '<circle cx="60" cy="60" r="47" fill="none" stroke="#fff" stroke-width="3"/>'
-        '<text x="60" y="72" font-family="sans-serif" font-size="34" font-weight="bold" '
-        f'fill="#fff" text-anchor="middle">{html.escape(initials[:3] or "B")}</text></svg>'
-    )
+    svg = PAGES.get_template("badge.svg").render(name=badge.name, colour=colour,
+                                                  initials=initials[:3] or "B")
     return Response(svg, media_type="image/svg+xml", headers=LOCKED)
 
 
