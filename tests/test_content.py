@@ -15,8 +15,8 @@ from bot.ops import content
 from bot.settings import PROJECT_ROOT
 
 FAQ_FILES = sorted((PROJECT_ROOT / "faq").glob("*.yml"))
-# The topic contract that topics.yml copies, when it is at hand (it is not part of this
-# repository): BAGOU_TOPIC_CONTRACT=/path/to/faq-topics.yml.
+# An earlier version of the topic contract, topics.yml, to check that no id was renamed or
+# dropped since: BAGOU_TOPIC_CONTRACT=/path/to/old-topics.yml (e.g. from `git show`).
 SHARED_TOPICS = Path(os.environ.get("BAGOU_TOPIC_CONTRACT") or "/nonexistent")
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text())
 

@@ -6,12 +6,13 @@ reply's place the look-ups of the learner's badges from the console's audit tabl
 (bot/console/audit.py `viewings`).
 
 Why the gateway and not a custom action: the gateway owns the identity and the
-audit database (DESIGN.md). An action would need either the database itself (the
-action server must not import the gateway's SQLAlchemy code, tests/test_actions_imports.py)
-or a new internal HTTP endpoint of the gateway with its own token, that would answer
-a learner's look-ups to whoever holds that token. Filling the reply here keeps the
-personal data in the process that already holds it, with no new way in, exactly as the
-gateway already answers « mon badge Point Info » (bot/chat/service.py).
+audit database (README, « Identity: who may see which badges »). An action would need
+either the database itself (the action server must not import the gateway's SQLAlchemy
+code, tests/test_actions_imports.py) or a new internal HTTP endpoint of the gateway with
+its own token, that would answer a learner's look-ups to whoever holds that token.
+Filling the reply here keeps the personal data in the process that already holds it,
+with no new way in, exactly as the gateway already answers « mon badge Point Info »
+(bot/chat/service.py).
 
 Who gets what: a learner identified by the site or by Moodle, with an address, gets
 the dates and the structure of each look-up (never the adviser's login, name or
