@@ -2,9 +2,12 @@
 vc-di-eddsa, credentials signed here, and contexts that are never fetched."""
 
 import copy
+import subprocess
+import sys
 
 import pytest
 
+from bot.settings import PROJECT_ROOT
 from bot.verify import data_integrity
 from bot.verify.common import ed25519_from_multikey
 from bot.verify.result import VerifyFailure
@@ -78,3 +81,19 @@ def test_shipped_contexts_load():
     loader = data_integrity.ContextLoader()
     for url in data_integrity.CONTEXT_FILES:
         assert "@context" in loader(url)["document"]
+
+
+
+def test_importing_the_gateway_changes_nothing_in_pyld_until_a_document_is_canonicalised():
+    # In a process of its own: this one has canonicalised documents already.
+    script = """
+from pyld import canon
+original = canon.permutations
+import bot.app
+from bot.verify import data_integrity
+assert canon.permutations is original, "pyld patched on import"
+data_integrity.canonize({"@context": {"@vocab": "https://example.org/"}, "name": "x"},
+                        data_integrity.ContextLoader())
+assert canon.permutations is not original, "canonicalised without the work budget"
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=PROJECT_ROOT)

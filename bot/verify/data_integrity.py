@@ -111,7 +111,14 @@ def _counted_permutations(elements):
         yield permutation
 
 
-canon.permutations = _counted_permutations
+def _bound_pyld() -> None:
+    """pyld has no setting for a work limit: canonicalising puts the counted
+    permutations in pyld's module, once per process (idempotent), at the one place that
+    needs them, so that every path to canonize (the badge check, the sandbox's
+    signatures, the tests) has the limit. Importing this module changes nothing in pyld;
+    without a budget the counted version does what pyld's does."""
+    if canon.permutations is not _counted_permutations:
+        canon.permutations = _counted_permutations
 
 
 def _check_ld_limits(document) -> None:
@@ -135,6 +142,7 @@ def canonize(document: dict, loader: ContextLoader) -> str:
     signature covers, so anyone could add it to a signed badge (a `validUntil` in a
     credential of the 1.1 vocabulary, which does not define it, would hide an end date).
     Such a document is refused instead. Its cost is bounded (above)."""
+    _bound_pyld()
     _check_ld_limits(document)
     dropped: list = []
     processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
