@@ -11,12 +11,12 @@ import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.obf.settings import ObfSettings
-from bot.setting_types import CommaList, comma_list
+from bot.setting_types import CommaList, SecretCommaList, comma_list
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The contact of « La Passerelle », the fictitious lieu de la reconnaissance of the demo
@@ -24,6 +24,36 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # someone asks for a person and no BAGOU_CONTACT_* is set (the widget's first message
 # and the action server's answer, actions/config.py).
 DEMO_CONTACT = {"contact_name": "La Passerelle", "contact_phone": "02 00 00 00 00"}
+
+
+ApiVersion = Literal["v1", "v2"]
+# The id of « Point Info Badge » in the sandbox's demo data (bot/obf_sandbox/seed.yml
+# gives it explicitly; tests/test_obf_sandbox.py checks that both agree).
+SANDBOX_POINT_INFO_BADGE_ID = "VAPBCO7Q74XWG"
+
+
+# The OBF variables (OBF_*), nested in Settings as `obf`; the client, the organisations and
+# their checks are in bot/obf (bot/obf/settings.py).
+class ObfSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OBF_", env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    base_url: str = ""
+    # One or several organisations (comma-separated in the variables), same order.
+    client_id: CommaList = []
+    client_secret: SecretCommaList = []
+    api_version: ApiVersion = "v2"
+    timeout: float = Field(5.0, gt=0)
+    # The badge given at the end of the course (OBF badge id) and the organisation
+    # that gives it. With a real OBF, set both to the ids of that OBF account.
+    point_info_badge_id: str = Field(SANDBOX_POINT_INFO_BADGE_ID,
+                                     validation_alias="BAGOU_POINT_INFO_BADGE_ID")
+    point_info_client_id: str = Field("", validation_alias="BAGOU_POINT_INFO_CLIENT_ID")
+
+    _comma_separated = field_validator("client_id", "client_secret", mode="before")(comma_list)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url.strip())
 
 
 class Settings(BaseSettings):

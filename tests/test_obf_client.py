@@ -39,7 +39,7 @@ from bot.obf import (ObfAuthError, ObfBadResponse, ObfClient, ObfConfigError,
                      ObfDirectory, ObfInvalidRequest, ObfNotFound, ObfRateLimited,
                      ObfServerError, ObfSettings, ObfTimeout, ObfUnavailable, TokenStore,
                      build_organisations)
-from bot.obf.settings import SANDBOX_POINT_INFO_BADGE_ID
+from bot.obf.settings import SANDBOX_POINT_INFO_BADGE_ID, configured_organisations
 from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 from bot.obf_sandbox.seed import seed
 from bot.ops.supervisor import free_port
@@ -994,7 +994,7 @@ def test_settings_from_environment(monkeypatch):
     monkeypatch.setenv("OBF_API_VERSION", "v1")
     monkeypatch.setenv("OBF_TIMEOUT", "2.5")
     settings = ObfSettings(_env_file=None)
-    orgs = settings.organisations()
+    orgs = configured_organisations(settings)
     assert settings.configured and settings.timeout == 2.5
     assert [(o.client_id, o.client_secret.get_secret_value(), o.api_version) for o in orgs] == [
         ("ORG1", "s1", "v1"), ("ORG2", "s2", "v1")]
@@ -1006,7 +1006,7 @@ def test_settings_defaults_and_mistakes(monkeypatch):
                  "OBF_TIMEOUT"):
         monkeypatch.delenv(name, raising=False)
     settings = ObfSettings(_env_file=None)
-    assert not settings.configured and settings.organisations() == []
+    assert not settings.configured and configured_organisations(settings) == []
     assert settings.api_version == "v2" and settings.timeout == 5
     with pytest.raises(ObfConfigError):
         ObfDirectory.from_settings(settings)

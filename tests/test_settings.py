@@ -6,6 +6,7 @@ import pytest
 
 from actions.config import ActionSettings
 from bot.app import create_app
+from bot.obf.settings import configured_organisations
 from bot.ops import cli
 from bot.settings import Settings, UnsafeSettings
 
@@ -68,13 +69,13 @@ def test_obf_is_one_nested_object_read_from_the_obf_variables(monkeypatch):
         assert obf.client_id == ["ORG1", "ORG2"]
         assert [s.get_secret_value() for s in obf.client_secret] == ["secret-un", "secret-deux"]
         assert (obf.api_version, obf.timeout, obf.point_info_badge_id) == ("v1", 2.5, "REALBADGE")
-        assert [o.client_id for o in obf.organisations()] == ["ORG1", "ORG2"]
+        assert [o.client_id for o in configured_organisations(obf)] == ["ORG1", "ORG2"]
         assert "secret-un" not in repr(obf)
 
 
 def test_without_obf_variables_the_sandbox():
     obf = Settings(_env_file=None).obf
-    assert not obf.configured and obf.client_id == [] and obf.organisations() == []
+    assert not obf.configured and obf.client_id == [] and configured_organisations(obf) == []
 
 
 def test_the_defaults_of_make_run_are_accepted(tmp_path):

@@ -16,7 +16,7 @@ actions look up those organisations only (actions/obf_access.py).
 """
 
 from bot.obf.errors import ObfConfigError
-from bot.obf.settings import ObfSettings
+from bot.obf.settings import ObfSettings, configured_organisations
 from bot.obf_sandbox.constants import SANDBOX_ORGANISATION
 
 KEY = "organisations"
@@ -44,6 +44,6 @@ def choices(obf: ObfSettings) -> list[str]:
     if not obf.configured:
         return [SANDBOX_ORGANISATION]
     try:
-        return [org.client_id for org in obf.organisations()]
+        return [org.client_id for org in configured_organisations(obf)]
     except ObfConfigError:  # ids and secrets do not pair: the actions cannot read them either
         return []

@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 from bot.obf.client import ObfClient
 from bot.obf.errors import ObfConfigError, ObfError
 from bot.obf.models import EarnableBadge, IssueResult, LearnerBadge
-from bot.obf.settings import ObfOrganisation, ObfSettings
+from bot.obf.settings import ObfOrganisation, ObfSettings, configured_organisations
 
 T = TypeVar("T")
 
@@ -49,7 +49,7 @@ class ObfDirectory:
         if not settings.configured:
             raise ObfConfigError("OBF_BASE_URL is empty: OBF is not configured")
         client_options.setdefault("timeout", settings.timeout)
-        return cls.from_organisations(settings.organisations(), **client_options)
+        return cls.from_organisations(configured_organisations(settings), **client_options)
 
     def only(self, client_ids: set[str] | frozenset[str]) -> "ObfDirectory":
         """The same organisations (and their clients: tokens and badge details stay

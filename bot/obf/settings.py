@@ -14,22 +14,14 @@ then uses its embedded sandbox, built with `build_organisations()`.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr
 
 from bot.obf.errors import ObfConfigError
-from bot.setting_types import CommaList, SecretCommaList, comma_list
+from bot.settings import SANDBOX_POINT_INFO_BADGE_ID, ApiVersion, ObfSettings
 
-# The project's .env (bot/settings.py reads the same file; this module sits below it).
-ENV_FILE = Path(__file__).resolve().parents[2] / ".env"
-ApiVersion = Literal["v1", "v2"]
-# The id of « Point Info Badge » in the sandbox's demo data (bot/obf_sandbox/seed.yml
-# gives it explicitly; tests/test_obf_sandbox.py checks that both agree).
-SANDBOX_POINT_INFO_BADGE_ID = "VAPBCO7Q74XWG"
-
+__all__ = ["SANDBOX_POINT_INFO_BADGE_ID", "ApiVersion", "ObfOrganisation", "ObfSettings",
+           "build_organisations", "configured_organisations"]
 
 @dataclass(frozen=True)
 class ObfOrganisation:
@@ -42,35 +34,14 @@ class ObfOrganisation:
     api_version: ApiVersion = "v2"
 
 
-class ObfSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OBF_", env_file=ENV_FILE, extra="ignore")
-
-    base_url: str = ""
-    # One or several organisations (comma-separated in the variables), same order.
-    client_id: CommaList = []
-    client_secret: SecretCommaList = []
-    api_version: ApiVersion = "v2"
-    timeout: float = Field(5.0, gt=0)
-    # The badge given at the end of the course (OBF badge id) and the organisation
-    # that gives it. With a real OBF, set both to the ids of that OBF account.
-    point_info_badge_id: str = Field(SANDBOX_POINT_INFO_BADGE_ID,
-                                     validation_alias="BAGOU_POINT_INFO_BADGE_ID")
-    point_info_client_id: str = Field("", validation_alias="BAGOU_POINT_INFO_CLIENT_ID")
-
-    _comma_separated = field_validator("client_id", "client_secret", mode="before")(comma_list)
-
-    @property
-    def configured(self) -> bool:
-        return bool(self.base_url.strip())
-
-    def organisations(self) -> list[ObfOrganisation]:
-        """The configured organisations; [] when OBF_BASE_URL is empty."""
-        if not self.configured:
-            return []
-        return build_organisations(
-            self.base_url, self.client_id,
-            [secret.get_secret_value() for secret in self.client_secret], self.api_version,
-        )
+def configured_organisations(obf: ObfSettings) -> list[ObfOrganisation]:
+    """The configured organisations; [] when OBF_BASE_URL is empty."""
+    if not obf.configured:
+        return []
+    return build_organisations(
+        obf.base_url, obf.client_id,
+        [secret.get_secret_value() for secret in obf.client_secret], obf.api_version,
+    )
 
 
 def _split(values: str | Sequence[str]) -> list[str]:
