@@ -24,8 +24,11 @@ def make_engine(url: str) -> Engine:
         connect_args["options"] = "-c timezone=UTC"
     # A server database may restart under us: each checked-out connection is tested
     # first (recovery without a restart). A SQLite file needs no such round trip.
+    # The pool holds as many connections as requests may use at once (Starlette's thread
+    # pool has 40 threads): with the default 5, every connection beyond them was opened,
+    # set up and closed again at each turn under load.
     engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != "sqlite",
-                           connect_args=connect_args)
+                           pool_size=20, max_overflow=20, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         # WAL lets readers (health, history) go on while a chat turn writes. With WAL,
         # synchronous=NORMAL stays safe from corruption and saves an fsync per turn.
