@@ -79,9 +79,7 @@ class Platform:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        # close() waits for the loop to see its flag: every 20 ms, not every 0.5 s.
-        threading.Thread(target=self.server.serve_forever, daemon=True,
-                         kwargs={"poll_interval": 0.02}).start()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.jwks_url = f"{self.base}/mod/lti/certs.php"
         self.iss = issuer or ISS
