@@ -2,13 +2,18 @@
 product with `bagou run`."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
-from bot import log_safety
+from bot import hashing, log_safety
 from bot.ops.training import ensure_model
 from bot.settings import Settings
+from tests.helpers.cheap import (cheap_hasher, copy_template_on_connect, make_template,
+                                 shared_ssl_contexts)
 from tests.helpers.processes import RunningBagou, start_bagou
 
 # One key of the learner's sealed identity (bot/identity_ref.py) for the gateways and the
@@ -16,11 +21,29 @@ from tests.helpers.processes import RunningBagou, start_bagou
 # that tests/helpers/identity.py can seal a learner's reference as the gateway does.
 os.environ.setdefault("BAGOU_IDENTITY_KEY", "tests-identity-key-0123456789")
 
+# argon2id at its cheapest in this process (tests/helpers/cheap.py says why), before
+# any module takes bot.hashing.HASHER by name (bot/console/accounts.py does on import).
+assert "bot.console.accounts" not in sys.modules
+hashing.HASHER = cheap_hasher()
+
 
 def pytest_configure(config):
     # The test process is an entry point too: its log records are cleaned as the
     # gateway's are (bot/log_safety.py), whichever test runs first.
     log_safety.install()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_set_up(tmp_path_factory):
+    """Every new SQLite file of a test starts as a copy of one migrated database (the
+    migrations run once per process), and httpx's clients share their SSL contexts
+    (tests/helpers/cheap.py)."""
+    copy = copy_template_on_connect(make_template(tmp_path_factory.mktemp("schema") / "bagou.db"))
+    event.listen(Engine, "connect", copy)
+    with pytest.MonkeyPatch.context() as patch:
+        shared_ssl_contexts(patch)
+        yield
+    event.remove(Engine, "connect", copy)
 
 
 @pytest.fixture(scope="session")

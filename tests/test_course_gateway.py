@@ -31,12 +31,13 @@ from bot.chat.service import asks_for_point_info
 from bot.console.learners import SANDBOX_BASE, _WithLifespanState
 from bot.console.pseudonym import learner_ref
 from bot.db.engine import make_engine, make_sessionmaker
-from bot.obf import ObfDirectory, ObfSettings, build_organisations
+from bot.obf import ObfDirectory, ObfSettings, TokenStore, build_organisations
 from bot.obf_sandbox.constants import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from bot.obf_sandbox.deps import SESSIONS_STATE
 from bot.ops.supervisor import free_port
 from bot.settings import PROJECT_ROOT, Settings
 from bot.texts import text
+from tests.helpers.clock import FakeClock
 from tests.helpers.course import CourseRasa as FakeRasa
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -79,8 +80,12 @@ class Breakable(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 def obf(monkeypatch):
-    """The sandbox reached in-process through a switch (bot.app's directory factory)."""
+    """The sandbox reached in-process through a switch (bot.app's directory factory).
+    Its tokens are kept for this test only, on a fake clock: the one-token-per-10-s rule
+    holds without waiting 10 real seconds (and no token of an earlier test's sandbox)."""
     switch = {"down": False, "issues": 0}
+    clock = FakeClock()
+    tokens = TokenStore(clock=clock, sleep=clock.sleep)
 
     def factory(app, engine, _obf):
         state = {SESSIONS_STATE: make_sessionmaker(engine)}
@@ -88,7 +93,7 @@ def obf(monkeypatch):
 
         def directory() -> ObfDirectory:
             inner = httpx.ASGITransport(app=_WithLifespanState(app, state))
-            return ObfDirectory.from_organisations(organisations, timeout=5,
+            return ObfDirectory.from_organisations(organisations, timeout=5, tokens=tokens,
                                                    transport=Breakable(inner, switch))
         switch["directory"] = directory
         return directory

@@ -31,6 +31,7 @@ from bot.lti.keyset import KeySetError, PlatformKeys
 from bot.sealed import purpose_key
 from bot.settings import Settings
 from bot.texts import text
+from tests.helpers.clock import FakeClock
 from tests.helpers.console import KEY as CONSOLE_KEY
 from tests.helpers.console import PASSWORD as CONSOLE_PASSWORD
 from tests.helpers.console import csrf_of, sign_in
@@ -659,14 +660,6 @@ def test_lti_tables_match_the_migrations(tmp_path):
 
 
 # --- the key set cache, alone (a fake clock, httpx's mock transport) ---------------------
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 def key_server(answers: list):

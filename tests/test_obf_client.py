@@ -44,6 +44,7 @@ from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 from bot.obf_sandbox.seed import seed
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
+from tests.helpers.clock import FakeClock
 
 # ------------------------------------------------------------------ scenario
 
@@ -140,21 +141,6 @@ def scenario_as_seed(scenario: dict = SCENARIO) -> dict:
     return {"organisations": organisations}
 
 # ----------------------------------------------------------- in-memory OBF
-
-
-class FakeClock:
-    """Injected as clock and sleep: waiting costs no real time."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class FakeObf:

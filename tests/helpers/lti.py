@@ -79,7 +79,9 @@ class Platform:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # close() waits for the loop to see its flag: every 20 ms, not every 0.5 s.
+        threading.Thread(target=self.server.serve_forever, daemon=True,
+                         kwargs={"poll_interval": 0.02}).start()
         self.base = f"http://127.0.0.1:{self.server.server_port}"
         self.jwks_url = f"{self.base}/mod/lti/certs.php"
         self.iss = issuer or ISS
