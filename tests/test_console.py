@@ -18,45 +18,27 @@ from bot.console import accounts, audit
 from bot.console.insights import group_similar
 from bot.console.pseudonym import learner_ref
 from bot.console.purge import purge
-from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.db.models import (ChatFeedback, ChatMessage, ChatSession, ConsoleAudit,
                         ConsoleSession, utcnow)
-from bot.ops.supervisor import free_port
-from bot.settings import Settings
-from tests.helpers.console import (KEY, PASSWORD, T, SmtpServer, csrf_of, first_line, look_up,
-                                   sign_in, summary_of)
+from tests.helpers.console import (KEY, PASSWORD, T, SmtpServer, browser, console_settings,
+                                   csrf_of, first_line, look_up, sign_in, summary_of,
+                                   with_accounts)
 
-
-
-def settings_for(tmp_path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", rasa_port=free_port(),
-                    actions_port=free_port(), rasa_token="t", rasa_timeout=2,
-                    secret_key=KEY, obf_sandbox=True)
 
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
-    for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    return settings_for(tmp_path)
+    return console_settings(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def db(settings):
-    engine = make_engine(settings.database_url)
-    upgrade_schema(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
-        for login, role in (("conseil", "adviser"), ("redac", "editor"), ("chef", "admin")):
-            accounts.create_user(s, login, login.title(), role, PASSWORD)
-    yield sessions
-    engine.dispose()
+    with with_accounts(settings) as sessions:
+        yield sessions
 
 
 def client_for(settings):
-    # https: the session cookie is Secure, as in a browser.
-    return TestClient(create_app(settings), base_url="https://testserver",
-                      raise_server_exceptions=False)
+    return browser(create_app(settings), raise_server_exceptions=False)
 
 
 @pytest.fixture
@@ -67,9 +49,7 @@ def app_client(settings, db, monkeypatch):
         return [{"text": "Un **badge** montre une compétence.", "utter_action": "utter_faq/badge_definition"}]
 
     monkeypatch.setattr(RasaClient, "send", rasa)
-    # https: the session cookie is Secure, as in a browser.
-    with TestClient(create_app(settings), base_url="https://testserver",
-                    raise_server_exceptions=False) as client:
+    with client_for(settings) as client:
         yield client
 
 

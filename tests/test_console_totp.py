@@ -9,18 +9,15 @@ import time
 
 import pyotp
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
 from bot.console import accounts, totp
 from bot.console.comptes import account_ref
-from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.db.models import ConsoleAudit, ConsoleRecoveryCode, ConsoleSession, ConsoleUser
-from bot.ops.supervisor import free_port
-from bot.settings import Settings
-from tests.helpers.console import KEY, PASSWORD, T, csrf_of, sign_in
+from tests.helpers.console import KEY, T, console_settings, csrf_of, sign_in, with_accounts
+from tests.helpers.console import browser as console_browser
 
 CODE_PAGE = "/conseiller/connexion/code"
 PAGE = "/conseiller/double-verification"
@@ -28,23 +25,13 @@ PAGE = "/conseiller/double-verification"
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
-    for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    return Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", rasa_port=free_port(),
-                    actions_port=free_port(), rasa_token="t", rasa_timeout=2,
-                    secret_key=KEY, obf_sandbox=True, contact_name="La Passerelle")
+    return console_settings(tmp_path, monkeypatch, contact_name="La Passerelle")
 
 
 @pytest.fixture
 def db(settings):
-    engine = make_engine(settings.database_url)
-    upgrade_schema(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
-        for login, role in (("conseil", "adviser"), ("redac", "editor"), ("chef", "admin")):
-            accounts.create_user(s, login, login.title(), role, PASSWORD)
-    yield sessions
-    engine.dispose()
+    with with_accounts(settings) as sessions:
+        yield sessions
 
 
 @pytest.fixture
@@ -56,9 +43,8 @@ def app(settings, db, monkeypatch):
     return create_app(settings)
 
 
-def browser(app) -> TestClient:
-    # https: the session cookie is Secure, as in a browser.
-    return TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+def browser(app):
+    return console_browser(app, raise_server_exceptions=False)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from fastapi.testclient import TestClient
 from bot.app import create_app
 from bot.chat.service import STORED_IDENTITY, stored_identity
 from bot.chat.topics import all_topics
-from bot.console import accounts
 from bot.console.pseudonym import load_key
 from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.lti import registrations
@@ -32,11 +31,9 @@ from bot.sealed import purpose_key
 from bot.settings import Settings
 from bot.texts import text
 from tests.helpers.clock import FakeClock
-from tests.helpers.console import KEY as CONSOLE_KEY
-from tests.helpers.console import PASSWORD as CONSOLE_PASSWORD
 from tests.helpers.console import csrf_of, sign_in
 from tests.helpers.lti import (CLIENT_ID, DEPLOYMENT, INSTRUCTOR, ISS, LTI, Platform, _rsa,
-                               lti_settings, refused, session_of)
+                               console_for_moodle, lti_settings, refused, session_of)
 from tests.helpers.processes import start_bagou
 
 
@@ -116,9 +113,7 @@ def test_login_redirects_to_the_platform_with_state_and_nonce(gateway, platform)
 
 
 def test_a_learner_launch_opens_bagou_bound_to_her(gateway, platform):
-    auth = platform.login(gateway)
-    page = platform.launch(gateway, auth, platform.id_token(auth))
-    assert page.status_code == 200, page.text
+    page = platform.open(gateway)
     assert '<script src="/widget/bagou.js" defer></script>' in page.text
     assert 'layout="page"' in page.text and "Valoriser ses compétences" in page.text
     assert text("lti_nouvelle_fenetre") in page.text
@@ -137,10 +132,7 @@ def test_a_learner_launch_opens_bagou_bound_to_her(gateway, platform):
 
 
 def test_an_instructor_launch_is_an_adviser(gateway, platform):
-    auth = platform.login(gateway)
-    page = platform.launch(gateway, auth, platform.id_token(
-        auth, email="formatrice@example.org", roles=(INSTRUCTOR,)))
-    assert page.status_code == 200, page.text
+    page = platform.open(gateway, email="formatrice@example.org", roles=(INSTRUCTOR,))
     assert session_of(gateway, page.text).identity_kind == "adviser"
 
 
@@ -221,9 +213,7 @@ def test_without_cookie_the_launch_holds_and_offers_a_new_window(gateway, platfo
 def test_a_platform_clock_a_few_seconds_off_is_accepted(gateway, platform, skew):
     # Moodle stamps iat with its own clock: 0.3 s ahead refused one launch in four.
     for _ in range(5):
-        auth = platform.login(gateway)
-        page = platform.launch(gateway, auth, platform.id_token(auth, skew=skew, iat_offset=0))
-        assert page.status_code == 200, page.text
+        platform.open(gateway, skew=skew, iat_offset=0)
 
 
 def test_a_platform_clock_far_ahead_gets_a_page_that_says_so(gateway, platform):
@@ -237,12 +227,10 @@ def test_the_platform_key_set_is_kept_and_fetched_again_when_keys_rotate(
     platform = other_platform
     with TestClient(create_app(lti_settings(tmp_path, *platform.files))) as client:
         for _ in range(3):
-            auth = platform.login(client)
-            assert platform.launch(client, auth, platform.id_token(auth)).status_code == 200
+            platform.open(client)
         assert platform.jwks_requests == 1  # kept, not fetched at each launch
         platform.rotate()  # a new kid: the kept set lacks it, Bagou fetches it again
-        auth = platform.login(client)
-        assert platform.launch(client, auth, platform.id_token(auth)).status_code == 200
+        platform.open(client)
         assert platform.jwks_requests == 2
         platform.rotate()  # again at once: not fetched again within the minute
         auth = platform.login(client)
@@ -471,10 +459,7 @@ def test_the_launch_of_a_chosen_link_opens_bagou_on_that_start(gateway, platform
     async def send_first(session_id, message):
         sent.append((session_id, message))
     gateway.app.state.lti.send_first = send_first
-    auth = platform.login(gateway)
-    page = platform.launch(gateway, auth, platform.id_token(
-        auth, **{LTI + "custom": {"bagou_depart": start}}))
-    assert page.status_code == 200, page.text
+    page = platform.open(gateway, **{LTI + "custom": {"bagou_depart": start}})
     session = session_of(gateway, page.text)
     if first == "":
         assert sent == []
@@ -503,19 +488,7 @@ def registering(tmp_path):
     """A Moodle whose issuer is its own address (as $CFG->wwwroot), not yet known."""
     emulator = Platform()
     emulator.iss = emulator.base
-    make_keys(tmp_path / "keys")
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=None,
-                        lti_key_dir=tmp_path / "keys", secret_key=CONSOLE_KEY, _env_file=None,
-                        rasa_urls="http://127.0.0.1:9", actions_url="http://127.0.0.1:9")
-    engine = make_engine(settings.database_url)
-    upgrade_schema(engine)
-    with make_sessionmaker(engine).begin() as db:
-        accounts.create_user(db, "chef", "Chef", "admin", CONSOLE_PASSWORD)
-        accounts.create_user(db, "conseil", "Conseil", "adviser", CONSOLE_PASSWORD)
-    engine.dispose()
-    # https: the console's session cookie is Secure, as in a browser.
-    with TestClient(create_app(settings), base_url="https://testserver") as client:
-        client.db_url = settings.database_url
+    with console_for_moodle(tmp_path) as client:
         yield emulator, client
     emulator.close()
 

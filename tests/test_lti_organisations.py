@@ -26,17 +26,13 @@ from actions.mes_badges import ActionMesBadges
 from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
 from bot.chat.service import stored_identity
-from bot.console import accounts
-from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.db.models import ChatSession
 from bot.lti.config import make_keys
 from bot.obf import LearnerBadge, ObfDirectory, ObfSettings
-from bot.settings import PROJECT_ROOT, Settings
-from tests.helpers.console import KEY as CONSOLE_KEY
-from tests.helpers.console import PASSWORD as CONSOLE_PASSWORD
+from bot.settings import PROJECT_ROOT
 from tests.helpers.console import csrf_of, sign_in
 from tests.helpers.identity import learner
-from tests.helpers.lti import INSTRUCTOR, Platform, lti_settings, session_of
+from tests.helpers.lti import INSTRUCTOR, Platform, console_for_moodle, lti_settings, session_of
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 EMAIL = "lea.martin@example.org"
@@ -108,13 +104,6 @@ def my_badges(client, page) -> list[str]:
     return [reply["text"] for reply in answer.json()["replies"]]
 
 
-def launch(client, platform, **claims):
-    auth = platform.login(client)
-    page = platform.launch(client, auth, platform.id_token(auth, email=EMAIL, **claims))
-    assert page.status_code == 200, page.text
-    return page
-
-
 @pytest.fixture()
 def two_moodles(tmp_path):
     """Two Moodle sites registered in the JSON file: A linked to org-a, B to nothing."""
@@ -135,7 +124,7 @@ def test_a_learner_sees_only_the_badges_of_the_organisations_of_her_moodle(
     with TestClient(create_app(settings)) as client:
         client.db_url = settings.database_url
         # From Moodle A: the badge of org-a, never org-b's; org-b is not even asked.
-        page = launch(client, a)
+        page = a.open(client, email=EMAIL)
         assert session_of(client, page.text).identity_organisations == ["org-a"]
         replies = my_badges(client, page)
         assert replies[0] == "Vous avez 1 badge."
@@ -145,7 +134,7 @@ def test_a_learner_sees_only_the_badges_of_the_organisations_of_her_moodle(
         assert obf["org-a"].asked == [EMAIL] and obf["org-b"].asked == []
 
         # From Moodle B, linked to no organisation: the same person, no look-up at all.
-        page = launch(client, b)
+        page = b.open(client, email=EMAIL)
         assert my_badges(client, page) == [NO_LOOK_UP]
         assert rasa[-1]["identity"]["organisations"] == []
         assert obf["org-a"].asked == [EMAIL] and obf["org-b"].asked == []
@@ -207,19 +196,7 @@ def test_a_moodle_session_kept_before_organisations_existed_gets_no_look_up():
 @pytest.fixture()
 def console(tmp_path, obf):
     """A Bagou without JSON file, its console with an administrator and an adviser."""
-    make_keys(tmp_path / "keys")
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=None,
-                        lti_key_dir=tmp_path / "keys", secret_key=CONSOLE_KEY, _env_file=None,
-                        rasa_urls="http://127.0.0.1:9", actions_url="http://127.0.0.1:9",
-                        obf=BAGOU_OBF)
-    engine = make_engine(settings.database_url)
-    upgrade_schema(engine)
-    with make_sessionmaker(engine).begin() as db:
-        accounts.create_user(db, "chef", "Chef", "admin", CONSOLE_PASSWORD)
-        accounts.create_user(db, "conseil", "Conseil", "adviser", CONSOLE_PASSWORD)
-    engine.dispose()
-    with TestClient(create_app(settings), base_url="https://testserver") as client:
-        client.db_url = settings.database_url
+    with console_for_moodle(tmp_path, obf=BAGOU_OBF) as client:
         yield client
 
 
@@ -265,7 +242,7 @@ def test_the_administrator_links_a_registered_moodle_to_its_organisations(
 
         listing = accept(client, ["org-b", "org-z"]).text
         assert re.search(r"<td data-organismes>org-b</td>", listing)  # org-z was ignored
-        launched = launch(client, platform)
+        launched = platform.open(client, email=EMAIL)
         assert session_of(client, launched.text).identity_organisations == ["org-b"]
         replies = my_badges(client, launched)
         assert any("Badge de B" in r for r in replies)
@@ -275,10 +252,10 @@ def test_the_administrator_links_a_registered_moodle_to_its_organisations(
         # Accepted again with nothing ticked: its next launches get no look-up.
         listing = accept(client, [], button="Enregistrer").text
         assert "<td data-organismes>Aucun organisme</td>" in listing
-        assert my_badges(client, launch(client, platform)) == [NO_LOOK_UP]
+        assert my_badges(client, platform.open(client, email=EMAIL)) == [NO_LOOK_UP]
         assert obf["org-a"].asked == [] and len(obf["org-b"].asked) == 1
         # A teacher launched from there is no learner: no look-up either.
-        teacher = launch(client, platform, roles=(INSTRUCTOR,))
+        teacher = platform.open(client, email=EMAIL, roles=(INSTRUCTOR,))
         assert session_of(client, teacher.text).identity_kind == "adviser"
     finally:
         platform.close()

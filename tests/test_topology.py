@@ -150,12 +150,19 @@ class Topology:
     def _logs(self, name: str) -> list[str]:
         return [p.read_text(errors="replace") for p in self.log_dir.glob(f"{name}.log*")]
 
+    def tracker_events(self, session: str, type_name: str | None = None) -> list[dict]:
+        """The conversation's events in Rasa's tracker store, in order (of one type only
+        when `type_name` is given)."""
+        query, values = "SELECT data FROM events WHERE sender_id = %s", [session]
+        if type_name:
+            query, values = query + " AND type_name = %s", [session, type_name]
+        with self.postgres.connect("rasa") as db:
+            rows = db.execute(query + " ORDER BY id", values).fetchall()
+        return [json.loads(data) for (data,) in rows]
+
     def tracker_user_turns(self, session: str) -> list[str]:
         """The person's messages in Rasa's tracker store, in order."""
-        with self.postgres.connect("rasa") as db:
-            rows = db.execute("SELECT data FROM events WHERE sender_id = %s AND "
-                              "type_name = 'user' ORDER BY id", (session,)).fetchall()
-        return [json.loads(data)["text"] for (data,) in rows]
+        return [event["text"] for event in self.tracker_events(session, "user")]
 
     def stored_user_turns(self, session: str) -> list[str]:
         """The person's messages in the gateway's database, in order."""
@@ -195,6 +202,24 @@ def chat(topology: Topology, text: str, session: str | None, topic: str) -> dict
     return answer.json()
 
 
+LEA, LEA_PHONE = "lea.martin@example.org", "06 12 34 56 78"
+
+
+def lea_sees_her_badges(topology: Topology) -> str:
+    """Léa, signed in by the site, asks for her badges (the badge action reads her
+    e-mail from the turn's metadata) and sees them; the conversation's id."""
+    import jwt
+
+    from tests.helpers.processes import TEST_SITE, TEST_SITE_SECRET
+
+    token = jwt.encode({"iss": TEST_SITE, "email": LEA, "name": "Léa Martin",
+                        "exp": int(time.time()) + 600}, TEST_SITE_SECRET, algorithm="HS256")
+    first = topology.bagou.chat("montre moi mes badges", site_token=token)
+    assert first.status_code == 200 and first.json()["topic"] == "mes_badges", first.text
+    assert first.json()["replies"][0]["text"] == "Vous avez 4 badges."
+    return first.json()["session_id"]
+
+
 @pytest.mark.stack
 def test_health_reports_both_rasa_processes(topology):
     health = topology.health()
@@ -228,25 +253,14 @@ def test_rasas_tracker_store_keeps_no_learners_email_phone_or_name(topology):
     """Léa, signed in by the site, sees her badges (the action reads her e-mail from the
     turn's metadata) and types her phone and address: Rasa's tracker store in PostgreSQL
     has them masked, as the gateway's database has (rasa_ext/tracker_store.py)."""
-    import jwt
-
-    from tests.helpers.processes import TEST_SITE, TEST_SITE_SECRET
-
-    email, phone = "lea.martin@example.org", "06 12 34 56 78"
-    token = jwt.encode({"iss": TEST_SITE, "email": email, "name": "Léa Martin",
-                        "exp": int(time.time()) + 600}, TEST_SITE_SECRET, algorithm="HS256")
-    first = topology.bagou.chat("montre moi mes badges", site_token=token)
-    assert first.status_code == 200 and first.json()["topic"] == "mes_badges", first.text
-    assert first.json()["replies"][0]["text"] == "Vous avez 4 badges."
-    session = first.json()["session_id"]
+    email, phone = LEA, LEA_PHONE
+    session = lea_sees_her_badges(topology)
     typed = f"je m'appelle Léa Martin, mon numéro est {phone} et mon adresse {email}"
     assert topology.bagou.chat(typed, session).status_code == 200
     again = topology.bagou.chat("mes badges", session).json()  # still identified
     assert again["replies"][0]["text"] == "Vous avez 4 badges."
 
-    with topology.postgres.connect("rasa") as db:
-        rows = [json.loads(data) for (data,) in db.execute(
-            "SELECT data FROM events WHERE sender_id = %s ORDER BY id", (session,))]
+    rows = topology.tracker_events(session)
     stored = json.dumps(rows, ensure_ascii=False)  # the rows escape accents
     assert rows and "[e-mail masqué]" in stored and "[téléphone masqué]" in stored
     for clear in (email, phone, "Léa", "Martin"):
@@ -306,17 +320,8 @@ def test_no_store_nor_log_keeps_the_learners_address_or_phone(topology):
     phone and address, neither is in clear anywhere: Rasa's tracker store and the
     gateway's database (PostgreSQL), Redis, any log of any part. Her e-mail reached the
     badge action sealed (she saw her badges), never in clear."""
-    import jwt
-
-    from tests.helpers.processes import TEST_SITE, TEST_SITE_SECRET
-
-    email, phone = "lea.martin@example.org", "06 12 34 56 78"
-    token = jwt.encode({"iss": TEST_SITE, "email": email, "name": "Léa Martin",
-                        "exp": int(time.time()) + 600}, TEST_SITE_SECRET, algorithm="HS256")
-    first = topology.bagou.chat("montre moi mes badges", site_token=token)
-    assert first.status_code == 200 and first.json()["topic"] == "mes_badges", first.text
-    assert first.json()["replies"][0]["text"] == "Vous avez 4 badges."
-    session = first.json()["session_id"]
+    email, phone = LEA, LEA_PHONE
+    session = lea_sees_her_badges(topology)
     in_redis = [redis_text(topology)]  # Rasa's locks live a few seconds: read after each turn
     for typed in (f"mon numéro est le {phone}", f"écrivez-moi à {email} svp",
                   f"mon tel {phone.replace(' ', '')} et mon mail {email.upper()}"):
@@ -328,9 +333,8 @@ def test_no_store_nor_log_keeps_the_learners_address_or_phone(topology):
     assert again["replies"][0]["text"] == "Vous avez 4 badges."
     time.sleep(1)  # the last log lines
 
-    with topology.postgres.connect("rasa") as db:
-        identities = [json.loads(data)["metadata"]["identity"] for (data,) in db.execute(
-            "SELECT data FROM events WHERE sender_id = %s AND type_name = 'user'", (session,))]
+    identities = [event["metadata"]["identity"]
+                  for event in topology.tracker_events(session, "user")]
     assert identities and all(set(i) == {"kind", "source", "ref"} for i in identities)
     places = {"Rasa's tracker store": postgres_text(topology, "rasa"),
               "the gateway's database": postgres_text(topology, "bagou"),

@@ -10,20 +10,16 @@ from datetime import datetime, timedelta
 import jwt
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.chat.identity import Identity
 from bot.chat.rasa_client import RasaClient
 from bot.chat.who_saw import MAX_SHOWN, TOPIC
-from bot.console import accounts
 from bot.console.pseudonym import learner_ref
-from bot.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from bot.db.models import ConsoleAudit, utcnow
-from bot.ops.supervisor import free_port
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 from bot.texts import french_date, text
-from tests.helpers.console import KEY, PASSWORD, look_up, sign_in
+from tests.helpers.console import KEY, browser, console_settings, look_up, sign_in, with_accounts
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 SITE, SITE_SECRET = "site-de-test", "secret-du-site-de-test-0123456789abcdef"
@@ -63,29 +59,19 @@ def rasa(monkeypatch):
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch):
-    for name in ("OBF_BASE_URL", "OBF_CLIENT_ID", "OBF_CLIENT_SECRET"):
-        monkeypatch.delenv(name, raising=False)
-    return Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", rasa_port=free_port(),
-                    actions_port=free_port(), rasa_token="t", rasa_timeout=2,
-                    secret_key=KEY, obf_sandbox=True, site_secrets={SITE: SITE_SECRET},
-                    contact_name=STRUCTURE, audit_retention_days=200)
+    return console_settings(tmp_path, monkeypatch, site_secrets={SITE: SITE_SECRET},
+                            contact_name=STRUCTURE, audit_retention_days=200)
 
 
 @pytest.fixture
 def db(settings):
-    engine = make_engine(settings.database_url)
-    upgrade_schema(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as s:
-        accounts.create_user(s, ADVISER_LOGIN, ADVISER_NAME, "adviser", PASSWORD)
-    yield sessions
-    engine.dispose()
+    with with_accounts(settings, [(ADVISER_LOGIN, ADVISER_NAME, "adviser")]) as sessions:
+        yield sessions
 
 
 @pytest.fixture
 def client(settings, db, rasa):
-    # https: the console's session cookie is Secure, as in a browser.
-    with TestClient(create_app(settings), base_url="https://testserver") as client:
+    with browser(create_app(settings)) as client:
         yield client
 
 

@@ -7,6 +7,8 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -15,9 +17,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from bot.app import create_app
 from bot.db.models import ChatSession
+from bot.lti.config import make_keys
 from bot.settings import Settings
 from bot.texts import text
+from tests.helpers.console import KEY as CONSOLE_KEY
+from tests.helpers.console import browser, with_accounts
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 ISS = "https://moodle.example.test"
@@ -192,6 +198,14 @@ class Platform:
         return client.post(auth["redirect_uri"].replace(str(client.base_url).rstrip("/"), ""),
                            data={"id_token": token, "state": state or auth["state"]})
 
+    def open(self, client, **claims):
+        """A person opens Bagou from the course: the login, then the launch with an
+        id_token of these claims (id_token's keywords); the page, answered 200."""
+        auth = self.login(client)
+        page = self.launch(client, auth, self.id_token(auth, **claims))
+        assert page.status_code == 200, page.text
+        return page
+
     def close(self):
         self.server.shutdown()
 
@@ -199,6 +213,23 @@ class Platform:
 def lti_settings(tmp_path, work, config, **values) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=config,
                     lti_key_dir=work / "keys", _env_file=None, **values)
+
+
+@contextmanager
+def console_for_moodle(tmp_path, **values) -> Iterator:
+    """A Bagou without JSON file of registrations (Moodle sites register from its
+    console), Rasa and the actions where nothing answers; its console holds an
+    administrator « chef » and an adviser « conseil ». A client on https (the console's
+    cookie is Secure) with `db_url`."""
+    make_keys(tmp_path / "keys")
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bagou.db'}", lti_config=None,
+                        lti_key_dir=tmp_path / "keys", secret_key=CONSOLE_KEY, _env_file=None,
+                        rasa_urls="http://127.0.0.1:9", actions_url="http://127.0.0.1:9",
+                        **values)
+    staff = [("chef", "Chef", "admin"), ("conseil", "Conseil", "adviser")]
+    with with_accounts(settings, staff), browser(create_app(settings)) as client:
+        client.db_url = settings.database_url
+        yield client
 
 
 def session_of(client, page: str) -> ChatSession:
