@@ -1,6 +1,6 @@
 # Bagou: `make run` sets up and starts everything, `make test` runs every test,
 # `make check` is the fast gate (lint, types, the tests that need only .venv).
-.PHONY: run test check setup train bench soak faults eval lock clean
+.PHONY: run test check setup train bench bench-levels soak faults eval lock clean
 
 run: setup
 	.venv/bin/bagou run
@@ -33,7 +33,12 @@ train: setup
 eval: setup
 	.venv/bin/bagou eval --report docs/nlu-report.md
 
+# A plain `rasa run` and the whole stack side by side on the same model, interleaved
+# rounds at 16 and 64 sessions (docs/performance.md); bench-levels: every set-up, 1 to 64.
 bench: setup
+	.venv/bin/python bench/chat_bench.py --compare --docs
+
+bench-levels: setup
 	.venv/bin/python bench/chat_bench.py --docs
 
 # Ten minutes of 16 people on the whole stack: errors and memory (docs/reliability.md).

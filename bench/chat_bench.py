@@ -17,16 +17,28 @@ Prints p50/p95/p99 latency, throughput and errors per level, the memory of every
 process, training and cold-start times; writes bench/results/chat_bench.csv and .md
 and, with --docs, the plot docs/performance.png and the table in docs/performance.md.
 
+With --compare (what `make bench` runs), the plain `rasa run` and the whole stack run
+side by side instead: both started at once on the same model, interleaved rounds of
+about 1,000 turns at 16 and 64 concurrent sessions (the order swapped each round, so
+that neither always runs on a warmer machine), each conversation from its own loopback
+address with the gateway's default rate limits on, then 16 people who read between
+turns on the whole stack; it prints the median throughput ratio per level and the
+memory of the whole stack (bench/results/compare.md, and docs/performance.md with
+--docs).
+
     .venv/bin/python bench/chat_bench.py [--levels 1 4 16 64] [--turns 320] [--docs]
+    .venv/bin/python bench/chat_bench.py --compare [--rounds 3] [--turns 1000] [--docs]
 """
 
 import argparse
 import asyncio
 import csv
+import itertools
 import json
 import os
 import platform
 import random
+import ssl
 import statistics
 import sys
 import tempfile
@@ -54,6 +66,7 @@ RESULTS = PROJECT_ROOT / "bench" / "results"
 DOCS = PROJECT_ROOT / "docs" / "performance.md"
 PLOT = PROJECT_ROOT / "docs" / "performance.png"
 DOCS_START, DOCS_END = "<!-- bench:start -->", "<!-- bench:end -->"
+COMPARE_START, COMPARE_END = "<!-- compare:start -->", "<!-- compare:end -->"
 
 BENCH_SITE, BENCH_SECRET = "bench", "bench-secret-not-for-production-0123456789"
 LEARNER = "lea.martin@example.org"  # demo learner of the OBF sandbox (4 badges)
@@ -122,38 +135,63 @@ class Target:
         return response.status_code == 200 and bool(response.json())
 
 
-async def play(target: Target, concurrency: int, total_turns: int, think: float = 0.0) -> dict:
+_addresses = itertools.count()
+# Every person's client shares one TLS context (unused on http://, but httpx builds one
+# per client otherwise: loading the CA bundle would make the client the bottleneck).
+_TLS = ssl.create_default_context()
+
+
+def own_address() -> str:
+    """A loopback address not used before in this run (all of 127.0.0.0/8 is loopback
+    on Linux): one person each, as people arrive from their own connection."""
+    n = next(_addresses)
+    return f"127.{1 + n // 62500 % 254}.{1 + n // 250 % 250}.{1 + n % 250}"
+
+
+async def play(target: Target, concurrency: int, total_turns: int, think: float = 0.0,
+               own_addresses: bool = False) -> dict:
     """`concurrency` people each play conversations one after the other. With `think`
     (seconds, on average), each waits between an answer and the next message, as people
     read and type (uniform between half and one and a half times `think`); without it
-    they send at once: the saturation throughput."""
+    they send at once: the saturation throughput. With `own_addresses`, each conversation
+    opens its own connection from its own address; otherwise the people share a pool of
+    connections from 127.0.0.1 (then the gateway's rate limits must be off)."""
     rng = random.Random(concurrency)
     latencies: list[float] = []
     errors = 0
     next_conversation = 0
     turns_started = 0
 
-    async def worker(client: httpx.AsyncClient):
-        nonlocal errors, next_conversation, turns_started
+    async def worker(shared: httpx.AsyncClient):
+        nonlocal next_conversation
         while turns_started < total_turns:
             learner, script = CONVERSATIONS[next_conversation % len(CONVERSATIONS)]
             next_conversation += 1
-            session: dict = {}
-            for text in script:
-                if turns_started >= total_turns:
-                    return
-                turns_started += 1
-                started = time.perf_counter()
-                try:
-                    ok = await target.turn(client, session, text, learner)
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
-                    latencies.append((time.perf_counter() - started) * 1000)
-                else:
-                    errors += 1
-                if think:
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+            if not own_addresses:
+                await conversation(shared, learner, script)
+                continue
+            transport = httpx.AsyncHTTPTransport(local_address=own_address(), verify=_TLS)
+            async with httpx.AsyncClient(timeout=60, transport=transport) as client:
+                await conversation(client, learner, script)
+
+    async def conversation(client: httpx.AsyncClient, learner: bool, script: list[str]):
+        nonlocal errors, turns_started
+        session: dict = {}
+        for text in script:
+            if turns_started >= total_turns:
+                return
+            turns_started += 1
+            started = time.perf_counter()
+            try:
+                ok = await target.turn(client, session, text, learner)
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                errors += 1
+            if think:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
@@ -188,13 +226,19 @@ def machine() -> str:
 
 # --- the systems under test ----------------------------------------------------------
 
-def start_stack(resources: ExitStack, work: Path, **overrides) -> tuple[Stack, float]:
+def start_stack(resources: ExitStack, work: Path, rate_limits: bool = False,
+                **overrides) -> tuple[Stack, float]:
     settings = throwaway_settings(work)
     # The processes read their settings from the environment (bot/ops/supervisor.py).
     os.environ["BAGOU_SITE_SECRETS"] = json.dumps({BENCH_SITE: BENCH_SECRET})
-    # All simulated people come from one address and play faster than people type:
-    # the gateway's rate limits (bot/http/rate_limit.py) are off for the measurement.
-    os.environ.update(NO_RATE_LIMITS)
+    # Unless each conversation comes from its own address (--compare), all simulated
+    # people come from one address and play faster than people type: the gateway's
+    # rate limits (bot/http/rate_limit.py) are then off for the measurement.
+    for name, value in NO_RATE_LIMITS.items():
+        if rate_limits:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     for name, value in overrides.items():
         setattr(settings, name, value)
     stack = Stack(settings)
@@ -299,23 +343,104 @@ def plot(rows: list[dict], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
-def write_docs(table: str) -> None:
+def write_docs(table: str, start: str = DOCS_START, end: str = DOCS_END,
+               command: str = "bench/chat_bench.py --docs") -> None:
     text = DOCS.read_text(encoding="utf-8")
-    if DOCS_START not in text:
-        raise SystemExit(f"{DOCS} has no {DOCS_START} … {DOCS_END} section")
-    head, rest = text.split(DOCS_START, 1)
-    _, tail = rest.split(DOCS_END, 1)
-    stamp = f"Measured on {datetime.now():%Y-%m-%d} by `make bench`.\n\n"
-    DOCS.write_text(f"{head}{DOCS_START}\n{stamp}{table}\n![Throughput and p95 latency]"
-                    f"(performance.png)\n{DOCS_END}{tail}", encoding="utf-8")
+    if start not in text:
+        raise SystemExit(f"{DOCS} has no {start} … {end} section")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    stamp = f"Measured on {datetime.now():%Y-%m-%d} by `{command}`.\n\n"
+    DOCS.write_text(f"{head}{start}\n{stamp}{table}{end}{tail}", encoding="utf-8")
+
+
+# --- side by side: a plain `rasa run` against the whole stack ------------------------
+
+def compare_markdown(rows: list[dict], paced: dict, memory: dict[str, float],
+                     load: float) -> str:
+    levels = sorted({r["concurrency"] for r in rows})
+    rounds = max(r["round"] for r in rows)
+    lines = [f"Machine: {machine()}; load average (1 min) before the run {load:.2f}.", "",
+             "| round | concurrent sessions | target | turns | errors | p50 ms | p95 ms | turns/s |",
+             "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['round']} | {r['concurrency']} | {r['target']} | {r['turns']} | "
+              f"{r['errors']} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
+              f"{r['throughput_per_s']:.1f} |" for r in rows]
+    lines += ["", "| concurrent sessions | plain `rasa run` turns/s (median) | whole stack "
+              "turns/s (median) | ratio per round | median ratio |", "|---|---|---|---|---|"]
+    throughput = {(r["target"], r["concurrency"], r["round"]): r["throughput_per_s"]
+                  for r in rows}
+    for level in levels:
+        plain = [throughput[PLAIN, level, n] for n in range(1, rounds + 1)]
+        whole = [throughput[WHOLE, level, n] for n in range(1, rounds + 1)]
+        ratios = [w / p for w, p in zip(whole, plain)]
+        lines.append(f"| {level} | {statistics.median(plain):.1f} | "
+                     f"{statistics.median(whole):.1f} | "
+                     f"{', '.join(f'{x:.2f}' for x in ratios)} | "
+                     f"**{statistics.median(ratios):.2f}×** |")
+    lines += ["", f"People who read between turns (whole stack, {paced['concurrency']} people, "
+              f"{paced['think_s']:g} s on average between an answer and the next message, "
+              f"{paced['turns']} turns): p50 {paced['p50_ms']:.0f} ms, "
+              f"**p95 {paced['p95_ms']:.0f} ms**, p99 {paced['p99_ms']:.0f} ms, "
+              f"{paced['errors']} errors.", "",
+              "| whole stack process | RSS after the run (MB) |", "|---|---|"]
+    lines += [f"| {name} | {value:.0f} |" for name, value in memory.items()]
+    lines.append(f"| **all** | **{sum(memory.values()):.0f}** |")
+    return "\n".join(lines) + "\n"
+
+
+PLAIN, WHOLE = "plain rasa run", "whole stack"
+
+
+def compare(args: argparse.Namespace) -> str:
+    """Both systems up at once, measured in turn, in interleaved rounds."""
+    rows: list[dict] = []
+    load = os.getloadavg()[0]
+    work = Path(tempfile.mkdtemp(prefix="bagou-compare-"))
+    with ExitStack() as resources:
+        actions = Stack(throwaway_settings(work / "baseline"))
+        actions.start("actions")
+        resources.callback(actions.stop)
+        plain, _ = start_default_rasa(resources, work, actions.settings.effective_actions_url,
+                                      actions.actions_token)
+        plain.name = PLAIN
+        stack, _ = start_stack(resources, work / "stack", rate_limits=True)
+        whole = Target(WHOLE, "gateway", f"http://127.0.0.1:{stack.settings.port}",
+                       processes=stack.pids())
+        for target in (plain, whole):  # warm-up: the first spaCy calls are slow
+            asyncio.run(play(target, 4, 64, own_addresses=True))
+        for round_ in range(1, args.rounds + 1):
+            order = (plain, whole) if round_ % 2 else (whole, plain)
+            for level in args.compare_levels:
+                for target in order:
+                    row = asyncio.run(play(target, level, args.turns, own_addresses=True))
+                    rows.append({"round": round_, **row})
+                    print(f"round {round_}, {level:>3} sessions, {target.name:<15}: "
+                          f"{row['throughput_per_s']:.1f} turns/s, p95 {row['p95_ms']:.0f} ms, "
+                          f"{row['errors']} errors", flush=True)
+        paced = asyncio.run(play(whole, 16, 16 * 8 * 3, think=args.think, own_addresses=True))
+        memory = {name: rss_mb(pid) for name, pid in whole.processes.items()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / "compare.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    table = compare_markdown(rows, paced, memory, load)
+    (RESULTS / "compare.md").write_text(table, encoding="utf-8")
+    return table
 
 
 # --- main ----------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", action="store_true",
+                        help="a plain rasa run and the whole stack side by side, interleaved")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16, 64])
-    parser.add_argument("--turns", type=int, default=320, help="turns per level and target")
+    parser.add_argument("--compare-levels", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (--compare)")
+    parser.add_argument("--turns", type=int, help="turns per level and target "
+                        "(default 320; 1000 with --compare)")
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean think time (s) of the paced runs (0: none)")
     parser.add_argument("--instances", type=int, default=2,
@@ -323,9 +448,17 @@ def main() -> None:
     parser.add_argument("--train", action="store_true", help="retrain to measure training")
     parser.add_argument("--docs", action="store_true", help="update docs/performance.md and the plot")
     args = parser.parse_args()
+    args.turns = args.turns or (1000 if args.compare else 320)
 
     base = Settings()
     ensure_model(base.model_dir, base.log_dir / "train.log", force=args.train)
+    if args.compare:
+        table = compare(args)
+        print("\n" + table)
+        if args.docs:
+            write_docs(table, COMPARE_START, COMPARE_END, "make bench")
+            print(f"Wrote {DOCS.relative_to(PROJECT_ROOT)}")
+        return
     training = json.loads((base.model_dir / "bagou.json").read_text())
     rows, memory, cold = [], {}, {}
 
@@ -381,7 +514,7 @@ def main() -> None:
     print("\n" + table)
     if args.docs:
         plot(rows, PLOT)
-        write_docs(table)
+        write_docs(f"{table}\n![Throughput and p95 latency](performance.png)\n")
         print(f"Wrote {PLOT.relative_to(PROJECT_ROOT)} and {DOCS.relative_to(PROJECT_ROOT)}")
 
 

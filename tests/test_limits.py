@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.chat.rasa_client import RasaClient
-from bot.http.rate_limit import RateLimits
+from limits import parse
+
+from bot.http.rate_limit import MemoryWindows, RateLimits
 from bot.ops.supervisor import free_port
 from bot.settings import Settings
 from bot.texts import text
@@ -201,6 +203,23 @@ def test_behind_a_trusted_proxy_the_address_comes_from_x_forwarded_for(database,
                                 headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
                     for i in range(4)]
         assert statuses == [200, 200, 200, 429]
+
+
+def test_a_moving_window_refuses_the_request_over_the_limit_until_the_oldest_is_a_minute_old():
+    windows, three = MemoryWindows(), parse("3/minute")
+    assert [windows.hit(three, "a", t) for t in (0.0, 10.0, 20.0)] == [0, 0, 0]
+    assert windows.hit(three, "a", 30.0) == 30  # the first request leaves the window at 60 s
+    assert windows.hit(three, "b", 30.0) == 0  # another address has its own window
+    assert windows.hit(three, "a", 60.5) == 0
+    assert windows.hit(three, "a", 61.0) == 9
+
+
+def test_memory_windows_forget_the_keys_of_people_gone_for_longer_than_the_window():
+    windows, limit = MemoryWindows(), parse("30/minute")
+    for n in range(1000):  # a thousand visitors, one message each
+        windows.hit(limit, f"address {n}", n * 0.01)
+    windows.hit(limit, "late visitor", 10 + MemoryWindows.SWEEP_S + 60)
+    assert len(windows._times) == 1
 
 
 @pytest.fixture

@@ -26,10 +26,11 @@ request comes from the proxy: set BAGOU_TRUSTED_PROXIES to its address so that t
 client's address is read from X-Forwarded-For (bot/app.py); never trust that header
 from anybody else, or a client could pick a new address for each request.
 
-Counters live in memory (one gateway), or in Redis (BAGOU_RATE_LIMIT_URL=redis://…)
-when several gateways must share them. Keys are hashes: no conversation id or address
-in clear in Redis. When Redis does not answer, requests go through (logged): Bagou
-stays available rather than refuse everybody.
+Counters live in memory (one gateway, `MemoryWindows`), or in Redis
+(BAGOU_RATE_LIMIT_URL=redis://…, the `limits` library) when several gateways must share
+them. Keys are hashes: no conversation id or address in clear in Redis. When Redis does
+not answer, requests go through (logged): Bagou stays available rather than refuse
+everybody.
 """
 
 import hashlib
@@ -38,6 +39,7 @@ import logging
 import math
 import re
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
@@ -64,17 +66,64 @@ class RateDecision:
     retry_after: int = 0
 
 
+class MemoryWindows:
+    """Moving windows in this process's memory: for each key and limit, the times of the
+    requests of the last window, oldest first. Forgotten keys are swept at most once a
+    minute, on the event loop. Not `limits`' memory storages: they sweep every key every
+    10 ms (the async one with a thread hop per key), which, with a new address for each
+    visitor, became a third of the gateway's CPU a turn and kept growing
+    (docs/performance.md)."""
+
+    SWEEP_S = 60.0
+
+    def __init__(self) -> None:
+        self._times: dict[tuple[str, str], deque[float]] = {}
+        self._longest = 0.0
+        self._next_sweep = 0.0
+
+    def hit(self, item: RateLimitItem, key: str, now: float) -> int:
+        """0 when the request is allowed (and counted), else the seconds to wait."""
+        window = float(item.get_expiry())
+        self._longest = max(self._longest, window)
+        if now >= self._next_sweep:
+            self._sweep(now)
+        times = self._times.setdefault((str(item), key), deque())
+        while times and times[0] <= now - window:
+            times.popleft()
+        if len(times) >= item.amount:
+            return max(1, math.ceil(times[0] + window - now))
+        times.append(now)
+        return 0
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_S
+        self._times = {k: t for k, t in self._times.items() if t and t[-1] > now - self._longest}
+
+
+class RedisWindows:
+    """The same moving windows in Redis, shared by several gateways (`limits`)."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        self.namespace = namespace
+        storage = storage_from_string("async+" + url, implementation="redispy")
+        self.limiter = MovingWindowRateLimiter(storage)
+
+    async def hit(self, item: RateLimitItem, key: str) -> int:
+        if await self.limiter.hit(item, self.namespace, key):
+            return 0
+        stats = await self.limiter.get_window_stats(item, self.namespace, key)
+        return max(1, min(math.ceil(stats.reset_time - time.time()), item.get_expiry()))
+
+
 class RateLimits:
     def __init__(self, storage_url: str, per_session: str, per_address: str,
                  namespace: str = "bagou"):
         # `namespace` keeps other budgets (bot/lti's, « bagou-lti ») apart from the chat's.
-        self.namespace = namespace
         url = storage_url.strip() or "memory://"
-        options = {"implementation": "redispy"} if url.startswith(("redis", "rediss")) else {}
-        self.storage = storage_from_string("async+" + url, **options)
         # Moving window: exact (never more than the limit in any minute), where a
         # sliding window counter lets a burst through at the turn of each window.
-        self.limiter = MovingWindowRateLimiter(self.storage)
+        self.windows: MemoryWindows | RedisWindows = (
+            MemoryWindows() if url.startswith("memory") else RedisWindows(url, namespace))
         self.per_session = _parse(per_session)
         self.per_address = _parse(per_address)
         self._last_log = 0.0
@@ -96,13 +145,13 @@ class RateLimits:
             return RateDecision(True)
 
     async def _hit(self, items: list[RateLimitItem], kind: str, value: str) -> RateDecision:
-        key = hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:32]
+        key = kind + ":" + hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:32]
         for item in items:
-            if not await self.limiter.hit(item, self.namespace, kind, key):
-                stats = await self.limiter.get_window_stats(item, self.namespace, kind,
-                                                             key)
-                wait = math.ceil(stats.reset_time - time.time())
-                return RateDecision(False, max(1, min(wait, item.get_expiry())))
+            windows = self.windows
+            wait = (windows.hit(item, key, time.time()) if isinstance(windows, MemoryWindows)
+                    else await windows.hit(item, key))
+            if wait:
+                return RateDecision(False, wait)
         return RateDecision(True)
 
 
