@@ -1,6 +1,11 @@
 # Bagou: `make run` sets up and starts everything, `make test` runs every test,
 # `make check` is the fast gate (lint, types, the tests that need only .venv).
-.PHONY: run test check setup train bench bench-levels soak faults eval lock clean
+# This machine's environment sets PYTHONDONTWRITEBYTECODE: each test process, and each
+# server a test starts, would compile our modules again, and pytest would rewrite the
+# asserts of every test module again (a third of `make check`).
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: run test check check-types check-tests check-fuzz setup train bench bench-levels soak faults eval lock clean
 
 run: setup
 	.venv/bin/bagou run
@@ -13,15 +18,24 @@ test: setup
 	scripts/services.sh
 	.venv/bin/python -m pytest
 
-# Needs neither Rasa's environment, a browser, nor PostgreSQL and Redis. The tests run on
-# two workers, one test module each (module fixtures stay in one process); the fuzzing
-# runs on its own after: schemathesis's cases share one test id, which xdist runs once.
+# Needs neither Rasa's environment, a browser, nor PostgreSQL and Redis. Three jobs at
+# once after the lint: the types, the tests on three workers (one test module each, so
+# that module fixtures stay in one process; three on two cores because some tests wait
+# for the deadlines of slow clients), and the fuzzing on its own (schemathesis's cases
+# share one test id, which xdist would run once).
 FAST_TESTS = not stack and not browser and not services and not rasa_env
 check: setup
 	.venv/bin/ruff check
+	@$(MAKE) --no-print-directory -j3 --output-sync=target check-types check-tests check-fuzz
+
+check-types:
 	.venv/bin/mypy bot actions
-	.venv/bin/python -m pytest -q -n 2 --dist loadfile -m "$(FAST_TESTS)" --ignore=tests/test_fuzz.py
-	.venv/bin/python -m pytest -q -m "$(FAST_TESTS)" tests/test_fuzz.py
+
+check-tests:
+	.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "$(FAST_TESTS)" --ignore=tests/test_fuzz.py
+
+check-fuzz:
+	.venv/bin/python -m pytest -q -p no:cacheprovider -m "$(FAST_TESTS)" tests/test_fuzz.py
 
 setup:
 	@scripts/setup.sh

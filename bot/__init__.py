@@ -21,7 +21,7 @@ Read it top-down; a module imports only what is below it.
     settings.py      BAGOU_* settings   texts.py    French texts, dates, accent folding
     privacy.py       masking of personal data, normal_email   log_safety.py   no secret in logs
     hashing.py       argon2id for secrets   templates.py   the one HTML template engine
-    pictograms.py    the themes' pictograms (OpenMoji)
+    pictograms.py    the themes' pictograms (OpenMoji)   yaml_files.py   reading YAML (libyaml)
 tests/test_layers.py checks, from the imports, that no package imports one above it.
 
 Beside this package: actions/ (the action server), rasa_ext/ (code that runs inside Rasa,

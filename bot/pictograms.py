@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 CATALOGUE_FILE = PROJECT_ROOT / "widget" / "pictogrammes.yml"
 FAQ_DIR = PROJECT_ROOT / "faq"
@@ -56,7 +55,7 @@ def credit() -> dict[str, str]:
 
 @lru_cache
 def catalogue() -> dict[str, Pictogram]:
-    data = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    data = read_yaml(CATALOGUE_FILE)
     return {key: Pictogram(key, str(value["openmoji"]), str(value["nom"]))
             for key, value in data["pictogrammes"].items()}
 
@@ -64,10 +63,10 @@ def catalogue() -> dict[str, Pictogram]:
 @lru_cache
 def by_topic() -> dict[str, Pictogram]:
     """topic id → its pictogram: the FAQ files' choice, else the catalogue's `sujets:`."""
-    data = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    data = read_yaml(CATALOGUE_FILE)
     chosen = {str(topic): str(key) for topic, key in (data.get("sujets") or {}).items()}
     for path in sorted(FAQ_DIR.glob("*.yml")):
-        faq = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        faq = read_yaml(path)
         if faq.get(FAQ_KEY):
             chosen[path.stem] = str(faq[FAQ_KEY]).strip()
     pictograms = catalogue()

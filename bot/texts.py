@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot.yaml_files import read_yaml
 
 # The folder of the texts that content editors keep, one file per part of Bagou.
 TEXTS_DIR = Path(__file__).resolve().parent.parent / "texts"
@@ -58,7 +58,7 @@ def texts_file(name: str) -> Path:
 def load_texts(name: str) -> dict:
     """A file of texts/ as content editors write it (YAML): the one loader of the
     gateway's, the console's, the badge check's and the widget's texts."""
-    return yaml.safe_load(texts_file(name).read_text(encoding="utf-8")) or {}
+    return read_yaml(texts_file(name))
 
 
 def labels_and_messages(data: dict) -> dict[str, str]:

@@ -61,7 +61,9 @@ def _relative(path: Path) -> str:
 
 
 def _load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # libyaml's loader when PyYAML has it: several times faster than the pure-Python one.
+    return yaml.load(path.read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
 
 
 def _responses(path: Path) -> list[tuple[Text, list[tuple[str, str]]]]:

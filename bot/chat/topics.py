@@ -8,9 +8,8 @@ A reply names its topic in one of two ways, both set on the Rasa side:
 from dataclasses import dataclass
 from functools import lru_cache
 
-import yaml
-
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 TOPICS_FILE = PROJECT_ROOT / "topics.yml"
 # Used when Rasa answered nothing that names a topic: the assistant did not understand.
@@ -27,7 +26,7 @@ class Topic:
 
 @lru_cache
 def all_topics() -> dict[str, Topic]:
-    data = yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
+    data = read_yaml(TOPICS_FILE)
     return {t["id"]: Topic(t["id"], t["kind"], t["title"], t["covers"]) for t in data["topics"]}
 
 

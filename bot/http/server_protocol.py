@@ -37,6 +37,9 @@ What it adds, per connection:
 - **the API's error shape for malformed requests**: uvicorn's own 400 is the plain text
   « Invalid HTTP request received. »; here it is 400 `demande_invalide` in JSON.
 
+The two deadlines can be changed with BAGOU_HEAD_TIMEOUT_S and BAGOU_BODY_TIMEOUT_S
+(seconds; the tests shorten them so as not to wait 30 s).
+
 These answers are written by the protocol, outside the application (no security
 headers middleware): they carry `X-Content-Type-Options: nosniff` and
 `Cache-Control: no-store` themselves, and close the connection.
@@ -47,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from functools import lru_cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -55,8 +59,8 @@ from bot.errors import error_body
 from bot.http.header_limit import MAX_HEADER_BYTES, MAX_URL_BYTES
 from bot.texts import text
 
-HEAD_TIMEOUT_S = 10.0
-BODY_TIMEOUT_S = 20.0
+HEAD_TIMEOUT_S = float(os.environ.get("BAGOU_HEAD_TIMEOUT_S") or 10.0)
+BODY_TIMEOUT_S = float(os.environ.get("BAGOU_BODY_TIMEOUT_S") or 20.0)
 BODY_MIN_RATE = 500  # bytes a second, after BODY_TIMEOUT_S
 # The request line (method, URL, version) and every header line, with their line breaks.
 MAX_HEAD_BYTES = MAX_URL_BYTES + MAX_HEADER_BYTES + 1024

@@ -14,7 +14,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import cast
 
-import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +23,7 @@ from bot.db.models import (SandboxBadge, SandboxClient, SandboxEarnableBadge, Sa
                         SandboxRecipient, SandboxToken)
 from bot.obf_sandbox.credentials import hash_secret
 from bot.privacy import normal_email
+from bot.yaml_files import read_yaml
 
 SEED_FILE = Path(__file__).with_name("seed.yml")
 TABLES = (SandboxToken, SandboxRecipient, SandboxEvent, SandboxEarnableBadge, SandboxBadge,
@@ -42,7 +42,7 @@ class Counts:
 
 
 def load_seed(path: Path = SEED_FILE) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_yaml(path)
 
 
 def seed(session: Session, data: dict | None = None) -> int:

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import yaml
-
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 MAX_SOURCE_AGE = dt.timedelta(days=365)
 
@@ -45,7 +44,7 @@ class Source:
 
 
 def _load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_yaml(path)
 
 
 def faq_files(root: Path = PROJECT_ROOT) -> list[Path]:
