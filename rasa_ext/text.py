@@ -21,7 +21,7 @@ def words(text: Text) -> List[Text]:
 
 # Words that open a message without saying anything (« ok. et à Caen ? », « bon, et pour
 # supprimer ? »): they do not make a follow-up longer.
-_OPENERS = {"ok", "okay", "oki", "dac", "bon", "alors", "et", "sinon",
+OPENERS = {"ok", "okay", "oki", "dac", "bon", "alors", "et", "sinon",
             "mais", "donc", "puis", "ah", "euh", "hmm", "super", "merci", "bien", "ben", "bah", "daccord"}
 
 
@@ -30,7 +30,7 @@ def length_of(text: Text) -> int:
     without the words that only open it."""
     pieces = plain(text).split()
     start = 0
-    while start < len(pieces) and "".join(words(pieces[start])) in _OPENERS:
+    while start < len(pieces) and "".join(words(pieces[start])) in OPENERS:
         start += 1
     return len(pieces) - start
 

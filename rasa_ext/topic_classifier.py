@@ -25,6 +25,7 @@ Runs in Rasa's environment (Python 3.10, scikit-learn from Rasa's own pins).
 from __future__ import annotations
 
 import logging
+import re
 import zlib
 from functools import lru_cache
 from typing import Any, Dict, List, Optional, Text
@@ -33,6 +34,7 @@ import joblib
 import numpy as np
 import scipy.sparse
 import spacy
+from spacy.lang.fr.stop_words import STOP_WORDS
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -61,7 +63,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
-from rasa_ext.text import asks_meaning, length_of, plain
+from rasa_ext.text import OPENERS, asks_meaning, length_of, plain, words
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,17 @@ REPEATED_INTENT = "mecontent"
 NOT_UNDERSTOOD = "plus_simple"
 # Set on a message read with the conversation (not output): the domain gate reads it.
 CONTEXT_KEY = "bagou_context"
+# A French postcode (« 14000 », « 76 000 »).
+POSTCODE = re.compile(r"\b\d{2} ?\d{3}\b")
+LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# Words that name no subject: French stop words, the words that open a message
+# (« ok », « bon »), and verbs that any question uses (« faire », « avoir »).
+LITTLE_WORDS = ({w for stop in STOP_WORDS for w in words(stop)} | OPENERS
+                | {"faire", "avoir", "etre", "aller", "mettre", "prendre"})
+
+
+def names_something(text: Text) -> bool:
+    return any(w not in LITTLE_WORDS for w in words(text))
 
 
 # spaCy's tagging pipes and its rule lemmatizer (which needs their part of speech).
@@ -250,8 +263,10 @@ class TopicClassifier(GraphComponent, IntentClassifier):
         }
 
     def _inputs(self, messages: List[Message]) -> Dict[Text, Any]:
-        """What the features are made of: the texts, their lemmas, their spaCy docs."""
-        texts = [m.get(TEXT) or "" for m in messages]
+        """What the features are made of: the texts, their lemmas, their spaCy docs.
+        A web address is read as the word « lien »: its pieces (« openbadgepassport »,
+        « app », « info ») are not what the person says."""
+        texts = [LINK.sub(" lien ", m.get(TEXT) or "") for m in messages]
         table = (self.model or {}).get("lemma_table")
         # Lowercase, as Rasa's SpacyNLP did (case_sensitive: false).
         lowered = (t.lower() for t in texts)
@@ -396,7 +411,12 @@ class TopicClassifier(GraphComponent, IntentClassifier):
             if about_badges and (third or bare):
                 return dict(zip(labels, with_subject.tolist()))
             return by_label
-        if best == OUT_OF_SCOPE and by_label[best] >= self.config["follow_up_out_of_scope_sure"]:
+        # Out of scope alone stays so when the message names a subject of its own (« et
+        # pour mon RSA ? »), unless that is a postcode: « j'habite vers 14000 » answers
+        # the question of the places near the person. Made only of little words (« je
+        # fais comment pour m'en faire un ? »), it is read with the subject.
+        if (best == OUT_OF_SCOPE and by_label[best] >= self.config["follow_up_out_of_scope_sure"]
+                and names_something(text) and not POSTCODE.search(text)):
             return by_label
         weight = self.config["follow_up_alone_weight"]
         # Out of scope is left to the domain gate, which knows the words of other worlds.
