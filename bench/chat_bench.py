@@ -354,6 +354,16 @@ def write_docs(table: str, start: str = DOCS_START, end: str = DOCS_END,
     DOCS.write_text(f"{head}{start}\n{stamp}{table}{end}{tail}", encoding="utf-8")
 
 
+def save_results(name: str, rows: list[dict], table: str) -> None:
+    """bench/results/<name>.csv (one row a run) and <name>.md (the tables)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with (RESULTS / f"{name}.csv").open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (RESULTS / f"{name}.md").write_text(table, encoding="utf-8")
+
+
 # --- side by side: a plain `rasa run` against the whole stack ------------------------
 
 def compare_markdown(rows: list[dict], paced: dict, memory: dict[str, float],
@@ -420,13 +430,8 @@ def compare(args: argparse.Namespace) -> str:
                           f"{row['errors']} errors", flush=True)
         paced = asyncio.run(play(whole, 16, 16 * 8 * 3, think=args.think, own_addresses=True))
         memory = {name: rss_mb(pid) for name, pid in whole.processes.items()}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "compare.csv").open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     table = compare_markdown(rows, paced, memory, load)
-    (RESULTS / "compare.md").write_text(table, encoding="utf-8")
+    save_results("compare", rows, table)
     return table
 
 
@@ -504,13 +509,8 @@ def main() -> None:
             measure(Target(name, "gateway", f"http://127.0.0.1:{stack.settings.port}",
                            processes=stack.pids()))
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "chat_bench.csv").open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
     table = markdown(rows, memory, cold, training)
-    (RESULTS / "chat_bench.md").write_text(table, encoding="utf-8")
+    save_results("chat_bench", rows, table)
     print("\n" + table)
     if args.docs:
         plot(rows, PLOT)
