@@ -78,11 +78,17 @@ NOT_UNDERSTOOD = "plus_simple"
 CONTEXT_KEY = "bagou_context"
 # A French postcode (« 14000 », « 76 000 »).
 POSTCODE = re.compile(r"\b\d{2} ?\d{3}\b")
-LINK = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+LINK = re.compile(r"\b(?:https?://(?:www\.)?|www\.)([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?:[/?#]\S*)?",
+                  re.IGNORECASE)
 # Words that name no subject: French stop words, the words that open a message
 # (« ok », « bon »), and verbs that any question uses (« faire », « avoir »).
 LITTLE_WORDS = ({w for stop in STOP_WORDS for w in words(stop)} | OPENERS
                 | {"faire", "avoir", "etre", "aller", "mettre", "prendre"})
+
+
+def link_words(found: "re.Match[str]") -> Text:
+    """« https://www.linkedin.com/in/x » → « lien linkedin »; the domain's ending goes."""
+    return " lien " + " ".join(found.group(1).split(".")[:-1]) + " "
 
 
 def names_something(text: Text) -> bool:
@@ -264,9 +270,10 @@ class TopicClassifier(GraphComponent, IntentClassifier):
 
     def _inputs(self, messages: List[Message]) -> Dict[Text, Any]:
         """What the features are made of: the texts, their lemmas, their spaCy docs.
-        A web address is read as the word « lien »: its pieces (« openbadgepassport »,
-        « app », « info ») are not what the person says."""
-        texts = [LINK.sub(" lien ", m.get(TEXT) or "") for m in messages]
+        A web address is read as the word « lien » and the name of its site (« lien
+        linkedin »): its path (« app », « badge », « info », numbers) is not what the
+        person says."""
+        texts = [LINK.sub(link_words, m.get(TEXT) or "") for m in messages]
         table = (self.model or {}).get("lemma_table")
         # Lowercase, as Rasa's SpacyNLP did (case_sensitive: false).
         lowered = (t.lower() for t in texts)
