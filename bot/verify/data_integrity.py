@@ -193,8 +193,12 @@ def hash_data(document: dict, proof: dict, loader: ContextLoader | None = None) 
     options["@context"] = unsecured.get("@context")
     canonical_options = canonize(options, loader)
     canonical_document = canonize(unsecured, loader)
-    return (hashlib.sha256(canonical_options.encode("utf-8")).digest()
-            + hashlib.sha256(canonical_document.encode("utf-8")).digest())
+    try:
+        return (hashlib.sha256(canonical_options.encode("utf-8")).digest()
+                + hashlib.sha256(canonical_document.encode("utf-8")).digest())
+    except UnicodeEncodeError as error:
+        # A lone surrogate (JSON's « \ud800 »): no signer could have hashed it.
+        raise VerifyFailure(UNVERIFIABLE, "badge_mal_forme", "text not in UTF-8") from error
 
 
 def _refuse_blank_node_ids(document) -> None:
