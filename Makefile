@@ -19,10 +19,10 @@ test: setup
 	.venv/bin/python -m pytest
 
 # Needs neither Rasa's environment, a browser, nor PostgreSQL and Redis. Three jobs at
-# once after the lint: the types, the tests on three workers (one test module each, so
-# that module fixtures stay in one process; three on two cores because some tests wait
-# for the deadlines of slow clients), and the fuzzing on its own (schemathesis's cases
-# share one test id, which xdist would run once).
+# once after the lint: the types, the tests on two workers (work stealing: a worker
+# that is done takes tests from the other, so no long module ends the run alone), and
+# the fuzzing on its own (schemathesis's cases share one test id, which xdist would
+# run once).
 FAST_TESTS = not stack and not browser and not services and not rasa_env
 check: setup
 	.venv/bin/ruff check
@@ -32,7 +32,7 @@ check-types:
 	.venv/bin/mypy bot actions
 
 check-tests:
-	.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "$(FAST_TESTS)" --ignore=tests/test_fuzz.py
+	.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist worksteal -m "$(FAST_TESTS)" --ignore=tests/test_fuzz.py
 
 check-fuzz:
 	.venv/bin/python -m pytest -q -p no:cacheprovider -m "$(FAST_TESTS)" tests/test_fuzz.py
