@@ -59,6 +59,20 @@ def auth(client):
     return {"Authorization": f"Bearer {get_token(client)}"}
 
 
+# The tests whose requests are all refused share one sandbox, made once: an app and its
+# database cost a quarter of a second, and these are half of the cases of this module.
+@pytest.fixture(scope="module")
+def refusing_client(tmp_path_factory):
+    settings = throwaway_settings(tmp_path_factory.mktemp("sandbox"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def refusing_auth(refusing_client):
+    return {"Authorization": f"Bearer {get_token(refusing_client)}"}
+
+
 def get(client, auth, path, **params):
     response = client.get(f"{BASE}{path}", headers=auth, params=params)
     assert response.status_code == 200, response.text
@@ -115,8 +129,8 @@ def test_a_token_comes_from_form_basic_auth_or_v1_json(client):
 @pytest.mark.parametrize("client_id, secret", [
     (CLIENT, "wrong-secret"), (CLIENT, ""), ("nobody", SECRET), ("", ""),
 ])
-def test_wrong_credentials_get_401_invalid_client(client, version, client_id, secret):
-    response = client.post(f"{BASE}/{version}/client/oauth2/token", data={
+def test_wrong_credentials_get_401_invalid_client(refusing_client, version, client_id, secret):
+    response = refusing_client.post(f"{BASE}/{version}/client/oauth2/token", data={
         "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -154,11 +168,11 @@ AUTHENTICATED = [
 
 
 @pytest.mark.parametrize("path", AUTHENTICATED)
-def test_routes_without_a_valid_token_answer_403(client, path):
+def test_routes_without_a_valid_token_answer_403(refusing_client, path):
     url = BASE + path.format(c=CLIENT)
     for headers in ({}, {"Authorization": "Bearer not-a-token"},
                     {"Authorization": f"Basic {base64.b64encode(b'bagou-demo:x').decode()}"}):
-        response = client.get(url, headers=headers)
+        response = refusing_client.get(url, headers=headers)
         assert response.status_code == 403, (headers, response.text)
         assert response.json()["error"]
 
@@ -500,8 +514,8 @@ def test_earnable_badges_v1_and_v2(client, auth):
 # --- errors ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", [p for p in AUTHENTICATED])
-def test_unknown_client_gets_404(client, auth, path):
-    response = client.get(BASE + path.format(c="no-such-client"), headers=auth)
+def test_unknown_client_gets_404(refusing_client, refusing_auth, path):
+    response = refusing_client.get(BASE + path.format(c="no-such-client"), headers=refusing_auth)
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
 
@@ -523,8 +537,8 @@ def test_unknown_client_gets_404(client, auth, path):
     ("/v1/event/{c}", {"order_by": "sideways"}),
     ("/v1/earnablebadge/{c}/", {"visible": "perhaps"}),
 ])
-def test_bad_parameters_get_400_with_an_error(client, auth, path, params):
-    response = client.get(BASE + path.format(c=CLIENT), headers=auth, params=params)
+def test_bad_parameters_get_400_with_an_error(refusing_client, refusing_auth, path, params):
+    response = refusing_client.get(BASE + path.format(c=CLIENT), headers=refusing_auth, params=params)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "invalid_parameter"
     # The refused value is not echoed back (it may be an e-mail address).
@@ -541,8 +555,8 @@ def test_a_limit_of_exactly_1000_is_accepted(client, auth):
     (b"[1, 2]", "application/json"),
     (b"", "application/x-www-form-urlencoded"),
 ])
-def test_broken_token_requests_get_4xx_not_500(client, body, content_type):
-    response = client.post(f"{BASE}/v1/client/oauth2/token", content=body,
+def test_broken_token_requests_get_4xx_not_500(refusing_client, body, content_type):
+    response = refusing_client.post(f"{BASE}/v1/client/oauth2/token", content=body,
                            headers={"content-type": content_type})
     assert response.status_code in (400, 401)
     assert response.json()["error"]
