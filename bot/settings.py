@@ -169,6 +169,10 @@ class Settings(BaseSettings):
     # Limits of the gateway (bot/http/body_limit.py, bot/http/rate_limit.py, docs/security.md).
     # Largest request body, refused before it is parsed (the badge upload has its own).
     max_body_bytes: int = Field(262_144, gt=0)
+    # Slow clients (bot/http/server_protocol.py): seconds for a request's head, and the
+    # grace before a body must come at 500 bytes a second.
+    head_timeout_s: float = Field(10.0, gt=0)
+    body_timeout_s: float = Field(20.0, gt=0)
     # Requests to the chat API per conversation and per client address (« 30/minute »,
     # « 30/minute;500/hour »; empty: no limit of that kind), counted in memory or in
     # Redis (redis://[:password@]host:6379/1) when several gateways share them.

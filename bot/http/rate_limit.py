@@ -146,8 +146,8 @@ class RateLimits:
 
     async def _hit(self, items: list[RateLimitItem], kind: str, value: str) -> RateDecision:
         key = kind + ":" + hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()[:32]
+        windows = self.windows
         for item in items:
-            windows = self.windows
             wait = (windows.hit(item, key, time.time()) if isinstance(windows, MemoryWindows)
                     else await windows.hit(item, key))
             if wait:

@@ -17,7 +17,7 @@ a byte count to uvicorn's own parsing.
 
 What it adds, per connection:
 - **the head deadline**: a request's line and headers must be complete within
-  HEAD_TIMEOUT_S of the connection being opened or of the first byte of that request
+  10 s of the connection being opened or of the first byte of that request
   (Go servers commonly use 5 to 10 s for ReadHeaderTimeout; nginx's
   client_header_timeout is 60 s, Apache's mod_reqtimeout 20 to 40 s). A head is a few
   kilobytes, sent in one go by browsers, Moodle and proxies. When it runs out, a
@@ -25,7 +25,7 @@ What it adds, per connection:
   and is closed; one that sent nothing is closed (a browser's unused pre-connection).
   Between requests on a kept-alive connection, uvicorn's keep-alive timer still counts.
 - **the body rate**: a body must keep coming at BODY_MIN_RATE bytes a second after a
-  grace of BODY_TIMEOUT_S (Apache's mod_reqtimeout default, body=20,MinRate=500): a
+  grace (20 s; Apache's mod_reqtimeout default, body=20,MinRate=500): a
   2 MB badge image on a slow mobile line (1 Mbit/s, 16 s) passes, a body trickled a
   byte at a time is cut after about 20 s. The same 408, unless the answer has started.
 - **a cap on the bytes of an unfinished head** (MAX_HEAD_BYTES): without it, httptools
@@ -37,8 +37,8 @@ What it adds, per connection:
 - **the API's error shape for malformed requests**: uvicorn's own 400 is the plain text
   « Invalid HTTP request received. »; here it is 400 `demande_invalide` in JSON.
 
-The two deadlines can be changed with BAGOU_HEAD_TIMEOUT_S and BAGOU_BODY_TIMEOUT_S
-(seconds; the tests shorten them so as not to wait 30 s).
+The two deadlines are settings (BAGOU_HEAD_TIMEOUT_S, BAGOU_BODY_TIMEOUT_S, read once a
+process); the tests shorten them so as not to wait 30 s.
 
 These answers are written by the protocol, outside the application (no security
 headers middleware): they carry `X-Content-Type-Options: nosniff` and
@@ -50,18 +50,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from functools import lru_cache
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from bot.errors import error_body
 from bot.http.header_limit import MAX_HEADER_BYTES, MAX_URL_BYTES
+from bot.settings import Settings
 from bot.texts import text
 
-HEAD_TIMEOUT_S = float(os.environ.get("BAGOU_HEAD_TIMEOUT_S") or 10.0)
-BODY_TIMEOUT_S = float(os.environ.get("BAGOU_BODY_TIMEOUT_S") or 20.0)
-BODY_MIN_RATE = 500  # bytes a second, after BODY_TIMEOUT_S
+BODY_MIN_RATE = 500  # bytes a second, after the body's grace
 # The request line (method, URL, version) and every header line, with their line breaks.
 MAX_HEAD_BYTES = MAX_URL_BYTES + MAX_HEADER_BYTES + 1024
 
@@ -69,6 +67,13 @@ REASONS = {400: b"Bad Request", 408: b"Request Timeout", 414: b"URI Too Long",
            431: b"Request Header Fields Too Large"}
 
 log = logging.getLogger("uvicorn.error")
+
+
+@lru_cache(maxsize=1)
+def deadlines() -> tuple[float, float]:
+    """(head, body grace) in seconds, from the settings of this process."""
+    settings = Settings()
+    return settings.head_timeout_s, settings.body_timeout_s
 
 
 @lru_cache
@@ -133,12 +138,12 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._body_bytes = 0
         self._body_started = self.loop.time()
-        self._arm_body_timer(BODY_TIMEOUT_S)
+        self._arm_body_timer(deadlines()[1])
         super().on_headers_complete()
 
     def _arm_head_timer(self) -> None:
         self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_timed_out)
+        self._head_timer = self.loop.call_later(deadlines()[0], self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -183,7 +188,7 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self._body_timer = None
         if self.transport.is_closing() or self._reading_head:
             return
-        allowed = BODY_TIMEOUT_S + self._body_bytes / BODY_MIN_RATE
+        allowed = deadlines()[1] + self._body_bytes / BODY_MIN_RATE
         left = self._body_started + allowed - self.loop.time()
         if left > 0 or self.flow.read_paused:
             # On time, or the application has not read what came yet (uvicorn stops

@@ -43,10 +43,6 @@ class Source:
     checked: dt.date | None
 
 
-def _load(path: Path) -> dict:
-    return read_yaml(path)
-
-
 def faq_files(root: Path = PROJECT_ROOT) -> list[Path]:
     return sorted((root / "faq").glob("*.yml"))
 
@@ -71,7 +67,7 @@ def link_buttons(root: Path = PROJECT_ROOT) -> list[Link]:
     for path in [root / "domain.yml", *faq_files(root)]:
         if not path.exists():
             continue
-        for name, variations in (_load(path).get("responses") or {}).items():
+        for name, variations in (read_yaml(path).get("responses") or {}).items():
             for variation in variations or []:
                 for button in variation.get("buttons") or []:
                     payload = str(button.get("payload", ""))
@@ -80,7 +76,7 @@ def link_buttons(root: Path = PROJECT_ROOT) -> list[Link]:
                                           str(button.get("title", "")), payload))
     places = root / "lieux.yml"
     if places.exists():
-        for place in _load(places).get("lieux") or []:
+        for place in read_yaml(places).get("lieux") or []:
             if place.get("site"):
                 links.append(Link(f"lieux.yml › {place.get('nom')}", "site", str(place["site"])))
     return links
@@ -89,7 +85,7 @@ def link_buttons(root: Path = PROJECT_ROOT) -> list[Link]:
 def sources(root: Path = PROJECT_ROOT) -> list[Source]:
     found = []
     for path in faq_files(root):
-        for entry in _load(path).get("sources") or []:
+        for entry in read_yaml(path).get("sources") or []:
             checked = entry.get("checked")
             if isinstance(checked, str):
                 try:
@@ -112,7 +108,7 @@ def problems(root: Path = PROJECT_ROOT, today: dt.date | None = None) -> list[st
         topic = path.stem
         if not by_faq.get(topic):
             lines.append(f"faq/{topic}.yml : aucune source.")
-        if not str(_load(path).get("ask") or "").strip():
+        if not str(read_yaml(path).get("ask") or "").strip():
             lines.append(f"faq/{topic}.yml : personne à qui demander (« ask: ») manquante.")
         for source in by_faq.get(topic, []):
             if not well_formed(source.url):
