@@ -3,7 +3,9 @@
 Same behaviour, less CPU per message:
 - RemoteAction._validate_action_result: the action server's answer is checked with a
   validator built once (action_validation.py), not a new one per answer;
-- Event.resolve_by_type: the class of each event name is remembered (event_lookup.py).
+- Event.resolve_by_type: the class of each event name is remembered (event_lookup.py);
+- the processor's graph runner: the components run in an order computed once, not
+  scheduled by dask at each message and prediction (graph_runner.py).
 
 Rasa 3.6 has no hook for such changes, so Bagou's channel (bagou_channel.BagouInput,
 named in credentials.yml) calls `install()` when Rasa creates it, before the first
@@ -12,7 +14,7 @@ message; importing a module of rasa_ext changes nothing in Rasa.
 
 import logging
 
-from rasa_ext import action_validation, event_lookup
+from rasa_ext import action_validation, event_lookup, graph_runner
 
 logger = logging.getLogger(__name__)
 _installed = False
@@ -25,6 +27,8 @@ def install() -> None:
         return
     action_validation.install()
     event_lookup.install()
+    graph_runner.install()
     _installed = True
     logger.info("Bagou's Rasa patches installed: RemoteAction._validate_action_result "
-                "(one validator), Event.resolve_by_type (event classes by name).")
+                "(one validator), Event.resolve_by_type (event classes by name), the graph "
+                "runner (components in order, without dask).")

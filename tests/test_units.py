@@ -1,14 +1,12 @@
 """Small pure pieces: personal-data masking, topic of a Rasa reply, closest topics,
-how the gateway spreads messages over several Rasa instances, Rasa's shared stores."""
+Rasa's shared stores (how the gateway spreads messages over several Rasa instances:
+tests/test_rasa_client.py)."""
 
-import asyncio
 
-import httpx
 import pytest
 import yaml
 
 from actions.incompris import closest_topics
-from bot.chat.rasa_client import RasaClient, RasaUnavailable
 from bot.chat.topics import topic_of_turn
 from bot.privacy import mask_personal_data
 from bot.settings import PROJECT_ROOT, Settings
@@ -117,61 +115,6 @@ def test_the_nlu_and_the_gateway_fold_accents_the_same_way():
                "œuvre Noël ﬁn ²", "Straße", "çàéèêëîïôûüÿ ÀÉÈÊËÎÏÔÛÜŸ", "c’est quoi l'endossement"]
     assert [fold_accents(s) for s in samples] == [plain(s) for s in samples]
     assert fold_accents("l’Émetteur") == "l'emetteur"
-
-
-A, B = "http://127.0.0.1:5005", "http://127.0.0.1:5006"
-REPLY = [{"text": "Bonjour !", "utter_action": "utter_bonjour"}]
-
-
-def send_through(failures: dict, turns: int = 4) -> tuple[list, list[str]]:
-    """Sends `turns` messages through a RasaClient over instances A and B; `failures`
-    maps an instance to the error it raises. Returns the outcomes and the calls made."""
-    calls = []
-
-    def handler(request: httpx.Request):
-        base = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
-        calls.append(base)
-        if base in failures:
-            raise failures[base]("simulated", request=request)
-        return httpx.Response(200, json=REPLY)
-
-    async def scenario():
-        client = RasaClient([A, B], "t", 5, transport=httpx.MockTransport(handler))
-        outcomes = []
-        for _ in range(turns):
-            try:
-                outcomes.append(await client.send("s", "Bonjour", {}))
-            except RasaUnavailable:
-                outcomes.append("unavailable")
-        await client.aclose()
-        return outcomes
-
-    return asyncio.run(scenario()), calls
-
-
-def test_messages_take_turns_over_the_rasa_instances():
-    outcomes, calls = send_through({})
-    assert outcomes == [REPLY] * 4
-    assert calls == [A, B, A, B]
-
-
-@pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout])
-def test_a_message_that_never_reached_an_instance_goes_to_another(error):
-    outcomes, calls = send_through({A: error})
-    assert outcomes == [REPLY] * 4  # nothing lost
-    assert calls == [A, B, B, A, B, B]
-
-
-@pytest.mark.parametrize("error", [httpx.ReadTimeout, httpx.RemoteProtocolError])
-def test_a_message_that_may_have_been_handled_is_never_sent_twice(error):
-    outcomes, calls = send_through({A: error})
-    assert outcomes == ["unavailable", [*REPLY], "unavailable", [*REPLY]]
-    assert calls == [A, B, A, B]
-
-
-def test_no_instance_reachable_is_unavailable():
-    outcomes, _ = send_through({A: httpx.ConnectError, B: httpx.ConnectError}, turns=1)
-    assert outcomes == ["unavailable"]
 
 
 def test_rasa_stores_are_written_without_their_passwords(tmp_path):

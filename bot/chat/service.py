@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from bot.chat.course import CourseUpdate, course_metadata, course_update
 from bot.chat.accompanier_badges import TOPIC as ACCOMPANIER_TOPIC
@@ -22,6 +21,7 @@ from bot.chat.point_info import ISSUED, PENDING, PointInfoAwards
 from bot.chat.rasa_client import RasaClient, RasaUnavailable
 from bot.chat.topics import conversation_context, topic_of_message, topic_of_turn
 from bot.chat.who_saw import TOPIC as WHO_SAW_TOPIC, Viewings, replies_for as who_saw_replies
+from bot.db.calls import DatabaseCalls
 from bot.db.models import ChatMessage, ChatSession, utcnow
 from bot.errors import ApiError
 from bot.identity_ref import make_ref, reference_key
@@ -70,6 +70,7 @@ class ChatService:
                  server_key: Callable[[], bytes] | None = None, identity_key: str = ""):
         self._db = sessions
         self._engine = cast(Engine, sessions.kw["bind"])
+        self._run = DatabaseCalls(self._engine)
         self._rasa = rasa
         self._max_chars = max_chars
         self._site_secrets = site_secrets or {}
@@ -121,7 +122,7 @@ class ChatService:
                 and asks_for_point_info(message)):
             return await self._point_info_turn(turn, message, learner)
         # An identified learner's course, saved by an earlier turn in any session.
-        saved = await run_in_threadpool(self._courses.saved_state, learner) if learner else None
+        saved = await self._run(self._courses.saved_state, learner) if learner else None
         try:
             # What Rasa keeps (its tracker store, its logs): the message with e-mail
             # addresses, phone numbers and the person's own name masked, and the e-mail
@@ -135,7 +136,7 @@ class ChatService:
         except RasaUnavailable as error:
             log.warning("Rasa unavailable for a chat turn: %s", error)
             # Keep the question: what people asked while Bagou was down matters too.
-            await run_in_threadpool(self._store_turn, turn, message, [], None)
+            await self._run(self._store_turn, turn, message, [], None)
             raise ApiError(503, "assistant_indisponible", turn.session_id) from error
         replies = [to_reply(m) for m in raw if m.get("text")]
         if not replies:
@@ -154,7 +155,7 @@ class ChatService:
             badge_said = bool(extra)
         if learner and not badge_said:
             replies += await self._badge_news(learner)
-        await run_in_threadpool(self._store_turn, turn, message, replies, topic, after)
+        await self._run(self._store_turn, turn, message, replies, topic, after)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=topic)
 
     # --- the course in the chat (issue 22) -------------------------------------------
@@ -164,7 +165,7 @@ class ChatService:
         """Keep an identified learner's progress; at a passed end, the badge (or how to
         get it). Gives the replies to add and what to write with the turn."""
         if learner:
-            await run_in_threadpool(self._courses.save_progress, learner, course)
+            await self._run(self._courses.save_progress, learner, course)
         extra: list[Reply] = []
         if course.badge_earned:
             if learner:
@@ -180,11 +181,11 @@ class ChatService:
         """The learner passed: the award is kept first, then OBF is asked (once)."""
         if self._awards is None:
             return []
-        award = await run_in_threadpool(self._awards.ensure, learner,
+        award = await self._run(self._awards.ensure, learner,
                                         cast(str, turn.identity.email), turn.identity.name)
         if award.status == ISSUED:
             if not award.notified:
-                await run_in_threadpool(self._awards.mark_notified, award.id)
+                await self._run(self._awards.mark_notified, award.id)
             return [badge_reply("point_info_deja")]
         outcome = await self._awards.attempt(award.id, told=True)
         if outcome == ISSUED:
@@ -196,14 +197,14 @@ class ChatService:
         arrived while they were away is announced."""
         if self._awards is None:
             return []
-        award = await run_in_threadpool(self._awards.view, learner)
+        award = await self._run(self._awards.view, learner)
         if award is None or award.notified:
             return []
         if award.status == PENDING:
             if not award.due or await self._awards.attempt(award.id, told=True) != ISSUED:
                 return []
         else:
-            await run_in_threadpool(self._awards.mark_notified, award.id)
+            await self._run(self._awards.mark_notified, award.id)
         return [badge_reply("point_info_arrive")]
 
     async def _point_info_turn(self, turn: Turn, message: str,
@@ -214,19 +215,19 @@ class ChatService:
             key = ("point_info_sans_adresse" if turn.identity.kind == "learner"
                    else "point_info_connexion")
             replies = [Reply(text=text(key))]
-        elif (await run_in_threadpool(self._courses.has_passed, learner)
-              or await run_in_threadpool(self._courses.adopt_session, turn.session_id, learner)):
+        elif (await self._run(self._courses.has_passed, learner)
+              or await self._run(self._courses.adopt_session, turn.session_id, learner)):
             replies = await self._give_point_info(turn, learner)
         else:
             replies = [Reply(text=text("point_info_pas_fini"), buttons=[
                 Button(title=text("point_info_bouton_formation"), payload=COURSE_START)])]
-        await run_in_threadpool(self._store_turn, turn, message, replies, COURSE_TOPIC)
+        await self._run(self._store_turn, turn, message, replies, COURSE_TOPIC)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=COURSE_TOPIC)
 
     async def _who_saw(self, turn: Turn, raw: list[dict]) -> list[Reply]:
         """Rasa's answer of the topic qui_a_vu_mes_badges replaced by the gateway's, from
         its audit trail (the other messages of the turn, if any, are kept)."""
-        answer = await run_in_threadpool(who_saw_replies, turn.identity,
+        answer = await self._run(who_saw_replies, turn.identity,
                                          cast(Viewings, self._viewings),
                                          self._audit_retention_days)
         return replace_topic(raw, WHO_SAW_TOPIC, answer)
@@ -239,7 +240,7 @@ class ChatService:
         email = turn.identity.email if turn.identity.kind != "anonymous" else None
         verdict = await cast(Verifier, self._verifier).verify(badge, email)
         replies = [Reply.model_validate(reply) for reply in replies_for(verdict)]
-        await run_in_threadpool(self._store_turn, turn, shown, replies, VERIFY_TOPIC)
+        await self._run(self._store_turn, turn, shown, replies, VERIFY_TOPIC)
         return ChatResponse(session_id=turn.session_id, replies=replies, topic=VERIFY_TOPIC)
 
     async def _session_for(self, session_id: str | None, site_token: str | None) -> Turn:
@@ -255,7 +256,7 @@ class ChatService:
         if session_id is None:  # nothing to read: the session is written with the turn
             identity = signed_in.active() if signed_in else ANONYMOUS
             return Turn(str(uuid.uuid4()), identity, new=True, sign_in=signed_in)
-        return await run_in_threadpool(self._known_session, session_id, signed_in)
+        return await self._run(self._known_session, session_id, signed_in)
 
     def _badge_in(self, raw: str) -> Candidate | None:
         if self._verifier is None or not raw or len(raw) > MAX_PASTED_BADGE:

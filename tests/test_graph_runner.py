@@ -1,0 +1,36 @@
+"""Rasa with our graph runner (rasa_ext/graph_runner.py, without dask's scheduler) reads
+every message and answers every turn exactly as with Rasa's own runner: the same
+intent, ranking and response selection, the same messages of the bot."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from bot.ops.training import RASA_BIN, model_path
+from bot.settings import PROJECT_ROOT
+
+pytestmark = [pytest.mark.stack, pytest.mark.rasa_env]
+
+CONVERSATIONS = [
+    ["bonjour", "c koi un badge", "et je le mets ou sur linkedin ?", "merci"],
+    ["comment je partage mon badge sur mon CV", "j'ai pas compris", "tu sers a rien"],
+    ["/mes_badges", "quel temps fait-il à Caen ?", "un lieu de la reconnaissance à Caen ?"],
+    ["c'est quoi un émetteur ?", "", "badge " * 40, "au revoir"],
+]
+
+
+def test_our_graph_runner_answers_as_rasas_own(trained_model):
+    result = subprocess.run(
+        [str(RASA_BIN.parent / "python"), "tests/rasa_env/check_graph_runner.py",
+         str(model_path(trained_model)), json.dumps(CONVERSATIONS)],
+        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT),
+                               "BAGOU_ACTIONS_URL": "http://127.0.0.1:9"},
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    checked = json.loads(result.stdout.strip().splitlines()[-1])
+    assert checked["messages"] == sum(map(len, CONVERSATIONS))
+    assert checked["different"] == []
+    # The turns answered by a response (no action server here: a custom action is silent).
+    assert checked["answered"] >= 9
