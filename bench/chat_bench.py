@@ -51,6 +51,7 @@ from pathlib import Path
 
 import httpx
 import jwt
+import yaml
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -251,17 +252,21 @@ def start_stack(resources: ExitStack, work: Path, rate_limits: bool = False,
 
 def start_default_rasa(resources: ExitStack, work: Path, actions_url: str,
                        actions_token: str) -> tuple[Target, float]:
-    """One plain `rasa run`: Rasa's REST channel, in-memory stores, our action server."""
+    """One plain `rasa run`: Rasa's REST channel, Rasa's in-memory stores, our action
+    server (its endpoint only: endpoints.yml also names our tracker store)."""
     import subprocess
 
     credentials = work / "credentials-rest.yml"
     credentials.write_text("rest:\n")
+    endpoints = work / "endpoints-plain.yml"
+    endpoints.write_text(yaml.safe_dump({"action_endpoint": yaml.safe_load(
+        (PROJECT_ROOT / "endpoints.yml").read_text(encoding="utf-8"))["action_endpoint"]}))
     port = free_port()
     log = (work / "rasa-default.log").open("ab")
     process = subprocess.Popen(
         [str(RASA_BIN), "run", "--model", str(model_path(Settings().model_dir)),
          "--interface", "127.0.0.1", "--port", str(port), "--credentials", str(credentials),
-         "--endpoints", "endpoints.yml"],
+         "--endpoints", str(endpoints)],
         # As a team would first run it: without our one-thread setting of the numeric
         # libraries (bot/ops/training.py), which is one of the ideas measured.
         cwd=PROJECT_ROOT, env={k: v for k, v in rasa_env(BAGOU_ACTIONS_URL=actions_url,

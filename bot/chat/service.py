@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.chat.course import CourseUpdate, course_metadata, course_update
@@ -293,13 +293,10 @@ class ChatService:
         # A connection, not an ORM session: Core statements only, on the path of every
         # turn (the ORM's session and execution layers were a fifth of the gateway's CPU).
         with self._engine.connect() as db:
-            session = find_session(db, session_id, *IDENTITY_COLUMNS)
+            session = find_session(db, session_id, READ_IDENTITY)
             # Kept by the gateway rather than read from Rasa's tracker: it survives a
             # restart of Rasa and holds with several Rasa processes.
-            previous = db.execute(
-                select(ChatMessage.text, ChatMessage.topic)
-                .where(ChatMessage.session_id == session_id, ChatMessage.sender == "user")
-                .order_by(ChatMessage.id.desc()).limit(CONTEXT_TURNS)).all()
+            previous = db.execute(READ_PREVIOUS, {"session_id": session_id}).all()
         identity = (signed_in if signed_in is not None
                     else stored_identity(session, self._stored_key()))
         return Turn(session_id, identity.active(), sign_in=signed_in,
@@ -326,15 +323,13 @@ class ChatService:
         with self._db.begin() if after else self._engine.begin() as db:
             if turn.new:
                 db.execute(new_session(turn.session_id, turn.sign_in, now, self._stored_key()))
-            else:
-                values = (identity_columns(turn.sign_in, turn.session_id, self._stored_key())
-                          if turn.sign_in else {})
+            elif turn.sign_in:
                 db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
-                           .values(last_active_at=now, **values))
-            messages = cast(Table, ChatMessage.__table__)
-            ids = db.execute(insert(messages).returning(messages.c.id,
-                                                        sort_by_parameter_order=True),
-                             rows).scalars().all()
+                           .values(last_active_at=now, **identity_columns(
+                               turn.sign_in, turn.session_id, self._stored_key())))
+            else:
+                db.execute(TOUCH_SESSION, {"session_id": turn.session_id, "now": now})
+            ids = db.execute(INSERT_MESSAGES, rows).scalars().all()
             if after is not None:  # rows of the turn that refer to its session
                 after(db)
         for reply, message_id in zip(replies, ids[1:]):
@@ -345,6 +340,17 @@ IDENTITY_COLUMNS = (ChatSession.id, ChatSession.identity_kind, ChatSession.ident
                     ChatSession.identity_name, ChatSession.identity_sealed,
                     ChatSession.identity_source, ChatSession.identity_expires_at,
                     ChatSession.identity_organisations)
+# The statements of every turn, built once with bound parameters (building a statement
+# and its cache key at each turn was a tenth of the gateway's CPU, docs/performance.md).
+READ_IDENTITY = select(*IDENTITY_COLUMNS).where(ChatSession.id == bindparam("session_id"))
+READ_PREVIOUS = (select(ChatMessage.text, ChatMessage.topic)
+                 .where(ChatMessage.session_id == bindparam("session_id"),
+                        ChatMessage.sender == "user")
+                 .order_by(ChatMessage.id.desc()).limit(CONTEXT_TURNS))
+TOUCH_SESSION = (update(ChatSession).where(ChatSession.id == bindparam("session_id"))
+                 .values(last_active_at=bindparam("now")))
+_MESSAGES = cast(Table, ChatMessage.__table__)
+INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 # The purpose of the server's key that seals the identity kept with a session.
 STORED_IDENTITY = "chat session identity"
 
@@ -437,14 +443,17 @@ def asks_for_point_info(message: str) -> bool:
     return ASKS_FOR_POINT_INFO.search(" ".join(plain.split())) is not None
 
 
-def find_session(db: Session | Connection, session_id: str, *columns: Any) -> Any:
-    """The session of an id a client sent (the ChatSession, or a row of `columns`): the
-    one reading for the chat turn, the history and the feedback. 422 session_invalide
-    for an id the gateway never makes, 404 session_inconnue for an unknown one."""
+def find_session(db: Session | Connection, session_id: str,
+                 statement: Select | None = None) -> Any:
+    """The session of an id a client sent (the ChatSession, or the row that `statement`
+    reads, with its `session_id` parameter): the one reading for the chat turn, the
+    history and the feedback. 422 session_invalide for an id the gateway never makes,
+    404 session_inconnue for an unknown one."""
     if not _is_uuid(session_id):
         raise ApiError(422, "session_invalide")
-    found = (db.execute(select(*columns).where(ChatSession.id == session_id)).first()
-             if columns else cast(Session, db).get(ChatSession, session_id))  # ORM: a Session
+    found = (db.execute(statement, {"session_id": session_id}).first()
+             if statement is not None
+             else cast(Session, db).get(ChatSession, session_id))  # ORM: a Session
     if found is None:
         raise ApiError(404, "session_inconnue")
     return found

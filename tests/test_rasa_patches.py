@@ -1,6 +1,8 @@
-"""Rasa with our graph runner (rasa_ext/graph_runner.py, without dask's scheduler) reads
-every message and answers every turn exactly as with Rasa's own runner: the same
-intent, ranking and response selection, the same messages of the bot."""
+"""Rasa as Bagou runs it (our graph runner, without dask's scheduler, and our in-memory
+tracker store, without JSON: rasa_ext/graph_runner.py, rasa_ext/memory_tracker_store.py)
+reads every message, answers every turn and keeps every conversation exactly as Rasa's
+own runner and store: the same intent, ranking and response selection, the same
+messages of the bot, the same stored events."""
 
 import json
 import os
@@ -21,16 +23,19 @@ CONVERSATIONS = [
 ]
 
 
-def test_our_graph_runner_answers_as_rasas_own(trained_model):
+def test_rasa_as_bagou_runs_it_answers_and_keeps_as_rasas_own(trained_model):
     result = subprocess.run(
-        [str(RASA_BIN.parent / "python"), "tests/rasa_env/check_graph_runner.py",
+        [str(RASA_BIN.parent / "python"), "tests/rasa_env/check_rasa_patches.py",
          str(model_path(trained_model)), json.dumps(CONVERSATIONS)],
         cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT),
-                               "BAGOU_ACTIONS_URL": "http://127.0.0.1:9"},
+                               "BAGOU_ACTIONS_URL": "http://127.0.0.1:9",
+                               "BAGOU_ACTIONS_TOKEN": "t"},
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     checked = json.loads(result.stdout.strip().splitlines()[-1])
-    assert checked["messages"] == sum(map(len, CONVERSATIONS))
+    assert checked["turns"] == sum(map(len, CONVERSATIONS))
     assert checked["different"] == []
+    assert checked["cold"] == 2  # two conversations read back from JSON
     # The turns answered by a response (no action server here: a custom action is silent).
     assert checked["answered"] >= 9
+    assert checked["events"] > 4 * len(CONVERSATIONS[-1])
