@@ -105,9 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # The OpenAPI document also lists the answers of the middlewares (413, 429).
     install_openapi(app)
-    if settings.obf_sandbox:
-        app.include_router(obf_sandbox_router(engine))
 
+    # First of the routes: every request is matched against them in order, and the chat
+    # turn is the most frequent.
     @app.post("/api/chat", response_model=ChatResponse, responses=ERRORS, tags=["chat"])
     async def post_chat(request: ChatRequest) -> ChatResponse:
         """Send one message; get the assistant's replies and the topic they answer."""
@@ -135,6 +135,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.status = "partial"
         return JSONResponse(state.model_dump(), status_code=200 if can_answer else 503)
 
+    if settings.obf_sandbox:
+        app.include_router(obf_sandbox_router(engine))
     # Check a badge from a link, a pasted credential or an uploaded image (bot/verify);
     # GET /verifier?lien=… is the same check as a page (where the summary's QR codes lead).
     app.include_router(check_page_router(verifier))
