@@ -5,6 +5,8 @@ Same behaviour, less CPU per message:
   validator built once (action_validation.py), not a new one per answer;
 - Event.resolve_by_type: the class of each event name is remembered (event_lookup.py);
 - Domain.is_empty: answered once per domain, not at every message (domain_empty.py);
+- the processor's deep copies for debug lines: skipped when those lines are dropped
+  (debug_copies.py);
 - the processor's graph runner: the components run in an order computed once, not
   scheduled by dask at each message and prediction (graph_runner.py).
 
@@ -15,7 +17,7 @@ message; importing a module of rasa_ext changes nothing in Rasa.
 
 import logging
 
-from rasa_ext import action_validation, domain_empty, event_lookup, graph_runner
+from rasa_ext import action_validation, debug_copies, domain_empty, event_lookup, graph_runner
 
 logger = logging.getLogger(__name__)
 _installed = False
@@ -29,9 +31,10 @@ def install() -> None:
     action_validation.install()
     event_lookup.install()
     domain_empty.install()
+    debug_copies.install()
     graph_runner.install()
     _installed = True
     logger.info("Bagou's Rasa patches installed: RemoteAction._validate_action_result "
                 "(one validator), Event.resolve_by_type (event classes by name), "
-                "Domain.is_empty (once per domain), the graph "
-                "runner (components in order, without dask).")
+                "Domain.is_empty (once per domain), no deep copies for dropped debug "
+                "lines, the graph runner (components in order, without dask).")
