@@ -43,8 +43,10 @@ class ActionBadgesSuivants(Action):
             say("utter_badges_moodle_sans_organisation")
             return []
         try:
-            held, earnable = await asyncio.gather(obf.learner_badges(email),
-                                                  obf.earnable_badges())
+            # Often asked right after « mes badges »: the same list, kept a minute.
+            held, earnable = await asyncio.gather(
+                obf.learner_badges(email, conversation=tracker.sender_id),
+                obf.earnable_badges(conversation=tracker.sender_id))
         except ObfError as error:
             log.warning("Next badges could not be computed: %s", error)
             say("utter_badges_indisponible")

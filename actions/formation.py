@@ -86,6 +86,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.obf_access import forget_lookups
 from actions.wording import wording
 from bot.chat.course import (ANSWER, BACK, ENTITY, GOTO, INTENT, NEXT, PAUSE, RESTART, RESUME,
                              SKIP, STOP, payload)
@@ -521,4 +522,5 @@ class ActionAutoformationModule(Action):
                       SlotSet(ACTIVE_SLOT, outcome.state.status == ACTIVE)]
             if outcome.event == "completed" and passed(content, outcome.state):
                 events.append(SlotSet(PASSED_SLOT, True))
+                forget_lookups(tracker.sender_id)  # the gateway now issues its badge
         return events

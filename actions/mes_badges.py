@@ -57,14 +57,17 @@ class ActionMesBadges(Action):
         if obf is None:  # launched from a Moodle linked to no organisation of Bagou
             say("utter_badges_moodle_sans_organisation")
             return []
+        more = tracker.latest_message.get("intent", {}).get("name") == "voir_plus_badges"
         try:
-            found = await obf.learner_badges(email)
+            # The next page is read from the same list as the first (kept a minute for
+            # this conversation, bot/obf/recent.py); the first page asks OBF again.
+            found = await obf.learner_badges(email, conversation=tracker.sender_id,
+                                             fresh=not more)
         except ObfError as error:
             log.warning("Badges of a learner could not be read: %s", error)
             say("utter_badges_indisponible")
             return []
         badges = found.items
-        more = tracker.latest_message.get("intent", {}).get("name") == "voir_plus_badges"
         start = int(tracker.get_slot("badges_vus") or 0) if more else 0
         start = start if start < len(badges) else 0
         page = badges[start:start + PAGE_SIZE]

@@ -37,3 +37,10 @@ def directory_for(tracker: Tracker) -> ObfDirectory | None:
         allowed = allowed | {DEMO_CLIENT_ID}
     only = directory().only(allowed)
     return only if only.clients else None
+
+
+def forget_lookups(conversation: str) -> None:
+    """The badge look-ups kept for this conversation (bot/obf/recent.py): its learner
+    has just earned a badge, the next look-up asks OBF."""
+    if _directory is not None:
+        _directory.forget(conversation)

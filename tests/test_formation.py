@@ -13,9 +13,11 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import actions.obf_access as obf_access
 from actions.formation import (ACTIVE_SLOT, PASSED_SLOT, STATE_SLOT, TOPIC,
                                ActionAutoformationModule, CourseState, parse_gesture)
 from bot.chat.course_content import COURSE_DIR, course, course_texts, load_course
+from bot.obf.directory import DirectoryResult, ObfDirectory
 from bot.settings import PROJECT_ROOT
 
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
@@ -209,6 +211,22 @@ def test_a_whole_course_with_right_answers_completes_and_passes():
     assert learner.texts() == [wording("utter_formation_deja_finie", score=total, total=total)]
     assert [b["title"] for b in learner.buttons()] == [
         wording("utter_formation_bouton_recommencer")]
+
+
+def test_passing_the_course_forgets_the_badge_look_ups_kept_for_the_conversation(
+        monkeypatch):
+    """The gateway issues the Point Info badge after this turn: « quel badge ensuite ? »
+    or « voir plus » must then ask OBF again, not show the list of a minute ago."""
+    directory = ObfDirectory([])
+    for conversation in ("lea", "sam"):
+        directory.recent.put(conversation, ("learner", "lea.martin@example.org", ()),
+                             DirectoryResult())
+    monkeypatch.setattr(obf_access, "_directory", directory)
+    learner = Learner()
+    take_course(learner)
+    assert learner.custom()["passed"] is True
+    assert directory.recent.get("lea", ("learner", "lea.martin@example.org", ())) is None
+    assert directory.recent.get("sam", ("learner", "lea.martin@example.org", ())) is not None
 
 
 def test_a_right_answer_on_the_second_try_counts_and_two_wrong_answers_do_not():

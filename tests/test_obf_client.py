@@ -39,6 +39,7 @@ from bot.obf import (ObfAuthError, ObfBadResponse, ObfClient, ObfConfigError,
                      ObfDirectory, ObfInvalidRequest, ObfNotFound, ObfRateLimited,
                      ObfServerError, ObfSettings, ObfTimeout, ObfUnavailable, TokenStore,
                      build_organisations)
+from bot.obf.recent import RecentLookups
 from bot.obf.settings import SANDBOX_POINT_INFO_BADGE_ID, configured_organisations
 from bot.obf_sandbox import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, PREFIX
 from bot.obf_sandbox.seed import seed
@@ -940,6 +941,60 @@ def test_one_failing_organisation_gives_partial_results(mock_obf):
     assert result.partial
     assert [b.badge_id for b in result.items] == ["B3", "B1", "B2"]
     assert [(e.kind, e.client_id) for e in result.errors] == [("server_error", "ORG2")]
+
+
+def test_a_conversation_reads_its_learner_badges_again_without_asking_obf(mock_obf):
+    """« mes badges », « voir plus », « quel badge ensuite ? » within a minute: OBF is
+    asked once; another conversation, a first page (`fresh`) and a minute later ask
+    again; a badge given in the conversation shows at once after `forget`."""
+    recent = RecentLookups(timer=mock_obf.clock)
+    email = LEARNER.upper()  # the same learner, however her address is written
+
+    async def scenario():
+        async with mock_obf.directory() as directory:
+            directory.recent = recent
+            first = await directory.learner_badges(LEARNER, conversation="c1")
+            asked = len(mock_obf.fake.api_requests())
+            again = await directory.learner_badges(email, conversation="c1")
+            earnable = await directory.earnable_badges(conversation="c1")
+            earnable_again = await directory.earnable_badges(conversation="c1")
+            counts = [asked, len(mock_obf.fake.api_requests())]
+            await directory.learner_badges(LEARNER, conversation="c2")
+            await directory.learner_badges(LEARNER, conversation="c1", fresh=True)
+            counts.append(len(mock_obf.fake.api_requests()))
+            await directory.issue_badge_once("B5", LEARNER, key="k-recent", client_id="ORG1")
+            stale = await directory.learner_badges(LEARNER, conversation="c1")
+            directory.forget("c1")
+            given = await directory.learner_badges(LEARNER, conversation="c1")
+            mock_obf.clock.now += 61
+            counts.append(len(mock_obf.fake.api_requests()))
+            await directory.learner_badges(LEARNER, conversation="c2")
+            counts.append(len(mock_obf.fake.api_requests()))
+            return first, again, earnable, earnable_again, stale, given, counts
+
+    first, again, earnable, earnable_again, stale, given, counts = run(scenario())
+    ids = [b.badge_id for b in first.items]
+    assert [b.badge_id for b in again.items] == ids == ["C1", "B3", "B1", "B2"]
+    assert [e.id for e in earnable_again.items] == [e.id for e in earnable.items]
+    asked, after_reuse, after_fresh, before_expiry, after_expiry = counts
+    assert after_reuse == asked + 2  # the earnable badges of ORG1 and ORG2, once
+    assert after_fresh > after_reuse + 2  # c2 and the fresh read both asked OBF
+    assert "B5" not in [b.badge_id for b in stale.items]
+    assert "B5" in [b.badge_id for b in given.items]
+    assert after_expiry > before_expiry  # a minute later, OBF is asked again
+
+
+def test_a_partial_answer_is_not_kept(mock_obf):
+    mock_obf.fake.script("/v2/event/ORG2", 500)
+
+    async def scenario():
+        async with mock_obf.directory() as directory:
+            partial = await directory.learner_badges(LEARNER, conversation="c1")
+            whole = await directory.learner_badges(LEARNER, conversation="c1")
+            return partial, whole
+    partial, whole = run(scenario())
+    assert partial.partial and not whole.partial
+    assert [b.badge_id for b in whole.items] == ["C1", "B3", "B1", "B2"]
 
 
 def test_all_organisations_failing_raises(mock_obf):

@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 from bot.obf.client import ObfClient
 from bot.obf.errors import ObfConfigError, ObfError
 from bot.obf.models import EarnableBadge, IssueResult, LearnerBadge
+from bot.obf.parsing import normal_email
+from bot.obf.recent import RecentLookups
 from bot.obf.settings import ObfOrganisation, ObfSettings, configured_organisations
 
 T = TypeVar("T")
@@ -32,8 +34,11 @@ class DirectoryResult(Generic[T]):
 
 
 class ObfDirectory:
-    def __init__(self, clients: Sequence[ObfClient]):
+    def __init__(self, clients: Sequence[ObfClient], recent: RecentLookups | None = None):
         self.clients = list(clients)
+        # Look-ups of a conversation, reused there for a minute (bot/obf/recent.py);
+        # shared with the directories that `only` makes.
+        self.recent = recent or RecentLookups()
 
     @classmethod
     def from_organisations(cls, organisations: Sequence[ObfOrganisation],
@@ -55,7 +60,8 @@ class ObfDirectory:
         """The same organisations (and their clients: tokens and badge details stay
         cached), limited to `client_ids`; no client when none of them is configured.
         A Moodle sees only the organisations of its registration (bot/lti/organisations.py)."""
-        return ObfDirectory([c for c in self.clients if c.client_id in client_ids])
+        return ObfDirectory([c for c in self.clients if c.client_id in client_ids],
+                            self.recent)
 
     async def __aenter__(self) -> "ObfDirectory":
         return self
@@ -84,14 +90,46 @@ class ObfDirectory:
             raise result.errors[0]
         return result
 
-    async def learner_badges(self, email: str) -> DirectoryResult[LearnerBadge]:
-        """Badges of `email` in all organisations, newest first."""
+    async def learner_badges(self, email: str, *, conversation: str | None = None,
+                             fresh: bool = False) -> DirectoryResult[LearnerBadge]:
+        """Badges of `email` in all organisations, newest first. With `conversation`,
+        a complete answer is kept for it and given again there for a minute, unless
+        `fresh` (bot/obf/recent.py)."""
+        key = ("learner", normal_email(email), self._client_ids())
+        return await self._recently(conversation, key, fresh, self._learner_badges, email)
+
+    async def _learner_badges(self, email: str) -> DirectoryResult[LearnerBadge]:
         result = await self._each(lambda client: client.learner_badges(email))
         result.items.sort(key=lambda b: b.issued_on or date.min, reverse=True)
         return result
 
-    async def earnable_badges(self) -> DirectoryResult[EarnableBadge]:
+    async def earnable_badges(self, *, conversation: str | None = None
+                              ) -> DirectoryResult[EarnableBadge]:
+        """Badges one can apply for; with `conversation`, kept there as above."""
+        key = ("earnable", self._client_ids())
+        return await self._recently(conversation, key, False, self._earnable_badges)
+
+    async def _earnable_badges(self) -> DirectoryResult[EarnableBadge]:
         return await self._each(lambda client: client.earnable_badges())
+
+    def forget(self, conversation: str) -> None:
+        """What was kept for this conversation: its learner just got a badge."""
+        self.recent.forget(conversation)
+
+    def _client_ids(self) -> tuple[str, ...]:
+        return tuple(client.client_id for client in self.clients)
+
+    async def _recently(self, conversation: str | None, key: tuple, fresh: bool,
+                        read: Callable[..., Awaitable[DirectoryResult[T]]], *args
+                        ) -> DirectoryResult[T]:
+        if conversation is not None and not fresh:
+            kept = self.recent.get(conversation, key)
+            if kept is not None:
+                return DirectoryResult(list(kept.items))
+        result = await read(*args)
+        if conversation is not None and not result.partial:
+            self.recent.put(conversation, key, result)
+        return result
 
     async def ping(self) -> DirectoryResult[str]:
         """Health: the client ids that answered, and the errors of the others."""
