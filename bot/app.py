@@ -113,6 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Send one message; get the assistant's replies and the topic they answer."""
         return await chat.handle(request)
 
+    @app.get("/health/live", tags=["ops"])
+    async def live() -> dict[str, str]:
+        """Whether the gateway itself answers (its event loop runs), whatever the other
+        parts do: what `bagou run` watches to restart a frozen or stuck gateway
+        (bot/ops/supervisor.py, HealthWatch). `/health` says whether Bagou can answer."""
+        return {"status": "ok"}
+
     @app.get("/health", response_model=Health, responses={503: {"model": Health}}, tags=["ops"])
     async def health():
         """Whether each Rasa instance, the action server and the database answer.

@@ -329,6 +329,38 @@ def test_a_dead_action_server_worker_is_restarted_and_the_chat_answers_again(run
     running_bagou.wait_healthy()
 
 
+def test_a_frozen_gateway_is_restarted_and_the_chat_answers_again(running_bagou):
+    """The gateway's process alive but silent (SIGSTOP): its port still accepts, nobody
+    gets an answer. `bagou run` sees it by the gateway's liveness route and restarts it;
+    the conversation goes on in the same session."""
+    session = running_bagou.chat("Bonjour").json()["session_id"]
+    (gateway,) = children(running_bagou, "uvicorn")
+    assert httpx.get(running_bagou.url + "/health/live", timeout=5).json() == {"status": "ok"}
+    gateway.suspend()
+    try:
+        with pytest.raises(httpx.TimeoutException):  # accepted by the kernel, not read
+            httpx.post(running_bagou.url + "/api/chat", timeout=3,
+                       json={"text": "Que sais-tu faire ?", "session_id": session})
+
+        def answered():
+            try:
+                answer = running_bagou.chat("Que sais-tu faire ?", session)
+            except httpx.HTTPError:
+                return False
+            return answer.status_code == 200 and answer.json()["topic"] == "aide"
+
+        deadline = time.monotonic() + 120  # the bound: 10 s of silence, then a restart
+        while not answered():
+            assert time.monotonic() < deadline, running_bagou.output.read_text()
+            time.sleep(0.5)
+    finally:
+        if gateway.is_running():
+            gateway.resume()
+    assert not gateway.is_running()  # the frozen process was ended, not left behind
+    assert "gateway ne répond plus. Redémarrage 1 sur 3" in running_bagou.output.read_text()
+    running_bagou.wait_healthy()
+
+
 def test_an_adviser_asks_bagou_from_the_console_interview_page(running_bagou):
     """The console's interview page binds its chat to the signed-in adviser: the quick
     buttons get their FAQ answers from the real model, and « what can you do » is told

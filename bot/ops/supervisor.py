@@ -207,11 +207,14 @@ class Stack:
         """What proves that a part answers, not only that its process lives: a request
         that its serving process handles. rasa-sdk serves from a Sanic worker that its
         main process spawns: when the worker dies, the main process lives on and keeps
-        the port, and only a request tells (issue 24). Rasa: its root route."""
+        the port, and only a request tells (issue 24). Rasa: its root route. The
+        gateway: its liveness route, which asks nothing of the other parts (a Rasa that
+        is down must not restart the gateway)."""
         s = self.settings
         urls = {name: f"http://127.0.0.1:{port}/"
                 for name, port in zip(rasa_names(s), s.rasa_ports)}
         urls["actions"] = f"http://127.0.0.1:{s.actions_port}/health"
+        urls["gateway"] = f"http://{s.host}:{s.port}/health/live"
         return urls
 
     def pids(self) -> dict[str, int]:
