@@ -2,11 +2,16 @@
 
 It installs the log filter (bot/log_safety.py: no secret and no e-mail address in any
 log line) and the token check (below), then runs rasa-sdk's own server on the `actions`
-package. rasa-sdk answers from Sanic worker processes that it spawns, and a spawned
-process runs its parent's main module again, but not its `if __name__ == "__main__"`
-block (nor a package's __main__.py at all): so both are installed at the top of this
-module, the entry point of every process of the action server, and importing `actions`
-installs nothing.
+package.
+
+One process: rasa-sdk's `run` serves from Sanic worker processes under a manager
+(four Python processes, 225 MB, and a worker that dies leaves its parent holding the
+port, issue 24). With one worker, the default and what `bagou run` and the containers
+use, the same app is served in this process (`serve_in_one_process`: 85 MB; a
+death is a process exit, which the supervisor sees at once). SANIC_WORKERS above 1 gives
+rasa-sdk's own workers back; a spawned worker runs its parent's main module again, but
+not its `if __name__ == "__main__"` block, so the filter and the token check are
+installed at the top of this module, and importing `actions` installs nothing.
 
 The token: rasa-sdk runs any action for anyone who can post to it, with the tracker
 the caller sends: any local process could post a forged tracker (a learner's identity
@@ -77,14 +82,41 @@ install_log_filter()
 install_token_check()
 
 
+def serve_in_one_process(args) -> None:
+    """rasa-sdk's `main_from_args` and `endpoint.run` (rasa-sdk 3.21), without the
+    worker processes: the same logging, actions, app and plugins (the token check)."""
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+    from rasa_sdk.endpoint import create_app_for_serve, create_ssl_config
+    from rasa_sdk.executor import ActionExecutor
+    from sanic import Sanic
+
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME),
+                                 args.log_file, args.loglevel, args.logging_config_file)
+    utils.update_sanic_log_level()
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    app = create_app_for_serve(executor, cors_origins=args.cors, endpoints=args.endpoints)
+    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port,
+                ssl=create_ssl_config(args.ssl_certificate, args.ssl_keyfile,
+                                      args.ssl_password),
+                single_process=True)
+    Sanic.serve_single(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
+    from rasa_sdk.utils import number_of_sanic_workers
 
     args = create_argument_parser().parse_args(argv)
     if not (args.actions or args.actions_module):
         args.actions = "actions"
-    main_from_args(args)
+    if number_of_sanic_workers() > 1 or args.grpc or args.auto_reload:
+        main_from_args(args)  # rasa-sdk's own server, with its worker processes
+    else:
+        serve_in_one_process(args)
 
 
 if __name__ == "__main__":

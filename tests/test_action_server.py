@@ -1,6 +1,6 @@
 """The action server alone (no Rasa): it runs actions only for calls that carry the
-shared token (actions/server.py), and the supervisor sees it stop answering even when
-only its Sanic worker died (bot/ops/supervisor.py, HealthWatch)."""
+shared token (actions/server.py), it is one process, and the supervisor sees it stop
+or stop answering (bot/ops/supervisor.py, HealthWatch)."""
 
 import time
 
@@ -90,26 +90,21 @@ def test_rasa_sends_the_token_in_the_header_the_action_server_checks():
     assert endpoint["headers"] == {TOKEN_HEADER: "${BAGOU_ACTIONS_TOKEN}"}
 
 
-def serving_children(parent: psutil.Process) -> list[psutil.Process]:
-    """The Sanic worker: the child that listens (the others are multiprocessing's
-    resource tracker and Sanic's worker manager)."""
-    return [c for c in parent.children() if any(
-        conn.status == psutil.CONN_LISTEN for conn in c.net_connections("tcp"))]
-
-
-def test_a_dead_worker_under_a_living_parent_is_seen_and_restarted(action_server):
+def test_the_action_server_is_one_process_and_its_death_is_seen(action_server):
+    """One process serves (actions/server.py): no Sanic worker that could die while its
+    parent keeps the port. Killed, it is a stopped process for the supervisor."""
     stack, url = action_server
+    process = psutil.Process(stack.pids()["actions"])
+    assert process.children() == []
+    assert any(c.status == psutil.CONN_LISTEN for c in process.net_connections("tcp"))
     watch = HealthWatch(stack, unhealthy_after=3, probe_timeout=1, interval=0.2)
-    assert watch.check() is None  # answers: watched from now on
-    parent = psutil.Process(stack.pids()["actions"])
-    (worker,) = wait_until(lambda: serving_children(parent), "a worker")
-    worker.kill()  # SIGKILL of the Sanic worker only; its parent keeps the port
-    worker.wait(10)
-    assert parent.is_running() and stack.dead() is None  # the process check sees nothing
-    assert wait_until(watch.check, "seen as silent") == "actions"
+    assert watch.check() is None
+    process.kill()
+    process.wait(10)
+    assert stack.dead() == "actions"
     stack.restart("actions")
     wait_until(lambda: watch.answers("actions"), "answering again", timeout=120)
-    assert watch.check() is None
+    assert stack.dead() is None and watch.check() is None
 
 
 def test_a_frozen_action_server_is_seen_and_restarted(action_server):

@@ -66,8 +66,7 @@ def run(settings: Settings) -> int:
     stack.start()
     deadline = time.monotonic() + STARTUP_TIMEOUT
     # Supervised by process and by health: a part whose process stopped, or that stopped
-    # answering its health check (a dead Sanic worker under a living parent, a frozen
-    # process), is restarted (bot/ops/supervisor.py, HealthWatch). The watch runs from
+    # answering its health check (a frozen process, a stuck event loop), is restarted (bot/ops/supervisor.py, HealthWatch). The watch runs from
     # the start: the action server that answered may die while Rasa still loads.
     watch = HealthWatch(stack, startup_grace=STARTUP_TIMEOUT)
 

@@ -205,9 +205,9 @@ class Stack:
 
     def health_urls(self) -> dict[str, str]:
         """What proves that a part answers, not only that its process lives: a request
-        that its serving process handles. rasa-sdk serves from a Sanic worker that its
-        main process spawns: when the worker dies, the main process lives on and keeps
-        the port, and only a request tells (issue 24). Rasa: its root route. The
+        that its serving process handles: a frozen process lives on and keeps its port,
+        and only a request tells (issue 24; with SANIC_WORKERS above 1, a dead Sanic
+        worker under its living parent too). Rasa: its root route. The
         gateway: its liveness route, which asks nothing of the other parts (a Rasa that
         is down must not restart the gateway)."""
         s = self.settings
