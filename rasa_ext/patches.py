@@ -8,7 +8,8 @@ Same behaviour, less CPU per message:
 - the processor's deep copies for debug lines: skipped when those lines are dropped
   (debug_copies.py);
 - the rule policy's two look-ups after a message share the conversation's states, computed
-  once (state_cache.py);
+  once (state_cache.py), and a later prediction computes the states of the new events
+  only (incremental_states.py);
 - the processor's graph runner: the components run in an order computed once, not
   scheduled by dask at each message and prediction (graph_runner.py).
 
@@ -20,7 +21,7 @@ message; importing a module of rasa_ext changes nothing in Rasa.
 import logging
 
 from rasa_ext import (action_validation, debug_copies, domain_empty, event_lookup, graph_runner,
-                      state_cache)
+                      incremental_states, state_cache)
 
 logger = logging.getLogger(__name__)
 _installed = False
@@ -36,10 +37,12 @@ def install() -> None:
     domain_empty.install()
     debug_copies.install()
     state_cache.install()
+    incremental_states.install()
     graph_runner.install()
     _installed = True
     logger.info("Bagou's Rasa patches installed: RemoteAction._validate_action_result "
                 "(one validator), Event.resolve_by_type (event classes by name), "
                 "Domain.is_empty (once per domain), no deep copies for dropped debug "
-                "lines, the conversation's states once for both rule look-ups, the graph runner "
-                "(components in order, without dask).")
+                "lines, the conversation's states once for both rule look-ups and for "
+                "its new events only, the graph runner (components in order, without "
+                "dask).")

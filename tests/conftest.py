@@ -20,6 +20,9 @@ from tests.helpers.processes import RunningBagou, start_bagou
 # actions that the tests run in this process and start (`bagou run` passes it on), so
 # that tests/helpers/identity.py can seal a learner's reference as the gateway does.
 os.environ.setdefault("BAGOU_IDENTITY_KEY", "tests-identity-key-0123456789")
+# Every Rasa that the tests start computes the conversation's states both ways and stops
+# the turn when they differ (rasa_ext/incremental_states.py): every stack test checks it.
+os.environ.setdefault("BAGOU_CHECK_STATES", "1")
 
 # argon2id at its cheapest in this process (tests/helpers/cheap.py says why), before
 # any module takes bot.hashing.HASHER by name (bot/console/accounts.py does on import).
