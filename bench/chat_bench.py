@@ -27,7 +27,7 @@ memory of the whole stack (bench/results/compare.md, and docs/performance.md wit
 --docs).
 
     .venv/bin/python bench/chat_bench.py [--levels 1 4 16 64] [--turns 320] [--docs]
-    .venv/bin/python bench/chat_bench.py --compare [--rounds 3] [--turns 1000] [--docs]
+    .venv/bin/python bench/chat_bench.py --compare [--rounds 5] [--turns 1000] [--docs]
 """
 
 import argparse
@@ -450,7 +450,9 @@ def main() -> None:
                         help="a plain rasa run and the whole stack side by side, interleaved")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--compare-levels", type=int, nargs="+", default=[16, 64])
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (--compare)")
+    # Five: the machine's speed drifts by a third within minutes, and a median of five
+    # rounds moves less with one unlucky round than a median of three.
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (--compare)")
     parser.add_argument("--turns", type=int, help="turns per level and target "
                         "(default 320; 1000 with --compare)")
     parser.add_argument("--think", type=float, default=2.0,

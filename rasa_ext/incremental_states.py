@@ -11,8 +11,8 @@ same event objects replays only the events that came after. Anything else (anoth
 domain or arguments, an event undone or reverted, a restart, a loop that changes which
 events apply) is computed from the start, as Rasa does.
 
-The kept states are given as copies (the policy changes the last one's user part in
-place). With BAGOU_CHECK_STATES=1 each answer is also computed Rasa's way and compared
+The kept states are given as copies (state_cache.copy_states: the featurizer changes
+their user parts in place). With BAGOU_CHECK_STATES=1 each answer is also computed Rasa's way and compared
 (the tests run Rasa so: tests/helpers/processes.py). Installed by rasa_ext/patches.py.
 """
 
@@ -25,8 +25,9 @@ from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted
 
+from rasa_ext.state_cache import CHECK_VAR, copy_states
+
 _original = Domain.states_for_tracker_history
-CHECK_VAR = "BAGOU_CHECK_STATES"
 KEPT = 1024  # conversations, most recent first
 
 
@@ -42,21 +43,6 @@ class _Replay:
 
 
 _kept: "OrderedDict[Text, _Replay]" = OrderedDict()
-
-
-def _copies(states: List[dict]) -> List[dict]:
-    """Copies to the second level; a part that several states share (Rasa gives a hidden
-    turn the user part of the state before it) stays shared among the copies."""
-    made: Dict[int, dict] = {}
-
-    def part(value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        if id(value) not in made:
-            made[id(value)] = dict(value)
-        return made[id(value)]
-
-    return [{name: part(value) for name, value in state.items()} for state in states]
 
 
 def _state_of(domain: Domain, tr: Any, hide_rule_turn: bool, replay: _Replay,
@@ -108,7 +94,7 @@ def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: boo
     while len(_kept) > KEPT:
         _kept.popitem(last=False)
     # The state after the last event: computed each time, from copies of the variables.
-    states = _copies(replay.states)
+    states = copy_states(replay.states)
     last = _Replay(self, arguments, [], None, [], replay.last_ml_action, replay.turn_was_hidden)
     _state_of(self, replay.tracker, False, last, omit_unset_slots, ignore_rule_only_turns,
               rule_only_data, states)
