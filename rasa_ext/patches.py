@@ -10,6 +10,8 @@ Same behaviour, less CPU per message:
 - the rule policy's two look-ups after a message share the conversation's states, computed
   once (state_cache.py), and a later prediction computes the states of the new events
   only (incremental_states.py);
+- EndpointConfig.request: the calls to the action server on kept connections, not a new
+  session and connection each (endpoint_sessions.py);
 - the processor's graph runner: the components run in an order computed once, not
   scheduled by dask at each message and prediction (graph_runner.py).
 
@@ -20,8 +22,8 @@ message; importing a module of rasa_ext changes nothing in Rasa.
 
 import logging
 
-from rasa_ext import (action_validation, debug_copies, domain_empty, event_lookup, graph_runner,
-                      incremental_states, state_cache)
+from rasa_ext import (action_validation, debug_copies, domain_empty, endpoint_sessions,
+                      event_lookup, graph_runner, incremental_states, state_cache)
 
 logger = logging.getLogger(__name__)
 _installed = False
@@ -38,11 +40,12 @@ def install() -> None:
     debug_copies.install()
     state_cache.install()
     incremental_states.install()
+    endpoint_sessions.install()
     graph_runner.install()
     _installed = True
     logger.info("Bagou's Rasa patches installed: RemoteAction._validate_action_result "
                 "(one validator), Event.resolve_by_type (event classes by name), "
                 "Domain.is_empty (once per domain), no deep copies for dropped debug "
                 "lines, the conversation's states once for both rule look-ups and for "
-                "its new events only, the graph runner (components in order, without "
-                "dask).")
+                "its new events only, kept connections to the action server, the graph "
+                "runner (components in order, without dask).")
