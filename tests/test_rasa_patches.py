@@ -39,3 +39,19 @@ def test_rasa_as_bagou_runs_it_answers_and_keeps_as_rasas_own(trained_model):
     # The turns answered by a response (no action server here: a custom action is silent).
     assert checked["answered"] >= 9
     assert checked["events"] > 4 * len(CONVERSATIONS[-1])
+
+
+def test_rasa_calls_the_action_server_on_one_kept_connection():
+    """Rasa's EndpointConfig.request with rasa_ext/endpoint_sessions.py: the same answers,
+    headers and errors, six calls on one connection, and a call after the server restarted
+    (its kept connection closed) is answered."""
+    result = subprocess.run(
+        [str(RASA_BIN.parent / "python"), "tests/rasa_env/check_endpoint_sessions.py"],
+        cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    checked = json.loads(result.stdout.strip().splitlines()[-1])
+    assert checked["answers"] == [{"echo": {"n": n}, "token": "secret"} for n in range(5)]
+    assert checked["refused"] == 400
+    assert checked["connections"] == 1
+    assert checked["after"] == {"echo": {"n": "after"}, "token": "secret"}
