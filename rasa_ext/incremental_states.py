@@ -3,17 +3,20 @@
 At every prediction Rasa 3.6's rule policy asks for the states of the whole conversation
 (`Domain.states_for_tracker_history`): it replays every event from the start on a fresh
 tracker and computes the state before each action, although the states before the last
-prediction's actions have not changed (about a tenth of Rasa's CPU a turn,
-docs/performance.md). Each state depends only on the events applied before it: so the
-states computed for a conversation are kept with the replayed tracker and the list of
-applied events they come from, and a later call whose applied events begin with the very
-same event objects replays only the events that came after. Anything else (another
-domain or arguments, an event undone or reverted, a restart, a loop that changes which
-events apply) is computed from the start, as Rasa does.
+prediction's actions have not changed, and after a message it asks twice for the same
+tracker, with the message's text and then with its intent (about a tenth of Rasa's CPU
+a turn, docs/performance.md). Each state depends only on the events applied before it:
+so the states computed for a conversation are kept with the replayed tracker and the
+list of applied events they come from, and a later call whose applied events begin with
+the very same event objects replays only the events that came after (none, for the
+second look-up). Anything else (another domain or arguments, an event undone or
+reverted, a restart, a loop that changes which events apply) is computed from the
+start, as Rasa does.
 
-The kept states are given as copies (state_cache.copy_states: the featurizer changes
-their user parts in place). With BAGOU_CHECK_STATES=1 each answer is also computed Rasa's way and compared
-(the tests run Rasa so: tests/helpers/processes.py). Installed by rasa_ext/patches.py.
+The kept states are given as copies (`copy_states`). With BAGOU_CHECK_STATES=1 in its
+environment, a Rasa process also computes each answer Rasa's way and stops the turn on
+a difference: every Rasa that the tests start does (tests/conftest.py). Installed by
+rasa_ext/patches.py.
 """
 
 import os
@@ -21,14 +24,33 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted
 
-from rasa_ext.state_cache import CHECK_VAR, copy_states
-
 _original = Domain.states_for_tracker_history
 KEPT = 1024  # conversations, most recent first
+# Read once, when the patch is installed (tests/conftest.py sets it for every Rasa).
+_check = False
+
+
+def copy_states(states: List[dict]) -> List[dict]:
+    """Copies for a caller that changes them: Rasa's featurizer deletes the text or the
+    intent of the states' user part in place (TrackerFeaturizer._choose_last_user_input,
+    _remove_user_text_if_intent); nothing changes the other parts (the previous action,
+    the slots, the active loop), which are shared. A user part that several states share
+    (Rasa gives a hidden turn the user part of the state before it) stays shared."""
+    made: Dict[int, dict] = {}
+
+    def user(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if id(value) not in made:
+            made[id(value)] = dict(value)
+        return made[id(value)]
+
+    return [{part: user(value) if part == USER else value for part, value in state.items()}
+            for state in states]
 
 
 @dataclass
@@ -98,7 +120,7 @@ def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: boo
     last = _Replay(self, arguments, [], None, [], replay.last_ml_action, replay.turn_was_hidden)
     _state_of(self, replay.tracker, False, last, omit_unset_slots, ignore_rule_only_turns,
               rule_only_data, states)
-    if os.environ.get(CHECK_VAR) == "1":
+    if _check:
         expected = _original(self, tracker, omit_unset_slots=omit_unset_slots,
                              ignore_rule_only_turns=ignore_rule_only_turns,
                              rule_only_data=rule_only_data)
@@ -109,4 +131,6 @@ def states_for_tracker_history(self: Domain, tracker: Any, omit_unset_slots: boo
 
 
 def install() -> None:
+    global _check
+    _check = os.environ.get("BAGOU_CHECK_STATES") == "1"
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]

@@ -7,9 +7,8 @@ Same behaviour, less CPU per message:
 - Domain.is_empty: answered once per domain, not at every message (domain_empty.py);
 - the processor's deep copies for debug lines: skipped when those lines are dropped
   (debug_copies.py);
-- the rule policy's two look-ups after a message share the conversation's states, computed
-  once (state_cache.py), and a later prediction computes the states of the new events
-  only (incremental_states.py);
+- the rule policy's states of a conversation: computed for its new events only
+  (incremental_states.py);
 - EndpointConfig.request: the calls to the action server on kept connections, not a new
   session and connection each (endpoint_sessions.py);
 - the processor's graph runner: the components run in an order computed once, not
@@ -23,7 +22,7 @@ message; importing a module of rasa_ext changes nothing in Rasa.
 import logging
 
 from rasa_ext import (action_validation, debug_copies, domain_empty, endpoint_sessions,
-                      event_lookup, graph_runner, incremental_states, state_cache)
+                      event_lookup, graph_runner, incremental_states)
 
 logger = logging.getLogger(__name__)
 _installed = False
@@ -38,7 +37,6 @@ def install() -> None:
     event_lookup.install()
     domain_empty.install()
     debug_copies.install()
-    state_cache.install()
     incremental_states.install()
     endpoint_sessions.install()
     graph_runner.install()
@@ -46,6 +44,6 @@ def install() -> None:
     logger.info("Bagou's Rasa patches installed: RemoteAction._validate_action_result "
                 "(one validator), Event.resolve_by_type (event classes by name), "
                 "Domain.is_empty (once per domain), no deep copies for dropped debug "
-                "lines, the conversation's states once for both rule look-ups and for "
-                "its new events only, kept connections to the action server, the graph "
-                "runner (components in order, without dask).")
+                "lines, the conversation's states for its new events only, kept "
+                "connections to the action server, the graph runner (components in order, "
+                "without dask).")
